@@ -1,0 +1,118 @@
+# gsmapper build. Every product lives under build/ (git-ignored); `make`
+# also leaves the two programs at bin/gsrec and bin/gsreport.
+#
+#   make            build bin/gsrec and bin/gsreport
+#   make test       install missing packages, build, run every test
+#   make demo       install, build, record a bundled Go workload, report it
+#   make bench      benchmarks (results go in BENCHMARKS.md by hand)
+#   make fuzz       run the trace-reader fuzzer until stopped (FUZZ_SECONDS=N to bound)
+#   make install PREFIX=/usr/local
+#   V=1             show the commands
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+O	?= build
+PREFIX	?= /usr/local
+CC	?= cc
+ifeq ($(origin CC),default)
+CC	:= gcc
+endif
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-sign-compare
+CFLAGS	?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -I. -MMD -MP
+LIBS	:= -lzstd -lsqlite3 -lelf -ldw -lz -lm
+
+FORMAT_SRC := $(wildcard format/*.c)
+COMMON_SRC := $(wildcard common/*.c)
+RECORD_SRC := $(wildcard record/*.c)
+REPORT_SRC := $(wildcard report/*.c)
+UNIT_SRC   := $(wildcard tests/unit/*.c)
+
+obj = $(patsubst %.c,$(O)/%.o,$(1))
+LIB_OBJ := $(call obj,$(FORMAT_SRC) $(COMMON_SRC))
+
+.PHONY: all test demo bench fuzz install clean deps workloads
+
+all: bin/gsrec bin/gsreport
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(O)/libgs.a: $(LIB_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+bin/gsrec: $(call obj,$(RECORD_SRC)) $(O)/libgs.a
+	@mkdir -p $(@D)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+bin/gsreport: $(call obj,$(REPORT_SRC)) $(O)/libgs.a
+	@mkdir -p $(@D)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/tests/unit-tests: $(call obj,$(UNIT_SRC)) $(O)/libgs.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+# Go test workloads, built with Debian's go. GOCACHE stays under build/ so
+# the build needs no writable home directory.
+WORKLOADS := $(notdir $(wildcard tests/workloads/*))
+WORKLOAD_BINS := $(addprefix $(O)/workloads/,$(WORKLOADS))
+workloads: $(WORKLOAD_BINS)
+$(O)/workloads/%: tests/workloads/%/*.go
+	@mkdir -p $(@D)
+	$(call msg,GO,$@)
+	$(Q)cd tests/workloads/$* && GOCACHE=$(abspath $(O))/gocache GO111MODULE=off \
+		go build -o $(abspath $@) .
+
+# The fuzzer: libFuzzer with ASan and UBSan, over the same sources.
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined
+$(O)/fuzz/fuzz_trace: fuzz/fuzz_trace.c $(FORMAT_SRC) $(COMMON_SRC) $(wildcard format/*.h common/*.h)
+	@mkdir -p $(@D)
+	$(call msg,FUZZ,$@)
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ fuzz/fuzz_trace.c $(FORMAT_SRC) $(COMMON_SRC) $(LIBS)
+
+deps:
+	$(Q)scripts/deps.sh
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all $(O)/tests/unit-tests workloads $(O)/fuzz/fuzz_trace
+	$(Q)O=$(O) tests/run
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all workloads
+	$(Q)O=$(O) scripts/demo.sh
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all workloads
+	$(Q)O=$(O) scripts/bench.sh
+
+FUZZ_SECONDS ?= 0
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory $(O)/fuzz/fuzz_trace
+	$(Q)mkdir -p $(O)/fuzz/corpus
+	$(Q)$(O)/fuzz/fuzz_trace -max_total_time=$(FUZZ_SECONDS) $(O)/fuzz/corpus tests/golden
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 bin/gsrec bin/gsreport $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf $(O) bin out
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -1,0 +1,354 @@
+/*
+ * trace.h - the one C definition of the gsmapper trace format (version 1).
+ *
+ * format/FORMAT.md is the prose specification; section numbers in comments
+ * (§N) refer to it. Only the C files in format/ touch trace bytes: the rest sees
+ * decoded records (struct gs_record) through the writer and reader below.
+ *
+ * On disk nothing is a C struct. Fixed-width header fields are explicit
+ * little-endian; record bodies are sequences of LEB128 varints, strings and
+ * byte strings (§4).
+ */
+#ifndef GS_TRACE_H
+#define GS_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* §2 File header: 32 bytes, uncompressed. */
+#define GS_FILE_MAGIC		"\x89GSM\r\n\x1a\n"
+#define GS_FILE_MAGIC_LEN	8
+#define GS_FILE_HEADER_LEN	32
+#define GS_VERSION_MAJOR	1
+#define GS_VERSION_MINOR	0
+
+/* §3 Frames: a 24-byte header, then a zstd frame of records. */
+#define GS_FRAME_MAGIC		0x46534721u	/* "!GSF" read as LE u32 */
+#define GS_FRAME_HEADER_LEN	24
+#define GS_FRAME_MAX_RAW	(16u << 20)	/* readers refuse larger chunks */
+#define GS_FRAME_MAX_RECORDS	(1u << 22)
+
+/* §4 Record header: u16 type, u16 reserved (zero), u32 body length. */
+#define GS_RECORD_HEADER_LEN	8
+
+/*
+ * §5 Record types. A retired number is never reused; 16..63 are reserved
+ * for the eBPF, goroutine, GC and symbol records that come next.
+ */
+enum gs_rtype {
+	GS_REC_TARGET		= 1,
+	GS_REC_CLOCK		= 2,
+	GS_REC_SMAPS_KEY	= 3,
+	GS_REC_SMAPS_DELTA	= 4,
+	GS_REC_SMAPS_ROLLUP	= 5,
+	GS_REC_STATM		= 6,
+	GS_REC_CGROUP		= 7,
+	GS_REC_LOST		= 8,
+	GS_REC_MESSAGE		= 9,
+	GS_REC_EXIT		= 10,
+	GS_REC_END		= 11,
+	GS_REC_MAX_KNOWN	= 11,
+};
+
+/* Name of a record type, or NULL for one this build does not know. */
+const char *gs_rtype_name(unsigned type);
+
+/*
+ * §6.3 smaps fields, in their on-disk bit order (bit i of a field mask is
+ * field i). Values are kB, exactly as the kernel prints them. Append only.
+ */
+enum gs_smaps_field {
+	GS_SM_RSS, GS_SM_PSS, GS_SM_PSS_ANON, GS_SM_PSS_FILE, GS_SM_PSS_SHMEM,
+	GS_SM_SHARED_CLEAN, GS_SM_SHARED_DIRTY, GS_SM_PRIVATE_CLEAN,
+	GS_SM_PRIVATE_DIRTY, GS_SM_REFERENCED, GS_SM_ANONYMOUS, GS_SM_LAZYFREE,
+	GS_SM_ANON_HUGE, GS_SM_SHMEM_PMD, GS_SM_FILE_PMD, GS_SM_SHARED_HUGETLB,
+	GS_SM_PRIVATE_HUGETLB, GS_SM_SWAP, GS_SM_SWAP_PSS, GS_SM_LOCKED,
+	GS_SM_NFIELDS
+};
+
+/* The kernel's name of a field ("Pss_Anon"), and its index or -1. */
+const char *gs_smaps_field_name(int field);
+int gs_smaps_field_index(const char *name, size_t len);
+
+/* Permission bits of a mapping (§6.3). */
+#define GS_PERM_R	1u
+#define GS_PERM_W	2u
+#define GS_PERM_X	4u
+#define GS_PERM_SHARED	8u
+
+/*
+ * One mapping: its identity (everything but the counters) and its counters.
+ * Two reads describe "the same mapping" only if every identity field is
+ * equal; otherwise the writer records a removal and an addition.
+ */
+struct gs_mapping {
+	uint64_t start, end, offset, inode;
+	uint32_t dev_major, dev_minor;
+	uint32_t perms;			/* GS_PERM_* */
+	uint32_t kernel_page_kb, mmu_page_kb;
+	int32_t thp_eligible;		/* 0, 1, or -1 when the kernel omits it */
+	const char *path;		/* "" for anonymous; may end " (deleted)" */
+	const char *vmflags;		/* "rd wr mr ..." or "" */
+	uint64_t v[GS_SM_NFIELDS];	/* kB */
+};
+
+int gs_mapping_same_identity(const struct gs_mapping *a,
+			     const struct gs_mapping *b);
+
+/* §6.1 TARGET flags */
+#define GS_TARGET_LAUNCHED	1u	/* gsrec started the command */
+#define GS_TARGET_GO		2u	/* the executable is a Go program */
+#define GS_TARGET_CMDLINE	4u	/* cmdline recorded (--record-cmdline) */
+
+struct gs_rec_target {
+	uint32_t pid, flags, page_size, clk_tck;
+	uint64_t start_ticks;		/* /proc/PID/stat starttime, clock ticks since boot */
+	uint64_t exe_dev, exe_inode;
+	const char *exe_path;
+	const uint8_t *build_id;	/* GNU build-id note, may be empty */
+	uint32_t build_id_len;
+	const char *go_build_id;	/* Go's own build id, "" if none */
+	const char *go_version;		/* "go1.19.8", "" when not Go */
+	const char *go_module;		/* main module path, "" if unknown */
+	const char *comm;
+	const char *host, *kernel, *machine;	/* uname */
+	uint32_t argc;			/* only with GS_TARGET_CMDLINE */
+	const char *const *argv;
+};
+
+struct gs_rec_clock {
+	uint64_t mono_ns, real_ns, boot_ns;
+};
+
+/*
+ * §6.3/§6.4 An smaps read. A keyframe lists every mapping (ids 0..n-1 in the
+ * order given); a delta removes ids, adds mappings (taking the next ids) and
+ * updates only the fields in each update's mask.
+ */
+struct gs_smaps_update {
+	uint32_t id;
+	uint32_t mask;			/* bit i set: v[i] is new */
+	uint64_t v[GS_SM_NFIELDS];	/* only masked entries are meaningful */
+};
+
+struct gs_rec_smaps {
+	uint64_t t_ns, wall_ns, cpu_ns;	/* when it began; its wall and CPU cost */
+	uint32_t nremoved, nadded, nupdated;
+	const uint32_t *removed;
+	const struct gs_mapping *added;	/* for a keyframe: all mappings */
+	const struct gs_smaps_update *updated;
+};
+
+struct gs_rec_rollup {
+	uint64_t t_ns, wall_ns, cpu_ns;
+	uint32_t mask;
+	uint64_t v[GS_SM_NFIELDS];
+};
+
+struct gs_rec_statm {
+	uint64_t t_ns;
+	uint64_t size, resident, shared, text, data;	/* pages */
+};
+
+#define GS_CGROUP_NO_LIMIT	UINT64_MAX
+#define GS_CGROUP_UNKNOWN	UINT64_MAX
+
+struct gs_counter {
+	const char *name;
+	uint64_t value;
+};
+
+struct gs_rec_cgroup {
+	uint64_t t_ns;
+	uint32_t version;		/* 1 or 2 */
+	const char *path;		/* the target's cgroup, relative to the hierarchy */
+	uint64_t usage, limit, swap;	/* bytes; limit GS_CGROUP_NO_LIMIT; swap may be UNKNOWN */
+	uint32_t ncounters;		/* memory.events (v2) or failcnt/oom_control (v1) */
+	const struct gs_counter *counters;
+};
+
+/* Streams that can lose data. Numbers are on disk. */
+enum gs_stream {
+	GS_STREAM_STATM = 1,		/* timer ticks missed */
+	GS_STREAM_SMAPS = 2,		/* reads that failed */
+	GS_STREAM_CGROUP = 3,
+};
+const char *gs_stream_name(unsigned stream);
+
+struct gs_rec_lost {
+	uint64_t t_ns;
+	uint32_t stream;
+	uint64_t count;
+};
+
+enum gs_level { GS_INFO = 0, GS_WARNING = 1, GS_ERROR = 2 };
+
+struct gs_rec_message {
+	uint64_t t_ns;
+	uint32_t level;
+	const char *text;
+};
+
+enum gs_exit_kind {
+	GS_EXIT_CODE = 1,		/* status = exit code */
+	GS_EXIT_SIGNAL = 2,		/* status = signal number */
+	GS_EXIT_UNKNOWN = 3,		/* not our child: gone, status unknown */
+};
+
+struct gs_rec_exit {
+	uint64_t t_ns;
+	uint32_t kind, status, core_dumped;
+};
+
+enum gs_end_reason {
+	GS_END_TARGET_EXIT = 1, GS_END_SIGNAL = 2, GS_END_DURATION = 3,
+	GS_END_ERROR = 4,
+};
+
+struct gs_rec_end {
+	uint64_t t_ns;
+	uint32_t reason;
+	uint64_t statm_samples, smaps_reads, rollup_reads, cgroup_samples;
+	uint64_t lost;
+	uint64_t cpu_user_ns, cpu_sys_ns, max_rss_kb;	/* gsrec's own */
+	uint64_t records, raw_bytes;	/* written before this one */
+};
+
+struct gs_record {
+	unsigned type;
+	union {
+		struct gs_rec_target target;
+		struct gs_rec_clock clock;
+		struct gs_rec_smaps smaps;	/* SMAPS_KEY and SMAPS_DELTA */
+		struct gs_rec_rollup rollup;
+		struct gs_rec_statm statm;
+		struct gs_rec_cgroup cgroup;
+		struct gs_rec_lost lost;
+		struct gs_rec_message message;
+		struct gs_rec_exit exit;
+		struct gs_rec_end end;
+	} u;
+	/* Unknown types: the raw body, for tools that want to show it. */
+	const uint8_t *raw;
+	uint32_t raw_len;
+};
+
+/* ---- Writer (format/writer.c) ---------------------------------------- */
+
+struct gs_writer;
+
+struct gs_writer_opts {
+	uint32_t chunk_bytes;		/* flush when this much is buffered (default 1 MiB) */
+	uint32_t flush_ms;		/* and at least this often (default 1000) */
+	int level;			/* zstd level (default 3) */
+};
+
+/*
+ * Create the trace at path (mode 0600) or write to fd when path is NULL.
+ * Returns NULL and sets errno on failure.
+ */
+struct gs_writer *gs_writer_open(const char *path, int fd,
+				 const struct gs_writer_opts *opts);
+/* Append a record. 0, or -1 with errno (e.g. ENOSPC) after which the writer
+ * has stopped: what was flushed before stays readable. */
+int gs_writer_add(struct gs_writer *w, const struct gs_record *rec);
+/* Frame what is buffered now; or only if flush_ms has passed since the last. */
+int gs_writer_flush(struct gs_writer *w);
+int gs_writer_maybe_flush(struct gs_writer *w, uint64_t now_ns);
+/* Flush, close; returns 0 or -1 with errno. Frees w in every case. */
+int gs_writer_close(struct gs_writer *w);
+uint64_t gs_writer_file_bytes(const struct gs_writer *w);
+uint64_t gs_writer_records(const struct gs_writer *w);
+uint64_t gs_writer_raw_bytes(const struct gs_writer *w);
+
+/* ---- Reader (format/reader.c) ----------------------------------------- */
+
+struct gs_reader;
+
+/* Errors that make a file unreadable as a whole (exit codes in gsreport). */
+enum gs_open_error {
+	GS_OK = 0,
+	GS_E_IO,		/* could not open or read: errno */
+	GS_E_EMPTY,		/* zero bytes */
+	GS_E_NOT_TRACE,		/* wrong magic */
+	GS_E_VERSION,		/* a newer major version */
+	GS_E_HEADER,		/* header checksum or reserved fields bad */
+};
+
+struct gs_health {
+	uint32_t version_major, version_minor;
+	uint64_t created_real_ns;
+	uint64_t file_bytes;		/* size when opened */
+	uint64_t good_bytes;		/* header + good frames */
+	uint64_t frames;		/* good frames read */
+	uint64_t records;
+	uint64_t unknown_records;	/* skipped: types this build does not know */
+	int damaged;			/* stopped before the end of the file */
+	char why[160];			/* why it stopped early */
+};
+
+/*
+ * Open a trace. On failure returns NULL and sets *err (and errno for
+ * GS_E_IO); msg receives a sentence for the user.
+ */
+struct gs_reader *gs_reader_open(const char *path, enum gs_open_error *err,
+				 char *msg, size_t msglen);
+/*
+ * Next record: 1 with *rec filled (pointers valid until the next call),
+ * 0 at the end of what can be read. A damaged frame ends the stream early:
+ * see gs_reader_health().
+ */
+int gs_reader_next(struct gs_reader *r, struct gs_record *rec);
+const struct gs_health *gs_reader_health(const struct gs_reader *r);
+void gs_reader_close(struct gs_reader *r);
+
+/* Read from memory instead of a file (the fuzzer, tests). buf must outlive r. */
+struct gs_reader *gs_reader_open_mem(const uint8_t *buf, size_t len,
+				     enum gs_open_error *err, char *msg,
+				     size_t msglen);
+
+/* ---- Record bodies (format/records.c) ---------------------------------- */
+
+struct gs_buf {
+	uint8_t *p;
+	size_t len, cap;
+	int oom;
+};
+
+/* Append rec's body (not its header) to b. -1 if the type is unknown. */
+int gs_encode_body(struct gs_buf *b, const struct gs_record *rec);
+
+struct gs_arena;
+/*
+ * Decode a body of the given type into rec, allocating strings and arrays
+ * from a (reset by the caller). 0, or -1 if the body is malformed.
+ */
+int gs_decode_body(unsigned type, const uint8_t *p, size_t len,
+		   struct gs_record *rec, struct gs_arena *a);
+
+struct gs_arena *gs_arena_new(void);
+void gs_arena_reset(struct gs_arena *a);
+void gs_arena_free(struct gs_arena *a);
+
+/* ---- Mapping state (format/smaps_state.c) ------------------------------ */
+
+/*
+ * What a reader reconstructs from keyframes and deltas: the live mappings
+ * by id. Owned copies, so they outlive the record that described them.
+ */
+struct gs_smaps_state {
+	struct gs_mapping *m;		/* indexed by id */
+	uint8_t *alive;
+	uint32_t n, cap;		/* ids in use: 0..n-1 */
+	uint32_t live;
+	uint64_t t_ns;
+	uint64_t serial;		/* reads applied */
+};
+
+void gs_smaps_state_init(struct gs_smaps_state *s);
+void gs_smaps_state_free(struct gs_smaps_state *s);
+/* Apply a SMAPS_KEY or SMAPS_DELTA record. 0, or -1 when it refers to ids
+ * that are not live (a corrupt trace, or a delta before any keyframe). */
+int gs_smaps_state_apply(struct gs_smaps_state *s, const struct gs_record *rec);
+
+#endif

@@ -1,0 +1,25 @@
+#!/bin/sh
+# Install the Debian packages gsmapper needs to build, test, demo and benchmark.
+# Idempotent: when every package is present it prints nothing and changes nothing.
+set -eu
+
+PKGS="make gcc libc6-dev clang libclang-rt-14-dev
+libzstd-dev libsqlite3-dev libelf-dev libdw-dev libbpf-dev zlib1g-dev bpftool
+golang-go sqlite3 time util-linux procps"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "gsmapper: installing missing Debian packages:$missing" >&2
+if [ "$(id -u)" -ne 0 ]; then
+	echo "gsmapper: need root to install packages; run: sudo apt-get install$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

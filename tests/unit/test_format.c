@@ -1,0 +1,473 @@
+/*
+ * test_format.c - the trace format: every record type round-trips through the
+ * writer and reader with every field intact (a type without a case here
+ * fails test record_types_all_have_cases), and the reader stops cleanly at
+ * torn or damaged frames.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "format/trace.h"
+#include "ut.h"
+
+static char *tmp_path(void)
+{
+	static char path[64];
+
+	snprintf(path, sizeof(path), "/tmp/gs-ut-%d.trace", (int)getpid());
+	return path;
+}
+
+static struct gs_mapping mk_mapping(uint64_t start, const char *path, uint64_t seed)
+{
+	struct gs_mapping m = {
+		.start = start, .end = start + 0x21000, .offset = 0x1000 * seed,
+		.inode = 1234567890123ull + seed, .dev_major = 259, .dev_minor = 1,
+		.perms = GS_PERM_R | GS_PERM_W | (seed & 1 ? GS_PERM_SHARED : 0),
+		.kernel_page_kb = 4, .mmu_page_kb = 4,
+		.thp_eligible = (int32_t)(seed % 3) - 1,
+		.path = path, .vmflags = "rd wr mr mw me ac sd",
+	};
+	for (int i = 0; i < GS_SM_NFIELDS; i++)
+		m.v[i] = seed * 1000 + (uint64_t)i * 4 + (i == 1 ? UINT32_MAX * 7ull : 0);
+	return m;
+}
+
+static int mapping_eq(const struct gs_mapping *a, const struct gs_mapping *b)
+{
+	return gs_mapping_same_identity(a, b) && !memcmp(a->v, b->v, sizeof(a->v));
+}
+
+/* ---- one case per record type: build it, and compare a decoded copy ---- */
+
+static const char *const argv_ex[] = { "/usr/bin/caddy", "run", "--config", "a b.json", "" };
+static const uint8_t bid[] = { 0xde, 0xad, 0xbe, 0xef, 0x00, 0x01, 0x02, 0xff };
+static struct gs_mapping maps[3];
+static const uint32_t removed[] = { 0, 7, 4000000000u };
+static struct gs_smaps_update upd[2];
+static const struct gs_counter counters[] = { { "oom", 3 }, { "oom_kill", UINT64_MAX - 1 }, { "max", 0 } };
+
+static void build(unsigned type, struct gs_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->type = type;
+	maps[0] = mk_mapping(0xc000000000ull, "", 1);
+	maps[1] = mk_mapping(0x7f0000000000ull, "/usr/lib/x86_64-linux-gnu/libc.so.6 (deleted)", 2);
+	maps[2] = mk_mapping(0x400000, "/opt/odd dir/ünï code", 3);
+	memset(upd, 0, sizeof(upd));
+	upd[0].id = 1;
+	upd[0].mask = 1u << GS_SM_PSS | 1u << GS_SM_SWAP;
+	upd[0].v[GS_SM_PSS] = 99;
+	upd[0].v[GS_SM_SWAP] = UINT64_MAX;
+	upd[1].id = 12345;
+	upd[1].mask = (1u << GS_SM_NFIELDS) - 1;
+	for (int i = 0; i < GS_SM_NFIELDS; i++)
+		upd[1].v[i] = (uint64_t)i << 40;
+
+	switch (type) {
+	case GS_REC_TARGET:
+		r->u.target = (struct gs_rec_target){
+			.pid = 4194304, .flags = GS_TARGET_GO | GS_TARGET_CMDLINE,
+			.page_size = 4096, .clk_tck = 100, .start_ticks = 123456789012ull,
+			.exe_dev = 0x10301, .exe_inode = 42, .exe_path = "/usr/bin/caddy",
+			.build_id = bid, .build_id_len = sizeof(bid),
+			.go_build_id = "abc/def", .go_version = "go1.19.8",
+			.go_module = "github.com/caddyserver/caddy/v2", .comm = "caddy",
+			.host = "vm", .kernel = "6.18.44", .machine = "x86_64",
+			.argc = 5, .argv = argv_ex,
+		};
+		break;
+	case GS_REC_CLOCK:
+		r->u.clock = (struct gs_rec_clock){ 1, UINT64_MAX, 1ull << 63 };
+		break;
+	case GS_REC_SMAPS_KEY:
+		r->u.smaps = (struct gs_rec_smaps){
+			.t_ns = 5000000000ull, .wall_ns = 55000000, .cpu_ns = 54000000,
+			.nadded = 3, .added = maps,
+		};
+		break;
+	case GS_REC_SMAPS_DELTA:
+		r->u.smaps = (struct gs_rec_smaps){
+			.t_ns = 6000000000ull, .wall_ns = 1, .cpu_ns = 0,
+			.nremoved = 3, .removed = removed, .nadded = 2, .added = maps + 1,
+			.nupdated = 2, .updated = upd,
+		};
+		break;
+	case GS_REC_SMAPS_ROLLUP:
+		r->u.rollup.t_ns = 7;
+		r->u.rollup.wall_ns = 8;
+		r->u.rollup.cpu_ns = 9;
+		r->u.rollup.mask = 1u << GS_SM_RSS | 1u << GS_SM_LOCKED;
+		r->u.rollup.v[GS_SM_RSS] = 4ull << 30;
+		r->u.rollup.v[GS_SM_LOCKED] = 0;
+		break;
+	case GS_REC_STATM:
+		r->u.statm = (struct gs_rec_statm){ 10, 1ull << 40, 262144, 1000, 2000, 3000 };
+		break;
+	case GS_REC_CGROUP:
+		r->u.cgroup = (struct gs_rec_cgroup){
+			.t_ns = 11, .version = 2, .path = "/system.slice/caddy.service",
+			.usage = 1ull << 33, .limit = GS_CGROUP_NO_LIMIT, .swap = 0,
+			.ncounters = 3, .counters = counters,
+		};
+		break;
+	case GS_REC_LOST:
+		r->u.lost = (struct gs_rec_lost){ 12, GS_STREAM_STATM, 1ull << 50 };
+		break;
+	case GS_REC_MESSAGE:
+		r->u.message = (struct gs_rec_message){ 13, GS_WARNING,
+			"not a Go program: recording /proc data only" };
+		break;
+	case GS_REC_EXIT:
+		r->u.exit = (struct gs_rec_exit){ 14, GS_EXIT_SIGNAL, 9, 1 };
+		break;
+	case GS_REC_END:
+		r->u.end = (struct gs_rec_end){ 15, GS_END_SIGNAL, 1, 2, 3, 4, 5, 6, 7, 8,
+						UINT64_MAX, 10 };
+		break;
+	}
+}
+
+static int same(const struct gs_record *a, const struct gs_record *b)
+{
+	if (a->type != b->type)
+		return 0;
+	switch (a->type) {
+	case GS_REC_TARGET: {
+		const struct gs_rec_target *x = &a->u.target, *y = &b->u.target;
+
+		if (x->pid != y->pid || x->flags != y->flags || x->page_size != y->page_size ||
+		    x->clk_tck != y->clk_tck || x->start_ticks != y->start_ticks ||
+		    x->exe_dev != y->exe_dev || x->exe_inode != y->exe_inode ||
+		    strcmp(x->exe_path, y->exe_path) || x->build_id_len != y->build_id_len ||
+		    memcmp(x->build_id, y->build_id, x->build_id_len) ||
+		    strcmp(x->go_build_id, y->go_build_id) ||
+		    strcmp(x->go_version, y->go_version) || strcmp(x->go_module, y->go_module) ||
+		    strcmp(x->comm, y->comm) || strcmp(x->host, y->host) ||
+		    strcmp(x->kernel, y->kernel) || strcmp(x->machine, y->machine) ||
+		    x->argc != y->argc)
+			return 0;
+		for (uint32_t i = 0; i < x->argc; i++)
+			if (strcmp(x->argv[i], y->argv[i]))
+				return 0;
+		return 1;
+	}
+	case GS_REC_CLOCK:
+		return !memcmp(&a->u.clock, &b->u.clock, sizeof(a->u.clock));
+	case GS_REC_SMAPS_KEY:
+	case GS_REC_SMAPS_DELTA: {
+		const struct gs_rec_smaps *x = &a->u.smaps, *y = &b->u.smaps;
+
+		if (x->t_ns != y->t_ns || x->wall_ns != y->wall_ns || x->cpu_ns != y->cpu_ns ||
+		    x->nremoved != y->nremoved || x->nadded != y->nadded ||
+		    x->nupdated != y->nupdated)
+			return 0;
+		for (uint32_t i = 0; i < x->nremoved; i++)
+			if (x->removed[i] != y->removed[i])
+				return 0;
+		for (uint32_t i = 0; i < x->nadded; i++)
+			if (!mapping_eq(&x->added[i], &y->added[i]))
+				return 0;
+		for (uint32_t i = 0; i < x->nupdated; i++) {
+			if (x->updated[i].id != y->updated[i].id ||
+			    x->updated[i].mask != y->updated[i].mask)
+				return 0;
+			for (int f = 0; f < GS_SM_NFIELDS; f++)
+				if ((x->updated[i].mask & 1u << f) &&
+				    x->updated[i].v[f] != y->updated[i].v[f])
+					return 0;
+		}
+		return 1;
+	}
+	case GS_REC_SMAPS_ROLLUP:
+		if (a->u.rollup.mask != b->u.rollup.mask || a->u.rollup.t_ns != b->u.rollup.t_ns ||
+		    a->u.rollup.wall_ns != b->u.rollup.wall_ns ||
+		    a->u.rollup.cpu_ns != b->u.rollup.cpu_ns)
+			return 0;
+		for (int f = 0; f < GS_SM_NFIELDS; f++)
+			if ((a->u.rollup.mask & 1u << f) && a->u.rollup.v[f] != b->u.rollup.v[f])
+				return 0;
+		return 1;
+	case GS_REC_STATM:
+		return !memcmp(&a->u.statm, &b->u.statm, sizeof(a->u.statm));
+	case GS_REC_CGROUP: {
+		const struct gs_rec_cgroup *x = &a->u.cgroup, *y = &b->u.cgroup;
+
+		if (x->t_ns != y->t_ns || x->version != y->version || strcmp(x->path, y->path) ||
+		    x->usage != y->usage || x->limit != y->limit || x->swap != y->swap ||
+		    x->ncounters != y->ncounters)
+			return 0;
+		for (uint32_t i = 0; i < x->ncounters; i++)
+			if (strcmp(x->counters[i].name, y->counters[i].name) ||
+			    x->counters[i].value != y->counters[i].value)
+				return 0;
+		return 1;
+	}
+	case GS_REC_LOST:
+		return !memcmp(&a->u.lost, &b->u.lost, sizeof(a->u.lost));
+	case GS_REC_MESSAGE:
+		return a->u.message.t_ns == b->u.message.t_ns &&
+		       a->u.message.level == b->u.message.level &&
+		       !strcmp(a->u.message.text, b->u.message.text);
+	case GS_REC_EXIT:
+		return !memcmp(&a->u.exit, &b->u.exit, sizeof(a->u.exit));
+	case GS_REC_END:
+		return !memcmp(&a->u.end, &b->u.end, sizeof(a->u.end));
+	}
+	return 0;
+}
+
+/* The types this file has a case for. Adding a type to trace.h without a
+ * case here makes record_types_all_have_cases fail. */
+static const unsigned covered[] = {
+	GS_REC_TARGET, GS_REC_CLOCK, GS_REC_SMAPS_KEY, GS_REC_SMAPS_DELTA,
+	GS_REC_SMAPS_ROLLUP, GS_REC_STATM, GS_REC_CGROUP, GS_REC_LOST,
+	GS_REC_MESSAGE, GS_REC_EXIT, GS_REC_END,
+};
+#define NCOVERED (sizeof(covered) / sizeof(covered[0]))
+
+TEST(record_types_all_have_cases)
+{
+	for (unsigned t = 1; t <= 255; t++) {
+		if (!gs_rtype_name(t))
+			continue;
+		int found = 0;
+
+		for (size_t i = 0; i < NCOVERED; i++)
+			found |= covered[i] == t;
+		CHECK(found, "record type %u (%s) has no round-trip case", t, gs_rtype_name(t));
+	}
+	CHECK(gs_rtype_name(GS_REC_MAX_KNOWN + 1) == NULL, "MAX_KNOWN is stale");
+}
+
+TEST(record_roundtrip_every_type)
+{
+	struct gs_writer_opts o = { .chunk_bytes = 300 };	/* several frames */
+	struct gs_writer *w = gs_writer_open(tmp_path(), -1, &o);
+	struct gs_record r, back;
+	enum gs_open_error err;
+	char msg[256];
+
+	CHECK(w != NULL, "writer open");
+	if (!w)
+		return;
+	for (int rep = 0; rep < 3; rep++)
+		for (size_t i = 0; i < NCOVERED; i++) {
+			build(covered[i], &r);
+			CHECK(gs_writer_add(w, &r) == 0, "add type %u", covered[i]);
+		}
+	CHECK(gs_writer_close(w) == 0, "close");
+
+	struct gs_reader *rd = gs_reader_open(tmp_path(), &err, msg, sizeof(msg));
+
+	CHECK(rd != NULL, "open: %s", msg);
+	if (!rd)
+		return;
+	for (int rep = 0; rep < 3; rep++)
+		for (size_t i = 0; i < NCOVERED; i++) {
+			CHECK(gs_reader_next(rd, &back) == 1, "record %zu missing", i);
+			build(covered[i], &r);
+			CHECK(same(&r, &back), "type %s differs after the round trip",
+			      gs_rtype_name(covered[i]));
+		}
+	CHECK(gs_reader_next(rd, &back) == 0, "extra record");
+	const struct gs_health *h = gs_reader_health(rd);
+
+	CHECK(!h->damaged, "damaged: %s", h->why);
+	CHECK(h->frames > 3, "expected several frames, got %llu", (unsigned long long)h->frames);
+	CHECK_EQ_U(h->records, 3 * NCOVERED);
+	CHECK_EQ_U(h->good_bytes, h->file_bytes);
+	gs_reader_close(rd);
+	unlink(tmp_path());
+}
+
+/* ---- hand-made frames, to test what the writer never produces ---- */
+
+static size_t put_frame(uint8_t *out, uint32_t seq, const uint8_t *raw, size_t n,
+			uint32_t nrec)
+{
+	size_t z = ZSTD_compress(out + 24, ZSTD_compressBound(n), raw, n, 1);
+	uint8_t *h = out;
+	uint32_t v[5] = { GS_FRAME_MAGIC, seq, (uint32_t)n, (uint32_t)z, nrec };
+
+	for (int i = 0; i < 5; i++)
+		for (int b = 0; b < 4; b++)
+			h[i * 4 + b] = (uint8_t)(v[i] >> (8 * b));
+	uint32_t crc = (uint32_t)crc32(crc32(0, h, 20), out + 24, (uInt)z);
+
+	for (int b = 0; b < 4; b++)
+		h[20 + b] = (uint8_t)(crc >> (8 * b));
+	return 24 + z;
+}
+
+static size_t put_header(uint8_t *out, uint16_t major)
+{
+	memset(out, 0, 32);
+	memcpy(out, GS_FILE_MAGIC, 8);
+	out[8] = (uint8_t)major;
+	uint32_t crc = (uint32_t)crc32(0, out, 28);
+
+	for (int b = 0; b < 4; b++)
+		out[28 + b] = (uint8_t)(crc >> (8 * b));
+	return 32;
+}
+
+TEST(reader_skips_unknown_types_and_appended_fields)
+{
+	static uint8_t file[4096];
+	uint8_t raw[64];
+	size_t n = put_header(file, 1), r = 0;
+
+	/* type 200 (unknown, 3 bytes), then a LOST record with two extra bytes */
+	uint8_t unk[] = { 200, 0, 0, 0, 3, 0, 0, 0, 1, 2, 3 };
+	uint8_t lost[] = { 8, 0, 0, 0, 5, 0, 0, 0, 42, 1, 7, 0x99, 0x01 };
+
+	memcpy(raw + r, unk, sizeof(unk)); r += sizeof(unk);
+	memcpy(raw + r, lost, sizeof(lost)); r += sizeof(lost);
+	n += put_frame(file + n, 0, raw, r, 2);
+
+	enum gs_open_error err;
+	char msg[200];
+	struct gs_reader *rd = gs_reader_open_mem(file, n, &err, msg, sizeof(msg));
+	struct gs_record rec;
+
+	CHECK(rd != NULL, "%s", msg);
+	if (!rd)
+		return;
+	CHECK(gs_reader_next(rd, &rec) == 1 && rec.type == 200 && rec.raw_len == 3, "unknown");
+	CHECK(gs_reader_next(rd, &rec) == 1 && rec.type == GS_REC_LOST &&
+	      rec.u.lost.t_ns == 42 && rec.u.lost.stream == 1 && rec.u.lost.count == 7,
+	      "LOST with appended bytes");
+	CHECK(gs_reader_next(rd, &rec) == 0, "end");
+	CHECK_EQ_U(gs_reader_health(rd)->unknown_records, 1);
+	CHECK(!gs_reader_health(rd)->damaged, "%s", gs_reader_health(rd)->why);
+	gs_reader_close(rd);
+}
+
+TEST(reader_refuses_bad_headers)
+{
+	uint8_t file[64] = { 0 };
+	enum gs_open_error err;
+	char msg[200];
+
+	CHECK(!gs_reader_open_mem(file, 0, &err, msg, sizeof(msg)) && err == GS_E_EMPTY, "empty");
+	memcpy(file, "PERFILE2xxxxxxxxxxxxxxxxxxxxxxxxxxx", 32);
+	CHECK(!gs_reader_open_mem(file, 32, &err, msg, sizeof(msg)) && err == GS_E_NOT_TRACE,
+	      "magic");
+	put_header(file, 2);
+	CHECK(!gs_reader_open_mem(file, 32, &err, msg, sizeof(msg)) && err == GS_E_VERSION &&
+	      strstr(msg, "2.0") && strstr(msg, "version 1"), "newer: %s", msg);
+	put_header(file, 1);
+	file[17] ^= 1;
+	CHECK(!gs_reader_open_mem(file, 32, &err, msg, sizeof(msg)) && err == GS_E_HEADER,
+	      "crc");
+	put_header(file, 1);
+	CHECK(!gs_reader_open_mem(file, 20, &err, msg, sizeof(msg)) && err == GS_E_HEADER,
+	      "short");
+}
+
+/* Write n frames of one STATM record each; returns the file and frame ends. */
+static uint8_t *three_frames(size_t *len, size_t ends[3])
+{
+	struct gs_writer_opts o = { .chunk_bytes = 1 };
+	struct gs_writer *w = gs_writer_open(tmp_path(), -1, &o);
+	struct gs_record r = { .type = GS_REC_STATM };
+
+	for (int i = 0; i < 3; i++) {
+		r.u.statm.t_ns = (uint64_t)i + 1;
+		gs_writer_add(w, &r);
+		ends[i] = (size_t)gs_writer_file_bytes(w);
+	}
+	gs_writer_close(w);
+	FILE *f = fopen(tmp_path(), "rb");
+	uint8_t *buf = malloc(ends[2]);
+
+	*len = fread(buf, 1, ends[2], f);
+	fclose(f);
+	unlink(tmp_path());
+	return buf;
+}
+
+static int count_records(const uint8_t *buf, size_t len, struct gs_health *h)
+{
+	enum gs_open_error err;
+	char msg[200];
+	struct gs_reader *rd = gs_reader_open_mem(buf, len, &err, msg, sizeof(msg));
+	struct gs_record rec;
+	int n = 0;
+
+	if (!rd)
+		return -1;
+	while (gs_reader_next(rd, &rec) == 1)
+		n++;
+	*h = *gs_reader_health(rd);
+	gs_reader_close(rd);
+	return n;
+}
+
+TEST(reader_stops_at_torn_tail)
+{
+	size_t len, ends[3];
+	uint8_t *buf = three_frames(&len, ends);
+	struct gs_health h;
+
+	CHECK(len == ends[2], "short file");
+	CHECK(count_records(buf, len, &h) == 3 && !h.damaged, "intact");
+	/* Every cut inside the last frame keeps the first two. */
+	for (size_t cut = ends[1] + 1; cut < ends[2]; cut++) {
+		int n = count_records(buf, cut, &h);
+
+		CHECK(n == 2 && h.damaged && h.good_bytes == ends[1],
+		      "cut at %zu: %d records, damaged %d", cut, n, h.damaged);
+	}
+	CHECK(count_records(buf, ends[1], &h) == 2 && !h.damaged, "cut at a frame end");
+	free(buf);
+}
+
+TEST(reader_stops_at_flipped_bit)
+{
+	size_t len, ends[3];
+	uint8_t *buf = three_frames(&len, ends);
+	struct gs_health h;
+
+	/* Any single flipped bit in frame 2 loses frame 2 and 3, never more. */
+	for (size_t at = ends[0]; at < ends[1]; at++) {
+		for (int bit = 0; bit < 8; bit++) {
+			buf[at] ^= (uint8_t)(1 << bit);
+			int n = count_records(buf, len, &h);
+
+			CHECK(n == 1 && h.damaged, "flip %zu.%d: %d records", at, bit, n);
+			buf[at] ^= (uint8_t)(1 << bit);
+		}
+	}
+	free(buf);
+}
+
+TEST(smaps_state_applies_deltas)
+{
+	struct gs_smaps_state s;
+	struct gs_record key, delta;
+
+	gs_smaps_state_init(&s);
+	build(GS_REC_SMAPS_DELTA, &delta);
+	CHECK(gs_smaps_state_apply(&s, &delta) < 0, "delta before keyframe accepted");
+
+	build(GS_REC_SMAPS_KEY, &key);
+	CHECK(gs_smaps_state_apply(&s, &key) == 0 && s.live == 3, "keyframe");
+
+	struct gs_smaps_update u = { .id = 1, .mask = 1u << GS_SM_PSS };
+	uint32_t rm = 0;
+
+	u.v[GS_SM_PSS] = 777;
+	delta.u.smaps = (struct gs_rec_smaps){ .nremoved = 1, .removed = &rm, .nadded = 1,
+					       .added = &maps[0], .nupdated = 1, .updated = &u };
+	CHECK(gs_smaps_state_apply(&s, &delta) == 0, "delta");
+	CHECK(s.live == 3 && s.n == 4 && !s.alive[0] && s.alive[3], "ids");
+	CHECK_EQ_U(s.m[1].v[GS_SM_PSS], 777);
+	CHECK_EQ_U(s.m[1].v[GS_SM_RSS], maps[1].v[GS_SM_RSS]);
+	CHECK(gs_smaps_state_apply(&s, &delta) < 0, "removing a dead id accepted");
+	gs_smaps_state_free(&s);
+}

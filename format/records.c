@@ -37,7 +37,7 @@ static const char *const field_names[GS_SM_NFIELDS] = {
 	"Shared_Dirty", "Private_Clean", "Private_Dirty", "Referenced",
 	"Anonymous", "LazyFree", "AnonHugePages", "ShmemPmdMapped",
 	"FilePmdMapped", "Shared_Hugetlb", "Private_Hugetlb", "Swap", "SwapPss",
-	"Locked",
+	"Locked", "Pss_Dirty", "KSM",
 };
 
 const char *gs_smaps_field_name(int field)
@@ -71,7 +71,7 @@ int gs_mapping_same_identity(const struct gs_mapping *a,
 	       a->dev_major == b->dev_major && a->dev_minor == b->dev_minor &&
 	       a->perms == b->perms && a->kernel_page_kb == b->kernel_page_kb &&
 	       a->mmu_page_kb == b->mmu_page_kb &&
-	       a->thp_eligible == b->thp_eligible &&
+	       a->thp_eligible == b->thp_eligible && a->present == b->present &&
 	       !strcmp(a->path, b->path) && !strcmp(a->vmflags, b->vmflags);
 }
 
@@ -209,7 +209,7 @@ static void put_mapping(struct gs_buf *b, const struct gs_mapping *m)
 	gs_put_uv(b, (uint64_t)(m->thp_eligible + 1));
 	gs_put_str(b, m->path);
 	gs_put_str(b, m->vmflags);
-	put_values(b, (1ull << GS_SM_NFIELDS) - 1, m->v);
+	put_values(b, m->present, m->v);
 }
 
 /* An "optional" u64 stores UINT64_MAX as 0 and anything else as v+1. */
@@ -413,7 +413,7 @@ static void get_mapping(struct gs_cur *c, struct gs_mapping *m,
 	m->thp_eligible = (int32_t)thp - 1;
 	m->path = get_str(c, a);
 	m->vmflags = get_str(c, a);
-	get_values(c, m->v);
+	m->present = get_values(c, m->v);
 }
 
 /*

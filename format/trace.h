@@ -56,6 +56,9 @@ const char *gs_rtype_name(unsigned type);
 /*
  * §6.3 smaps fields, in their on-disk bit order (bit i of a field mask is
  * field i). Values are kB, exactly as the kernel prints them. Append only.
+ * Not every kernel prints every field, and per-mapping smaps never prints
+ * Pss_Anon, Pss_File or Pss_Shmem (only smaps_rollup does): a mapping's
+ * `present` mask says which it had.
  */
 enum gs_smaps_field {
 	GS_SM_RSS, GS_SM_PSS, GS_SM_PSS_ANON, GS_SM_PSS_FILE, GS_SM_PSS_SHMEM,
@@ -63,6 +66,7 @@ enum gs_smaps_field {
 	GS_SM_PRIVATE_DIRTY, GS_SM_REFERENCED, GS_SM_ANONYMOUS, GS_SM_LAZYFREE,
 	GS_SM_ANON_HUGE, GS_SM_SHMEM_PMD, GS_SM_FILE_PMD, GS_SM_SHARED_HUGETLB,
 	GS_SM_PRIVATE_HUGETLB, GS_SM_SWAP, GS_SM_SWAP_PSS, GS_SM_LOCKED,
+	GS_SM_PSS_DIRTY, GS_SM_KSM,
 	GS_SM_NFIELDS
 };
 
@@ -89,7 +93,8 @@ struct gs_mapping {
 	int32_t thp_eligible;		/* 0, 1, or -1 when the kernel omits it */
 	const char *path;		/* "" for anonymous; may end " (deleted)" */
 	const char *vmflags;		/* "rd wr mr ..." or "" */
-	uint64_t v[GS_SM_NFIELDS];	/* kB */
+	uint32_t present;		/* bit i: the kernel printed field i */
+	uint64_t v[GS_SM_NFIELDS];	/* kB; 0 where not present */
 };
 
 int gs_mapping_same_identity(const struct gs_mapping *a,

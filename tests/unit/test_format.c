@@ -31,8 +31,10 @@ static struct gs_mapping mk_mapping(uint64_t start, const char *path, uint64_t s
 		.thp_eligible = (int32_t)(seed % 3) - 1,
 		.path = path, .vmflags = "rd wr mr mw me ac sd",
 	};
+	m.present = ((1u << GS_SM_NFIELDS) - 1) & ~(seed << 2);
 	for (int i = 0; i < GS_SM_NFIELDS; i++)
-		m.v[i] = seed * 1000 + (uint64_t)i * 4 + (i == 1 ? UINT32_MAX * 7ull : 0);
+		if (m.present & 1u << i)
+			m.v[i] = seed * 1000 + (uint64_t)i * 4 + (i == 1 ? UINT32_MAX * 7ull : 0);
 	return m;
 }
 

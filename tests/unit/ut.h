@@ -40,9 +40,14 @@ extern int ut_failed;		/* failures in the running test */
 	      "%s = %llu, expected %llu", #a, (unsigned long long)(a),  \
 	      (unsigned long long)(b))
 
+static inline int ut_streq(const char *a, const char *b)
+{
+	return a && b && !strcmp(a, b);
+}
+
 #define CHECK_STR(a, b)                                                 \
-	CHECK((a) && (b) && !strcmp((a), (b)), "%s = \"%s\", expected \"%s\"", \
-	      #a, (a) ? (a) : "(null)", (b) ? (b) : "(null)")
+	CHECK(ut_streq((a), (b)), "%s = \"%s\", expected \"%s\"", #a,    \
+	      ut_streq((a), (a)) ? (a) : "(null)", (b))
 
 /* Path of a fixture under tests/fixtures (tests run from the top folder). */
 #define FIXTURE(rel) "tests/fixtures/" rel

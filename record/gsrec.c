@@ -1,0 +1,717 @@
+/*
+ * gsrec - record a process's memory into a gsmapper trace.
+ *
+ * Attaches to a running process (-p PID) or launches one (-- CMD ARGS) and
+ * records until the target exits, SIGINT/SIGTERM, or --duration. One thread
+ * drives everything from a poll loop over a signalfd, a timerfd and (when
+ * attached) a pidfd, so a signal never interrupts a half-written record.
+ *
+ * Exit codes are documented in usage() and README.md.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/timerfd.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/goelf.h"
+#include "common/proc.h"
+#include "format/trace.h"
+#include "memrec.h"
+
+#define GSMAPPER_VERSION "0.1.0"
+
+/* Exit codes of an attach-mode recording (launch mode: see below). */
+enum {
+	EX_OK = 0, EX_INTERNAL = 1, EX_USAGE = 2, EX_TARGET = 3, EX_PERM = 4,
+	EX_OUTPUT = 5,
+};
+/* Launch mode exits with the command's status; its own failures use the
+ * codes of timeout(1) and env(1). */
+enum { EX_LAUNCH_FAIL = 125, EX_NOEXEC = 126, EX_NOTFOUND = 127 };
+
+struct opts {
+	const char *output;
+	double duration_s;
+	uint32_t interval_ms, smaps_min_ms, flush_ms;
+	double budget_pct;
+	int record_cmdline, quiet;
+	pid_t pid;
+	char **cmd;
+};
+
+static const char *prog = "gsrec";
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: gsrec [options] -p PID\n"
+"       gsrec [options] -- COMMAND [ARGS...]\n"
+"\n"
+"Record a process's memory (statm, smaps, cgroup) into a gsmapper trace.\n"
+"\n"
+"  -p, --pid PID          attach to a running process\n"
+"  -o, --output FILE      trace file (default gsmapper.trace; an existing file\n"
+"                         is kept as FILE.old)\n"
+"  -d, --duration SECS    stop after SECS seconds (a launched command is then\n"
+"                         sent SIGTERM)\n"
+"  -i, --interval MS      statm and cgroup sampling interval (default 10)\n"
+"  -b, --cpu-budget PCT   gsrec's CPU budget, percent of one core (default 2);\n"
+"                         smaps reads are paced to stay within it\n"
+"      --smaps-min-ms MS  never read smaps more often than this (default 50)\n"
+"      --flush-ms MS      write a compressed chunk at least this often\n"
+"                         (default 1000: a killed gsrec loses at most that)\n"
+"      --record-cmdline   store the target's command line in the trace\n"
+"  -q, --quiet            no status line and no summary line\n"
+"  -h, --help             this help\n"
+"      --version          print the version\n"
+"\n"
+"Exit status when attaching: 0 recorded; 1 internal error; 2 bad usage;\n"
+"3 no such process, or it exited before recording began; 4 permission denied;\n"
+"5 the trace could not be written (what was written stays readable).\n"
+"When launching: the command's exit status (128+N if killed by signal N);\n"
+"125 gsrec failed, 126 the command could not be run, 127 it was not found.\n");
+}
+
+static void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int parse_num(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	enum { O_SMAPS_MIN = 256, O_FLUSH, O_CMDLINE, O_VERSION };
+	static const struct option lopts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "cpu-budget", required_argument, NULL, 'b' },
+		{ "smaps-min-ms", required_argument, NULL, O_SMAPS_MIN },
+		{ "flush-ms", required_argument, NULL, O_FLUSH },
+		{ "record-cmdline", no_argument, NULL, O_CMDLINE },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, O_VERSION },
+		{ 0 }
+	};
+	double v;
+	int c;
+
+	*o = (struct opts){ .output = "gsmapper.trace", .interval_ms = 10,
+			    .smaps_min_ms = 50, .flush_ms = 1000, .budget_pct = 2 };
+	while ((c = getopt_long(argc, argv, "+p:o:d:i:b:qh", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_num(optarg, 1, INT_MAX, &v) || v != (pid_t)v) {
+				msg("invalid pid '%s': give a process id, e.g. -p $(pidof caddy)",
+				    optarg);
+				return -1;
+			}
+			o->pid = (pid_t)v;
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'd':
+			if (parse_num(optarg, 0.001, 1e9, &o->duration_s)) {
+				msg("invalid duration '%s': give seconds, e.g. -d 30", optarg);
+				return -1;
+			}
+			break;
+		case 'i':
+			if (parse_num(optarg, 1, 60000, &v)) {
+				msg("invalid interval '%s': give milliseconds from 1 to 60000", optarg);
+				return -1;
+			}
+			o->interval_ms = (uint32_t)v;
+			break;
+		case 'b':
+			if (parse_num(optarg, 0.01, 100, &o->budget_pct)) {
+				msg("invalid CPU budget '%s': give a percentage from 0.01 to 100",
+				    optarg);
+				return -1;
+			}
+			break;
+		case O_SMAPS_MIN:
+			if (parse_num(optarg, 1, 3600000, &v)) {
+				msg("invalid --smaps-min-ms '%s'", optarg);
+				return -1;
+			}
+			o->smaps_min_ms = (uint32_t)v;
+			break;
+		case O_FLUSH:
+			if (parse_num(optarg, 10, 600000, &v)) {
+				msg("invalid --flush-ms '%s': give milliseconds from 10 to 600000",
+				    optarg);
+				return -1;
+			}
+			o->flush_ms = (uint32_t)v;
+			break;
+		case O_CMDLINE:
+			o->record_cmdline = 1;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(EX_OK);
+		case O_VERSION:
+			printf("gsrec %s (trace format %d.%d)\n", GSMAPPER_VERSION,
+			       GS_VERSION_MAJOR, GS_VERSION_MINOR);
+			exit(EX_OK);
+		default:
+			fprintf(stderr, "Try 'gsrec --help'.\n");
+			return -1;
+		}
+	}
+	if (optind < argc)
+		o->cmd = argv + optind;
+	if (!o->pid == !o->cmd) {
+		msg(o->pid ? "give either -p PID or a command after --, not both"
+			   : "nothing to record: give -p PID or -- COMMAND [ARGS]");
+		fprintf(stderr, "Try 'gsrec --help'.\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the target ---- */
+
+static char **read_cmdline(pid_t pid, uint32_t *argc, struct gs_file *f)
+{
+	char path[64];
+	char **argv;
+	uint32_t n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	if (gs_file_read_path(f, path) < 0)
+		return NULL;
+	for (size_t i = 0; i < f->len; i++)
+		n += f->buf[i] == 0;
+	argv = calloc(n + 1, sizeof(char *));
+	if (!argv)
+		return NULL;
+	n = 0;
+	for (size_t i = 0; i < f->len; i += strlen(f->buf + i) + 1)
+		argv[n++] = f->buf + i;
+	*argc = n;
+	return argv;
+}
+
+/* Write TARGET; *is_go tells whether the executable is a Go program. */
+static int write_target(struct gs_writer *w, const struct opts *o, pid_t pid,
+			int launched, int *is_go, char *why, size_t whylen)
+{
+	struct gs_record r = { .type = GS_REC_TARGET };
+	struct gs_rec_target *t = &r.u.target;
+	char path[64], exe[PATH_MAX] = "", comm[64] = "";
+	struct gs_exe_info info;
+	struct gs_file stat = { 0 }, cmdline = { 0 };
+	struct utsname un;
+	struct stat st;
+	ssize_t n;
+	int fd, ret;
+
+	memset(&info, 0, sizeof(info));
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n > 0)
+		exe[n] = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (fstat(fd, &st) == 0) {
+			t->exe_dev = st.st_dev;
+			t->exe_inode = st.st_ino;
+		}
+		gs_exe_info_read(fd, &info);
+		close(fd);
+	} else {
+		snprintf(info.err, sizeof(info.err), "cannot open %s: %s", path, strerror(errno));
+	}
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (gs_file_read_path(&stat, path) == 0)
+		gs_parse_stat(stat.buf, comm, sizeof(comm), &t->start_ticks, NULL);
+	uname(&un);
+
+	t->pid = (uint32_t)pid;
+	t->flags = (launched ? GS_TARGET_LAUNCHED : 0) | (info.is_go ? GS_TARGET_GO : 0);
+	t->page_size = (uint32_t)sysconf(_SC_PAGESIZE);
+	t->clk_tck = (uint32_t)sysconf(_SC_CLK_TCK);
+	t->exe_path = exe;
+	t->build_id = info.build_id;
+	t->build_id_len = info.build_id_len;
+	t->go_build_id = info.go_build_id;
+	t->go_version = info.go_version;
+	t->go_module = info.go_module;
+	t->comm = comm;
+	t->host = un.nodename;
+	t->kernel = un.release;
+	t->machine = un.machine;
+	if (o->record_cmdline) {
+		t->argv = (const char *const *)read_cmdline(pid, &t->argc, &cmdline);
+		if (t->argv)
+			t->flags |= GS_TARGET_CMDLINE;
+	}
+	ret = gs_writer_add(w, &r);
+	*is_go = info.is_go;
+	if (!info.is_go)
+		snprintf(why, whylen, "%s", info.is_elf ? "no .go.buildinfo or .gopclntab section"
+							: info.err[0] ? info.err : "not ELF");
+	else if (!info.go_version[0])
+		snprintf(why, whylen, "%s", info.err);
+	free((void *)t->argv);
+	gs_file_free(&stat);
+	gs_file_free(&cmdline);
+	return ret;
+}
+
+static int write_clock(struct gs_writer *w)
+{
+	struct gs_record r = { .type = GS_REC_CLOCK };
+
+	r.u.clock.mono_ns = gs_now_ns(CLOCK_MONOTONIC);
+	r.u.clock.real_ns = gs_now_ns(CLOCK_REALTIME);
+	r.u.clock.boot_ns = gs_now_ns(CLOCK_BOOTTIME);
+	return gs_writer_add(w, &r);
+}
+
+static int write_message(struct gs_writer *w, unsigned level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int write_message(struct gs_writer *w, unsigned level, const char *fmt, ...)
+{
+	struct gs_record r = { .type = GS_REC_MESSAGE };
+	char text[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	r.u.message = (struct gs_rec_message){ gs_now_ns(CLOCK_MONOTONIC), level, text };
+	return gs_writer_add(w, &r);
+}
+
+/* ---- launching ---- */
+
+/*
+ * Fork the command stopped before exec (waiting on a pipe), so recording
+ * can be set up first, as perf does; exec errors come back on a CLOEXEC pipe.
+ */
+static pid_t launch(char **cmd, const sigset_t *oldmask, int *go_fd, int *err_fd)
+{
+	int go[2], er[2];
+	pid_t pid;
+
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(er, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		char c;
+		int e;
+
+		close(go[1]);
+		close(er[0]);
+		sigprocmask(SIG_SETMASK, oldmask, NULL);
+		if (read(go[0], &c, 1) != 1)
+			_exit(EX_LAUNCH_FAIL);	/* gsrec went away */
+		execvp(cmd[0], cmd);
+		e = errno;
+		if (write(er[1], &e, sizeof(e)) < 0)
+			_exit(EX_LAUNCH_FAIL);
+		_exit(e == ENOENT ? EX_NOTFOUND : EX_NOEXEC);
+	}
+	close(go[0]);
+	close(er[1]);
+	*go_fd = go[1];
+	*err_fd = er[0];
+	return pid;
+}
+
+/* ---- status line ---- */
+
+static void human(char *buf, size_t n, double bytes)
+{
+	const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	int i = 0;
+
+	while (bytes >= 1024 && i < 4) {
+		bytes /= 1024;
+		i++;
+	}
+	snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", bytes, u[i]);
+}
+
+static void status(const struct memrec *m, struct gs_writer *w, double elapsed,
+		   long page, int final)
+{
+	char rss[32], pss[32], tb[32];
+
+	human(rss, sizeof(rss), (double)m->last_rss_pages * (double)page);
+	human(pss, sizeof(pss), (double)m->last_pss_kb * 1024);
+	human(tb, sizeof(tb), (double)gs_writer_file_bytes(w));
+	fprintf(stderr, "\r%s: %.1f s, %" PRIu64 " samples, %" PRIu64 " smaps reads, RSS %s, "
+		"Pss %s, trace %s, lost %" PRIu64 "\033[K%s", prog, elapsed, m->statm_samples,
+		m->smaps_reads + m->rollup_reads, rss, pss, tb, m->lost, final ? "\n" : "");
+}
+
+/* ---- main ---- */
+
+static int keep_old(const char *path)
+{
+	struct stat st;
+	char old[PATH_MAX + 8];
+
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	snprintf(old, sizeof(old), "%s.old", path);
+	return rename(path, old);
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct memrec m = { .statm_fd = -1 };
+	struct gs_writer *w = NULL;
+	sigset_t mask, oldmask;
+	int sfd = -1, tfd = -1, pidfd = -1, go_fd = -1, err_fd = -1;
+	pid_t pid;
+	int launched, is_go = 0, rc = EX_INTERNAL, stop_reason = 0;
+	int child_status = -1, signals = 0;
+	uint64_t t0, deadline = 0, last_status = 0, last_clock;
+	char err[256], why[200] = "";
+	long page = sysconf(_SC_PAGESIZE);
+	int tty;
+
+	if (parse_args(argc, argv, &o) < 0)
+		return o.cmd ? EX_LAUNCH_FAIL : EX_USAGE;
+	launched = o.cmd != NULL;
+	tty = isatty(STDERR_FILENO) && !o.quiet;
+#define FAIL(code) do { rc = launched ? (int)EX_LAUNCH_FAIL : (int)(code); goto out; } while (0)
+
+	/* Signals arrive through sfd; the launched command gets the old mask. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, &oldmask);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+
+	if (!launched) {
+		if (kill(o.pid, 0) < 0 && errno == ESRCH) {
+			msg("no process with pid %d: check the pid (pidof, pgrep)", (int)o.pid);
+			FAIL(EX_TARGET);
+		}
+	}
+	if (keep_old(o.output) < 0) {
+		msg("cannot keep the existing %s as %s.old: %s", o.output, o.output,
+		    strerror(errno));
+		FAIL(EX_OUTPUT);
+	}
+	struct gs_writer_opts wo = { .flush_ms = o.flush_ms };
+
+	w = gs_writer_open(o.output, -1, &wo);
+	if (!w) {
+		msg("cannot create %s: %s; choose another path with -o", o.output,
+		    strerror(errno));
+		FAIL(EX_OUTPUT);
+	}
+
+	if (launched) {
+		o.pid = launch(o.cmd, &oldmask, &go_fd, &err_fd);
+		if (o.pid < 0) {
+			msg("cannot start %s: %s", o.cmd[0], strerror(errno));
+			FAIL(EX_LAUNCH_FAIL);
+		}
+		int e = 0;
+
+		/* Let it exec, then learn whether exec worked: EOF means it did. */
+		if (write(go_fd, "g", 1) != 1 || read(err_fd, &e, sizeof(e)) == sizeof(e)) {
+			waitpid(o.pid, NULL, 0);
+			msg("cannot run %s: %s", o.cmd[0], strerror(e ? e : EPIPE));
+			rc = e == ENOENT ? EX_NOTFOUND : EX_NOEXEC;
+			unlink(o.output);
+			gs_writer_close(w);
+			w = NULL;
+			goto out;
+		}
+	}
+	pid = o.pid;
+
+	struct memrec_opts mo = { .cpu_budget = o.budget_pct / 100.0,
+				  .smaps_min_ms = o.smaps_min_ms };
+
+	if (memrec_open(&m, pid, w, &mo, err, sizeof(err)) < 0) {
+		if (errno == ESRCH)
+			msg("process %d exited before recording began", (int)pid);
+		else if (errno == EACCES || errno == EPERM)
+			msg("%s: run gsrec as root, or as the target's user with ptrace "
+			    "access (see kernel.yama.ptrace_scope)", err);
+		else
+			msg("%s", err);
+		FAIL(errno == ESRCH ? EX_TARGET : errno == EACCES || errno == EPERM ? EX_PERM
+										  : EX_INTERNAL);
+	}
+	if (!launched)
+		pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	if (write_target(w, &o, pid, launched, &is_go, why, sizeof(why)) < 0 ||
+	    write_clock(w) < 0)
+		goto write_error;
+	if (!is_go) {
+		msg("warning: pid %d is not a Go program (%s): recording its /proc memory "
+		    "anyway; Go classes (heap, runtime) will not apply", (int)pid, why);
+		if (write_message(w, GS_WARNING, "not a Go program (%s)", why) < 0)
+			goto write_error;
+	} else if (why[0]) {
+		msg("warning: Go version unknown: %s", why);
+		if (write_message(w, GS_WARNING, "Go version unknown: %s", why) < 0)
+			goto write_error;
+	}
+	if (!m.cg.version && write_message(w, GS_INFO, "no memory cgroup found for pid %d",
+					   (int)pid) < 0)
+		goto write_error;
+	if (write_message(w, GS_INFO, "eBPF streams not recorded: this gsrec records /proc "
+			  "data only") < 0)
+		goto write_error;
+
+	t0 = gs_now_ns(CLOCK_MONOTONIC);
+	last_clock = t0;
+	if (o.duration_s > 0)
+		deadline = t0 + (uint64_t)(o.duration_s * 1e9);
+	int first = memrec_tick(&m, t0);
+
+	if (first == 0)
+		first = memrec_smaps_now(&m, gs_now_ns(CLOCK_MONOTONIC), 1);
+	if (first < 0)
+		goto write_error;
+	if (first == 1 && !launched) {
+		msg("process %d exited before recording began", (int)pid);
+		stop_reason = GS_END_TARGET_EXIT;
+	}
+
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	struct itimerspec its = { { o.interval_ms / 1000, (long)(o.interval_ms % 1000) * 1000000 },
+				  { o.interval_ms / 1000, (long)(o.interval_ms % 1000) * 1000000 } };
+
+	if (tfd < 0 || sfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0) {
+		msg("cannot set up timers: %s", strerror(errno));
+		FAIL(EX_INTERNAL);
+	}
+
+	while (!stop_reason) {
+		struct pollfd pfd[3] = { { sfd, POLLIN, 0 }, { tfd, POLLIN, 0 }, { pidfd, POLLIN, 0 } };
+
+		if (poll(pfd, pidfd >= 0 ? 3 : 2, -1) < 0 && errno != EINTR) {
+			msg("poll: %s", strerror(errno));
+			FAIL(EX_INTERNAL);
+		}
+		uint64_t now = gs_now_ns(CLOCK_MONOTONIC);
+		struct signalfd_siginfo si;
+
+		while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo == SIGCHLD)
+				continue;	/* reaped below */
+			signals++;
+			if (launched && signals == 1) {
+				/* Pass it on and record until the command exits; a second
+				 * signal stops at once. */
+				kill(pid, (int)si.ssi_signo);
+			} else {
+				stop_reason = GS_END_SIGNAL;
+			}
+		}
+		if (launched) {
+			int st;
+
+			if (waitpid(pid, &st, WNOHANG) == pid) {
+				child_status = st;
+				stop_reason = GS_END_TARGET_EXIT;
+			}
+		}
+		if (pidfd >= 0 && (pfd[2].revents & POLLIN))
+			stop_reason = GS_END_TARGET_EXIT;
+		if (pfd[1].revents & POLLIN) {
+			uint64_t ticks = 0;
+
+			if (read(tfd, &ticks, sizeof(ticks)) == sizeof(ticks) && ticks > 1) {
+				struct gs_record r = { .type = GS_REC_LOST };
+
+				r.u.lost = (struct gs_rec_lost){ now, GS_STREAM_STATM, ticks - 1 };
+				m.lost += ticks - 1;
+				if (gs_writer_add(w, &r) < 0)
+					goto write_error;
+			}
+			if (!stop_reason) {
+				int k = memrec_tick(&m, now);
+
+				if (k < 0)
+					goto write_error;
+				if (k == 1 && !launched)
+					stop_reason = GS_END_TARGET_EXIT;
+			}
+		}
+		if (deadline && now >= deadline && !stop_reason)
+			stop_reason = GS_END_DURATION;
+		if (now - last_clock >= 60000000000ull) {
+			if (write_clock(w) < 0)
+				goto write_error;
+			last_clock = now;
+		}
+		if (gs_writer_maybe_flush(w, now) < 0)
+			goto write_error;
+		if (tty && now - last_status >= 250000000u) {
+			status(&m, w, (double)(now - t0) / 1e9, page, 0);
+			last_status = now;
+		}
+	}
+
+	/* A last full read so the trace ends with fresh Pss, if there is memory. */
+	if (stop_reason != GS_END_TARGET_EXIT &&
+	    memrec_smaps_now(&m, gs_now_ns(CLOCK_MONOTONIC), 1) < 0)
+		goto write_error;
+	if (stop_reason == GS_END_DURATION && launched)
+		kill(pid, SIGTERM);
+	if (launched && child_status < 0) {
+		/* Wait for the command: the recording is over, its status is ours. */
+		while (waitpid(pid, &child_status, 0) < 0 && errno == EINTR)
+			;
+	}
+	{
+		struct gs_record r = { .type = GS_REC_EXIT };
+		uint64_t now = gs_now_ns(CLOCK_MONOTONIC);
+
+		if (launched && child_status >= 0) {
+			if (WIFSIGNALED(child_status))
+				r.u.exit = (struct gs_rec_exit){ now, GS_EXIT_SIGNAL,
+					(uint32_t)WTERMSIG(child_status), WCOREDUMP(child_status) ? 1u : 0u };
+			else
+				r.u.exit = (struct gs_rec_exit){ now, GS_EXIT_CODE,
+					(uint32_t)WEXITSTATUS(child_status), 0 };
+			if (gs_writer_add(w, &r) < 0)
+				goto write_error;
+		} else if (stop_reason == GS_END_TARGET_EXIT) {
+			r.u.exit = (struct gs_rec_exit){ now, GS_EXIT_UNKNOWN, 0, 0 };
+			if (gs_writer_add(w, &r) < 0)
+				goto write_error;
+		}
+	}
+	{
+		struct gs_record r = { .type = GS_REC_END };
+		struct rusage ru;
+
+		getrusage(RUSAGE_SELF, &ru);
+		r.u.end = (struct gs_rec_end){
+			.t_ns = gs_now_ns(CLOCK_MONOTONIC), .reason = (uint32_t)stop_reason,
+			.statm_samples = m.statm_samples, .smaps_reads = m.smaps_reads,
+			.rollup_reads = m.rollup_reads, .cgroup_samples = m.cgroup_samples,
+			.lost = m.lost,
+			.cpu_user_ns = (uint64_t)ru.ru_utime.tv_sec * 1000000000u +
+				       (uint64_t)ru.ru_utime.tv_usec * 1000u,
+			.cpu_sys_ns = (uint64_t)ru.ru_stime.tv_sec * 1000000000u +
+				      (uint64_t)ru.ru_stime.tv_usec * 1000u,
+			.max_rss_kb = (uint64_t)ru.ru_maxrss,
+			.records = gs_writer_records(w), .raw_bytes = gs_writer_raw_bytes(w),
+		};
+		if (gs_writer_add(w, &r) < 0)
+			goto write_error;
+	}
+	if (tty)
+		status(&m, w, (double)(gs_now_ns(CLOCK_MONOTONIC) - t0) / 1e9, page, 1);
+	{
+		uint64_t bytes, samples = m.statm_samples;
+		uint64_t reads = m.smaps_reads + m.rollup_reads;
+
+		if (gs_writer_flush(w) < 0)
+			goto write_error;
+		bytes = gs_writer_file_bytes(w);
+		if (gs_writer_close(w) < 0) {
+			w = NULL;
+			goto write_error;
+		}
+		w = NULL;
+		if (!o.quiet)
+			fprintf(stderr, "%s: wrote %s (%" PRIu64 " samples, %" PRIu64
+				" smaps reads, %" PRIu64 " bytes)\n", prog, o.output, samples,
+				reads, bytes);
+	}
+	if (launched) {
+		rc = WIFSIGNALED(child_status) ? 128 + WTERMSIG(child_status)
+					       : WEXITSTATUS(child_status);
+	} else {
+		rc = EX_OK;
+	}
+	goto out;
+
+write_error:
+	{
+		int e = errno;
+		uint64_t good = w ? gs_writer_file_bytes(w) : 0;
+
+		if (tty)
+			fputc('\n', stderr);
+		msg("cannot write %s: %s; the trace is readable up to its last complete chunk "
+		    "(%" PRIu64 " bytes)%s", o.output, strerror(e), good,
+		    e == ENOSPC ? ": free some space or record elsewhere with -o" : "");
+		if (w)
+			gs_writer_close(w);
+		w = NULL;
+		if (launched && pid > 0 && child_status < 0) {
+			msg("recording stopped; waiting for %s to exit", o.cmd[0]);
+			while (waitpid(pid, &child_status, 0) < 0 && errno == EINTR)
+				;
+		}
+		FAIL(EX_OUTPUT);
+	}
+out:
+	memrec_close(&m);
+	if (w)
+		gs_writer_close(w);
+	if (pidfd >= 0)
+		close(pidfd);
+	if (tfd >= 0)
+		close(tfd);
+	if (sfd >= 0)
+		close(sfd);
+	return rc;
+}

@@ -1,0 +1,313 @@
+/*
+ * memrec.c - records a process's memory from /proc.
+ *
+ * statm is cheap (microseconds) and read every tick. smaps is not: the
+ * kernel walks every page table of the target under its mmap lock, ~9 ms per
+ * GB resident here. So smaps reads are paced by a CPU budget: a token bucket
+ * fills at budget x elapsed time, everything gsrec spends (statm, cgroup,
+ * compression, smaps) is taken out of it, and a read happens only when the
+ * bucket holds what the last read of that kind cost. A big target is thus
+ * read less often, never at a higher cost. smaps_rollup costs the same page
+ * walk, so it is used only when two things are measured: full reads cannot
+ * run every smaps_min_ms within the budget, and a rollup costs under a third
+ * of a full read (a target with thousands of mappings, where formatting
+ * dominates). Then four of five reads are rollups (totals only) and every
+ * fifth is per-mapping. The rollup's cost is measured again every 64 full
+ * reads, since a target's shape changes.
+ *
+ * Each per-mapping read is diffed against the previous one and written as a
+ * delta (FORMAT.md §6.4); every keyframe_every reads, or when ids have
+ * churned, a keyframe restarts the ids.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "memrec.h"
+
+static uint64_t cpu_ns(clockid_t c)
+{
+	return gs_now_ns(c);
+}
+
+int memrec_open(struct memrec *m, pid_t pid, struct gs_writer *w,
+		const struct memrec_opts *o, char *err, size_t errlen)
+{
+	char path[64], cgpath[64];
+
+	memset(m, 0, sizeof(*m));
+	m->pid = pid;
+	m->w = w;
+	m->o = *o;
+	if (!m->o.keyframe_every)
+		m->o.keyframe_every = 100;
+	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
+	snprintf(m->smaps_path, sizeof(m->smaps_path), "/proc/%d/smaps", (int)pid);
+	snprintf(m->rollup_path, sizeof(m->rollup_path), "/proc/%d/smaps_rollup", (int)pid);
+	m->statm_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (m->statm_fd < 0) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		if (errno == ENOENT)
+			errno = ESRCH;
+		return -1;
+	}
+	/* smaps needs ptrace read access, statm does not: check it now. */
+	int fd = open(m->smaps_path, O_RDONLY | O_CLOEXEC);
+	char c;
+
+	if (fd < 0 || read(fd, &c, 1) < 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "cannot read %s: %s", m->smaps_path, strerror(e));
+		if (fd >= 0)
+			close(fd);
+		close(m->statm_fd);
+		errno = e == ENOENT ? ESRCH : e;
+		return -1;
+	}
+	close(fd);
+	snprintf(cgpath, sizeof(cgpath), "/proc/%d/cgroup", (int)pid);
+	gs_cgroup_open(&m->cg, cgpath, "/proc/self/mountinfo");
+	m->last_tick_ns = gs_now_ns(CLOCK_MONOTONIC);
+	m->last_cpu_ns = cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
+	return 0;
+}
+
+void memrec_close(struct memrec *m)
+{
+	if (m->statm_fd >= 0)
+		close(m->statm_fd);
+	gs_cgroup_close(&m->cg);
+	gs_file_free(&m->statm_text);
+	for (int i = 0; i < 2; i++) {
+		gs_file_free(&m->snap[i].text);
+		gs_smaps_free(&m->snap[i].parsed);
+		free(m->snap[i].ids);
+	}
+	free(m->upd);
+	free(m->rm);
+	free(m->add);
+	memset(m, 0, sizeof(*m));
+	m->statm_fd = -1;
+}
+
+#define GROW(p, cap, n)                                                      \
+	({                                                                   \
+		int ok_ = 1;                                                 \
+		if ((n) > (cap)) {                                           \
+			uint32_t c_ = (n) * 2;                               \
+			void *q_ = realloc((p), c_ * sizeof(*(p)));          \
+			if (q_) { (p) = q_; (cap) = c_; } else ok_ = 0;      \
+		}                                                            \
+		ok_;                                                         \
+	})
+
+static int diff_and_write(struct memrec *m, uint64_t t, uint64_t wall, uint64_t cpu)
+{
+	struct smaps_snap *cur = &m->snap[m->cur], *prev = &m->snap[!m->cur];
+	const struct gs_mapping *c = cur->parsed.m, *p = prev->parsed.m;
+	uint32_t nc = cur->parsed.n, np = m->have_prev ? prev->parsed.n : 0;
+	uint32_t nrm = 0, nadd = 0, nupd = 0;
+	int key = !m->have_prev || m->since_key + 1 >= m->o.keyframe_every ||
+		  m->next_id > 4 * (nc + 64);
+	struct gs_record rec = { .type = key ? GS_REC_SMAPS_KEY : GS_REC_SMAPS_DELTA };
+
+	if (!GROW(cur->ids, cur->idcap, nc + 1) || !GROW(m->add, m->cap_add, nc + 1) ||
+	    !GROW(m->upd, m->cap_upd, nc + 1) || !GROW(m->rm, m->cap_rm, np + 1)) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (key) {
+		m->next_id = nc;
+		m->since_key = 0;
+		for (uint32_t j = 0; j < nc; j++)
+			cur->ids[j] = j;
+		rec.u.smaps.nadded = nc;
+		rec.u.smaps.added = c;
+	} else {
+		uint32_t i = 0, j = 0;
+
+		m->since_key++;
+		while (i < np || j < nc) {
+			if (j >= nc || (i < np && p[i].start < c[j].start)) {
+				m->rm[nrm++] = prev->ids[i++];
+			} else if (i >= np || c[j].start < p[i].start) {
+				m->add[nadd++] = c[j];
+				cur->ids[j++] = m->next_id++;
+			} else if (gs_mapping_same_identity(&p[i], &c[j])) {
+				struct gs_smaps_update *u = &m->upd[nupd];
+
+				u->mask = 0;
+				for (int f = 0; f < GS_SM_NFIELDS; f++)
+					if (p[i].v[f] != c[j].v[f]) {
+						u->mask |= 1u << f;
+						u->v[f] = c[j].v[f];
+					}
+				if (u->mask) {
+					u->id = prev->ids[i];
+					nupd++;
+				}
+				cur->ids[j++] = prev->ids[i++];
+			} else {
+				m->rm[nrm++] = prev->ids[i++];
+				m->add[nadd++] = c[j];
+				cur->ids[j++] = m->next_id++;
+			}
+		}
+		rec.u.smaps.nremoved = nrm;
+		rec.u.smaps.removed = m->rm;
+		rec.u.smaps.nadded = nadd;
+		rec.u.smaps.added = m->add;
+		rec.u.smaps.nupdated = nupd;
+		rec.u.smaps.updated = m->upd;
+	}
+	rec.u.smaps.t_ns = t;
+	rec.u.smaps.wall_ns = wall;
+	rec.u.smaps.cpu_ns = cpu;
+	m->have_prev = 1;
+	return gs_writer_add(m->w, &rec);
+}
+
+/* Returns 0 read, 1 the target is gone, -1 writer error. */
+static int read_smaps(struct memrec *m, uint64_t now, int full)
+{
+	uint64_t c0 = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+	int next = m->have_prev ? !m->cur : m->cur;
+	struct smaps_snap *s = &m->snap[next];
+	char err[128];
+
+	if (gs_file_read_path(&s->text, full ? m->smaps_path : m->rollup_path) < 0 ||
+	    s->text.len == 0) {
+		/* gone, or a zombie (empty smaps) */
+		return 1;
+	}
+	if (gs_smaps_parse(s->text.buf, s->text.len, &s->parsed, err, sizeof(err)) < 0) {
+		struct gs_record r = { .type = GS_REC_LOST };
+
+		r.u.lost = (struct gs_rec_lost){ now, GS_STREAM_SMAPS, 1 };
+		m->lost++;
+		return gs_writer_add(m->w, &r) < 0 ? -1 : 0;
+	}
+	uint64_t wall = gs_now_ns(CLOCK_MONOTONIC) - now;
+	int ret;
+
+	if (full) {
+		m->cur = next;
+		ret = diff_and_write(m, now, wall, cpu_ns(CLOCK_THREAD_CPUTIME_ID) - c0);
+		uint64_t pss = 0;
+
+		for (uint32_t i = 0; i < s->parsed.n; i++)
+			pss += s->parsed.m[i].v[GS_SM_PSS];
+		m->last_pss_kb = pss;
+		m->smaps_reads++;
+		m->reads_since_full = 0;
+	} else {
+		struct gs_record r = { .type = GS_REC_SMAPS_ROLLUP };
+
+		if (s->parsed.n != 1)
+			return 0;
+		r.u.rollup.t_ns = now;
+		r.u.rollup.wall_ns = wall;
+		r.u.rollup.cpu_ns = cpu_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+		r.u.rollup.mask = s->parsed.m[0].present;
+		memcpy(r.u.rollup.v, s->parsed.m[0].v, sizeof(r.u.rollup.v));
+		m->last_pss_kb = s->parsed.m[0].v[GS_SM_PSS];
+		m->rollup_reads++;
+		m->reads_since_full++;
+		ret = gs_writer_add(m->w, &r);
+	}
+	double cost = (double)(cpu_ns(CLOCK_THREAD_CPUTIME_ID) - c0);
+	double *est = full ? &m->est_full_ns : &m->est_rollup_ns;
+
+	*est = *est ? 0.7 * *est + 0.3 * cost : cost;
+	m->last_smaps_ns = now;
+	return ret < 0 ? -1 : 0;
+}
+
+static void choose_rollup(struct memrec *m)
+{
+	double affordable_ns = m->o.cpu_budget * m->o.smaps_min_ms * 1e6;
+
+	m->use_rollup = m->est_full_ns > affordable_ns && m->est_rollup_ns * 3 < m->est_full_ns;
+}
+
+int memrec_smaps_now(struct memrec *m, uint64_t now, int full)
+{
+	int r = read_smaps(m, now, full);
+
+	if (r != 0 || !full)
+		return r;
+	/* Once full reads are too dear for the budget, measure a rollup (again
+	 * every 64 full reads): it replaces them only if much cheaper. */
+	if (!m->use_rollup && m->est_full_ns > m->o.cpu_budget * m->o.smaps_min_ms * 1e6 &&
+	    (!m->rollup_measured || m->smaps_reads - m->rollup_measured >= 64)) {
+		m->rollup_measured = m->smaps_reads;
+		r = read_smaps(m, gs_now_ns(CLOCK_MONOTONIC), 0);
+	}
+	choose_rollup(m);
+	return r;
+}
+
+static int sample_cgroup(struct memrec *m, uint64_t now)
+{
+	struct gs_record r = { .type = GS_REC_CGROUP };
+	uint64_t sum = 0;
+
+	if (!m->cg.version || gs_cgroup_read(&m->cg, &r.u.cgroup) < 0)
+		return 0;
+	for (uint32_t i = 0; i < r.u.cgroup.ncounters; i++)
+		sum += r.u.cgroup.counters[i].value;
+	/* Write on change, and once a second so a timeline has fresh rows. */
+	if (m->cgroup_samples && r.u.cgroup.usage == m->cg_last_usage &&
+	    r.u.cgroup.limit == m->cg_last_limit && sum == m->cg_last_sum &&
+	    now - m->cg_last_ns < 1000000000ull)
+		return 0;
+	r.u.cgroup.t_ns = now;
+	m->cg_last_usage = r.u.cgroup.usage;
+	m->cg_last_limit = r.u.cgroup.limit;
+	m->cg_last_sum = sum;
+	m->cg_last_ns = now;
+	m->cgroup_samples++;
+	return gs_writer_add(m->w, &r);
+}
+
+int memrec_tick(struct memrec *m, uint64_t now)
+{
+	struct gs_record r = { .type = GS_REC_STATM };
+	struct gs_statm st;
+
+	if (gs_file_pread(&m->statm_text, m->statm_fd) < 0 ||
+	    gs_parse_statm(m->statm_text.buf, &st) < 0 || st.size == 0)
+		return 1;	/* gone, or a zombie: no mm any more */
+	r.u.statm = (struct gs_rec_statm){ now, st.size, st.resident, st.shared, st.text,
+					   st.data };
+	if (gs_writer_add(m->w, &r) < 0)
+		return -1;
+	m->statm_samples++;
+	m->last_rss_pages = st.resident;
+	if (sample_cgroup(m, now) < 0)
+		return -1;
+
+	/* Pacing: credit grows with time at the budget, shrinks with all our CPU. */
+	uint64_t cpu = cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
+	double dt = (double)(now - m->last_tick_ns);
+
+	m->credit_ns += dt * m->o.cpu_budget - (double)(cpu - m->last_cpu_ns);
+	m->last_tick_ns = now;
+	m->last_cpu_ns = cpu;
+
+	int full = !m->use_rollup || m->reads_since_full >= 4;
+	double est = full ? m->est_full_ns : m->est_rollup_ns;
+	/* A cap keeps an idle spell from buying a burst of reads. */
+	double cap = 2 * est + m->o.cpu_budget * 1e9;
+
+	if (m->credit_ns > cap)
+		m->credit_ns = cap;
+	if (m->credit_ns >= est && now - m->last_smaps_ns >= (uint64_t)m->o.smaps_min_ms * 1000000u)
+		return full ? memrec_smaps_now(m, now, 1) : read_smaps(m, now, 0);
+	return 0;
+}

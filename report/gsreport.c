@@ -1,0 +1,348 @@
+/*
+ * gsreport - replay gsmapper traces into SQLite and report on them.
+ *
+ * Every subcommand takes a trace or a database. A trace is imported on
+ * demand into TRACE.db (or --db PATH) and that database is reused while the
+ * trace's size, mtime and inode and the schema version are unchanged. An
+ * import is built in a temporary file and renamed into place, so a killed
+ * import never leaves a half-filled database that looks current.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gsreport.h"
+
+#define GSMAPPER_VERSION "0.1.0"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: gsreport import TRACE [-o DB]\n"
+"       gsreport timeline TRACE|DB [--format csv|json] [-o FILE]\n"
+"       gsreport summary TRACE|DB [-o FILE]\n"
+"\n"
+"Replay a gsmapper trace into SQLite and report on it.\n"
+"\n"
+"  import     stream TRACE into a database (default TRACE.db); schema in\n"
+"             report/SCHEMA.md\n"
+"  timeline   one row per statm sample: RSS, Pss (carried forward between\n"
+"             smaps reads; pss_fresh marks new ones), anon, swap, cgroup, Pss by\n"
+"             memory class\n"
+"  summary    target, health of the trace, peaks, Pss by class at the peak and\n"
+"             at the end, growth rates, lost data, cgroup\n"
+"\n"
+"Options:\n"
+"  -o, --output FILE   write the report (or, for import, the database) here\n"
+"      --db PATH       where a trace given to timeline/summary is imported\n"
+"                      (default TRACE.db; ':memory:' keeps nothing)\n"
+"      --format F      timeline format: csv (default) or json\n"
+"  -h, --help          this help\n"
+"      --version       print the version\n"
+"\n"
+"Exit status: 0 success (a trace cut short is reported up to its last good\n"
+"chunk, with a warning); 1 internal error; 2 bad usage; 3 the input cannot be\n"
+"opened; 4 the input is not a readable trace (empty, not a trace, a newer\n"
+"format version, a damaged header); 5 the output cannot be written.\n");
+}
+
+static void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("gsreport: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int is_sqlite(const char *path)
+{
+	char magic[16];
+	FILE *f = fopen(path, "rb");
+	int yes = f && fread(magic, 1, 16, f) == 16 && !memcmp(magic, "SQLite format 3", 16);
+
+	if (f)
+		fclose(f);
+	return yes;
+}
+
+/* Is db an import of the trace as it is now, with our schema? */
+static int up_to_date(sqlite3 *db, const struct stat *st)
+{
+	sqlite3_stmt *s;
+	int64_t want[4] = { GS_SCHEMA_VERSION, st->st_size,
+			    (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec,
+			    (int64_t)st->st_ino };
+	static const char *const keys[4] = { "schema_version", "trace_size", "trace_mtime_ns",
+					     "trace_inode" };
+	int ok = 1;
+
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key=?", -1, &s, NULL))
+		return 0;
+	for (int i = 0; i < 4 && ok; i++) {
+		sqlite3_bind_text(s, 1, keys[i], -1, SQLITE_STATIC);
+		ok = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 0) == want[i];
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	return ok;
+}
+
+static void warn_health(sqlite3 *db, const char *trace)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(db, "SELECT (SELECT value FROM meta WHERE key='damaged'), "
+			       "(SELECT value FROM meta WHERE key='damage'), "
+			       "(SELECT count(*) FROM recording)", -1, &s, NULL))
+		return;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		if (sqlite3_column_int(s, 0))
+			msg("warning: %s is damaged; reporting what was read before the damage: %s",
+			    trace, sqlite3_column_text(s, 1));
+		else if (!sqlite3_column_int(s, 2))
+			msg("warning: %s has no end record (gsrec was killed or is still "
+			    "recording); reporting what was written", trace);
+	}
+	sqlite3_finalize(s);
+}
+
+static int open_reader(const char *trace, struct gs_reader **r, struct stat *st)
+{
+	enum gs_open_error e;
+	char why[256];
+
+	*r = gs_reader_open(trace, &e, why, sizeof(why));
+	if (!*r) {
+		msg("%s: %s", trace, why);
+		return e == GS_E_IO ? RX_INPUT : RX_BADTRACE;
+	}
+	if (stat(trace, st) < 0) {
+		msg("%s: %s", trace, strerror(errno));
+		gs_reader_close(*r);
+		return RX_INPUT;
+	}
+	return RX_OK;
+}
+
+/* Import trace into dbpath (via a temporary file). */
+static int import_to(const char *trace, const char *dbpath, sqlite3 **out, int verbose)
+{
+	struct gs_reader *r;
+	struct stat st;
+	sqlite3 *db = NULL;
+	char tmp[PATH_MAX + 32], err[512];
+	int mem = !strcmp(dbpath, ":memory:");
+	int rc = open_reader(trace, &r, &st);
+	struct timespec a, b;
+
+	if (rc)
+		return rc;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	snprintf(tmp, sizeof(tmp), "%s", dbpath);
+	if (!mem) {
+		snprintf(tmp, sizeof(tmp), "%s.tmp-%d", dbpath, (int)getpid());
+		unlink(tmp);
+	}
+	if (sqlite3_open(tmp, &db) != SQLITE_OK) {
+		msg("cannot create database %s: %s; choose another path with --db or -o", dbpath,
+		    db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		gs_reader_close(r);
+		return RX_OUTPUT;
+	}
+	if (gs_import(db, r, trace, &st, isatty(STDERR_FILENO), err, sizeof(err)) < 0) {
+		int full = strstr(err, "disk") || strstr(err, "full") || strstr(err, "readonly") ||
+			   strstr(err, "unable to open");
+
+		msg("importing %s into %s failed: %s", trace, dbpath, err);
+		sqlite3_close(db);
+		if (!mem)
+			unlink(tmp);
+		gs_reader_close(r);
+		return full ? RX_OUTPUT : RX_BADTRACE;
+	}
+	const struct gs_health *h = gs_reader_health(r);
+	uint64_t records = h->records;
+
+	gs_reader_close(r);
+	if (!mem && rename(tmp, dbpath) < 0) {
+		msg("cannot create %s: %s", dbpath, strerror(errno));
+		sqlite3_close(db);
+		unlink(tmp);
+		return RX_OUTPUT;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+
+	if (verbose)
+		fprintf(stderr, "gsreport: imported %" PRIu64 " records from %s into %s in %.2f s "
+			"(%.0f records/s)\n", records, trace, dbpath, secs,
+			secs > 0 ? (double)records / secs : 0.0);
+	*out = db;
+	return RX_OK;
+}
+
+/* A database for input: as is, or imported from a trace (reusing a current one). */
+static int open_input(const char *in, const char *dbopt, sqlite3 **db)
+{
+	char dbpath[PATH_MAX];
+	struct stat st;
+
+	if (access(in, R_OK) < 0) {
+		msg("cannot open %s: %s", in, strerror(errno));
+		return RX_INPUT;
+	}
+	if (is_sqlite(in)) {
+		if (sqlite3_open_v2(in, db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+			msg("cannot open database %s: %s", in, sqlite3_errmsg(*db));
+			return RX_INPUT;
+		}
+		if (sqlite3_exec(*db, "SELECT value FROM meta WHERE key='schema_version'", NULL,
+				 NULL, NULL) != SQLITE_OK) {
+			msg("%s is an SQLite database but not one gsreport wrote", in);
+			return RX_BADTRACE;
+		}
+		return RX_OK;
+	}
+	snprintf(dbpath, sizeof(dbpath), "%s", dbopt ? dbopt : "");
+	if (!dbopt)
+		snprintf(dbpath, sizeof(dbpath), "%s.db", in);
+	if (strcmp(dbpath, ":memory:") && stat(in, &st) == 0 && is_sqlite(dbpath) &&
+	    sqlite3_open_v2(dbpath, db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+		if (up_to_date(*db, &st)) {
+			warn_health(*db, in);
+			return RX_OK;
+		}
+		sqlite3_close(*db);
+	}
+	*db = NULL;
+	int rc = import_to(in, dbpath, db, 0);
+
+	if (rc == RX_OUTPUT && !dbopt) {
+		/* The trace's folder is not writable (an archive, say): use memory. */
+		msg("importing into memory instead (keep a database with --db PATH)");
+		rc = import_to(in, ":memory:", db, 0);
+	}
+	if (rc == RX_OK)
+		warn_health(*db, in);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	enum { O_DB = 256, O_FORMAT, O_VERSION };
+	static const struct option lopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "db", required_argument, NULL, O_DB },
+		{ "format", required_argument, NULL, O_FORMAT },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, O_VERSION },
+		{ 0 }
+	};
+	const char *output = NULL, *dbopt = NULL, *cmd, *in;
+	int json = 0, c, rc;
+	sqlite3 *db = NULL;
+	FILE *out = stdout;
+
+	if (argc < 2) {
+		usage(stderr);
+		return RX_USAGE;
+	}
+	cmd = argv[1];
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+		usage(stdout);
+		return RX_OK;
+	}
+	if (!strcmp(cmd, "--version")) {
+		printf("gsreport %s (reads trace format %d.x)\n", GSMAPPER_VERSION, GS_VERSION_MAJOR);
+		return RX_OK;
+	}
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "o:h", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			output = optarg;
+			break;
+		case O_DB:
+			dbopt = optarg;
+			break;
+		case O_FORMAT:
+			if (!strcmp(optarg, "json"))
+				json = 1;
+			else if (strcmp(optarg, "csv")) {
+				msg("unknown format '%s': use csv or json", optarg);
+				return RX_USAGE;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return RX_OK;
+		case O_VERSION:
+			printf("gsreport %s\n", GSMAPPER_VERSION);
+			return RX_OK;
+		default:
+			fprintf(stderr, "Try 'gsreport --help'.\n");
+			return RX_USAGE;
+		}
+	}
+	if (strcmp(cmd, "import") && strcmp(cmd, "timeline") && strcmp(cmd, "summary")) {
+		msg("unknown command '%s': use import, timeline or summary", cmd);
+		return RX_USAGE;
+	}
+	if (optind != argc - 1) {
+		msg(optind >= argc ? "%s needs a trace: gsreport %s TRACE" : "%s takes one trace",
+		    cmd, cmd);
+		return RX_USAGE;
+	}
+	in = argv[optind];
+
+	if (!strcmp(cmd, "import")) {
+		char dbpath[PATH_MAX];
+
+		if (access(in, R_OK) < 0) {
+			msg("cannot open %s: %s", in, strerror(errno));
+			return RX_INPUT;
+		}
+		snprintf(dbpath, sizeof(dbpath), "%s", output ? output : "");
+		if (!output)
+			snprintf(dbpath, sizeof(dbpath), "%s.db", in);
+		rc = import_to(in, dbpath, &db, 1);
+		if (rc == RX_OK)
+			warn_health(db, in);
+		sqlite3_close(db);
+		return rc;
+	}
+	rc = open_input(in, dbopt, &db);
+	if (rc)
+		goto done;
+	if (output && !(out = fopen(output, "w"))) {
+		msg("cannot write %s: %s", output, strerror(errno));
+		rc = RX_OUTPUT;
+		goto done;
+	}
+	if ((!strcmp(cmd, "timeline") ? gs_timeline(db, out, json) : gs_summary(db, out)) < 0) {
+		msg("writing the %s failed: %s", cmd, ferror(out) ? strerror(errno) : sqlite3_errmsg(db));
+		rc = ferror(out) ? RX_OUTPUT : RX_INTERNAL;
+	}
+	if (out != stdout && fclose(out) != 0 && !rc) {
+		msg("cannot write %s: %s", output, strerror(errno));
+		rc = RX_OUTPUT;
+	}
+	if (out == stdout && fflush(stdout) != 0 && !rc)
+		rc = RX_OUTPUT;
+done:
+	sqlite3_close(db);
+	return rc;
+}

@@ -1,0 +1,29 @@
+/*
+ * gsreport.h - shared declarations of gsreport's parts.
+ */
+#ifndef GS_GSREPORT_H
+#define GS_GSREPORT_H
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "format/trace.h"
+
+/* Bumped when the database schema changes: older databases are re-imported. */
+#define GS_SCHEMA_VERSION 1
+
+/* Exit codes (README.md "Exit codes"). */
+enum {
+	RX_OK = 0, RX_INTERNAL = 1, RX_USAGE = 2, RX_INPUT = 3, RX_BADTRACE = 4,
+	RX_OUTPUT = 5,
+};
+
+/* Stream the trace behind r into db (an empty database). 0 or -1 (err). */
+int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
+	      const struct stat *st, int progress, char *err, size_t errlen);
+
+int gs_timeline(sqlite3 *db, FILE *out, int json);
+int gs_summary(sqlite3 *db, FILE *out);
+
+#endif

@@ -1,0 +1,619 @@
+/*
+ * import.c - the SQLite importer: a replay tool that streams a trace into
+ * the schema in report/SCHEMA.md. Rows go through prepared statements inside
+ * one transaction; indexes are built after the load. Memory stays bounded by
+ * the live mappings of one read, whatever the trace's size.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gsreport.h"
+#include "replay.h"
+
+static const char schema[] =
+"CREATE TABLE meta(key TEXT PRIMARY KEY, value);\n"
+"CREATE TABLE target(pid INTEGER, launched INTEGER, is_go INTEGER, exe_path TEXT,\n"
+"  exe_dev INTEGER, exe_inode INTEGER, build_id TEXT, go_build_id TEXT,\n"
+"  go_version TEXT, go_module TEXT, comm TEXT, host TEXT, kernel TEXT, machine TEXT,\n"
+"  page_size INTEGER, clk_tck INTEGER, start_ticks INTEGER, cmdline TEXT);\n"
+"CREATE TABLE clock(mono_ns INTEGER, real_ns INTEGER, boot_ns INTEGER);\n"
+"CREATE TABLE statm(t_ns INTEGER, size_bytes INTEGER, rss_bytes INTEGER,\n"
+"  shared_bytes INTEGER, text_bytes INTEGER, data_bytes INTEGER);\n"
+"CREATE TABLE smaps_read(id INTEGER PRIMARY KEY, t_ns INTEGER, kind TEXT,\n"
+"  wall_ns INTEGER, cpu_ns INTEGER, mappings INTEGER, size_kb INTEGER,\n"
+"  rss_kb INTEGER, pss_kb INTEGER, pss_anon_kb INTEGER, pss_file_kb INTEGER,\n"
+"  pss_shmem_kb INTEGER, anonymous_kb INTEGER, anon_huge_kb INTEGER,\n"
+"  private_dirty_kb INTEGER, swap_kb INTEGER, swap_pss_kb INTEGER, locked_kb INTEGER);\n"
+"CREATE TABLE smaps_class(read_id INTEGER, class TEXT, mappings INTEGER,\n"
+"  size_kb INTEGER, rss_kb INTEGER, pss_kb INTEGER, anonymous_kb INTEGER,\n"
+"  anon_huge_kb INTEGER, private_dirty_kb INTEGER, swap_kb INTEGER);\n"
+"CREATE TABLE mapping(id INTEGER PRIMARY KEY, start INTEGER, end INTEGER,\n"
+"  perms TEXT, offset INTEGER, dev TEXT, inode INTEGER, path TEXT, vmflags TEXT,\n"
+"  kernel_page_kb INTEGER, mmu_page_kb INTEGER, thp_eligible INTEGER, class TEXT,\n"
+"  first_read INTEGER, last_read INTEGER);\n"
+"CREATE TABLE mapping_value(read_id INTEGER, mapping_id INTEGER, %s);\n"
+"CREATE TABLE cgroup(t_ns INTEGER, version INTEGER, path TEXT, usage_bytes INTEGER,\n"
+"  limit_bytes INTEGER, swap_bytes INTEGER, counters TEXT);\n"
+"CREATE TABLE lost(t_ns INTEGER, stream TEXT, count INTEGER);\n"
+"CREATE TABLE message(t_ns INTEGER, level TEXT, text TEXT);\n"
+"CREATE TABLE exit(t_ns INTEGER, kind TEXT, status INTEGER, core_dumped INTEGER);\n"
+"CREATE TABLE recording(t_ns INTEGER, reason TEXT, statm_samples INTEGER,\n"
+"  smaps_reads INTEGER, rollup_reads INTEGER, cgroup_samples INTEGER, lost INTEGER,\n"
+"  cpu_user_ns INTEGER, cpu_sys_ns INTEGER, max_rss_kb INTEGER, records INTEGER,\n"
+"  raw_bytes INTEGER);\n";
+
+static const char indexes[] =
+"CREATE INDEX statm_t ON statm(t_ns);\n"
+"CREATE INDEX smaps_read_t ON smaps_read(t_ns);\n"
+"CREATE INDEX smaps_class_read ON smaps_class(read_id);\n"
+"CREATE INDEX mapping_value_read ON mapping_value(read_id, mapping_id);\n"
+"CREATE INDEX mapping_value_map ON mapping_value(mapping_id, read_id);\n"
+"CREATE INDEX cgroup_t ON cgroup(t_ns);\n";
+
+/* Column name of an smaps field in mapping_value: "pss_anon_kb". */
+static void field_column(int f, char *buf, size_t n)
+{
+	const char *name = gs_smaps_field_name(f);
+	size_t k = 0;
+
+	for (; *name && k + 4 < n; name++)
+		buf[k++] = (char)(*name >= 'A' && *name <= 'Z' ? *name + 32 : *name);
+	snprintf(buf + k, n - k, "_kb");
+}
+
+enum {
+	S_TARGET, S_CLOCK, S_STATM, S_READ, S_CLASS, S_MAPPING, S_MAPPING_END,
+	S_VALUE, S_CGROUP, S_LOST, S_MESSAGE, S_EXIT, S_END, S_NSTMT
+};
+
+/* A mapping the importer has seen: its identity hash, database id, values. */
+struct seen {
+	uint64_t start, hash;
+	int64_t dbid;
+	uint64_t v[GS_SM_NFIELDS];
+	uint32_t present;
+};
+
+struct importer {
+	sqlite3 *db;
+	sqlite3_stmt *st[S_NSTMT];
+	uint64_t page_size;
+	int64_t read_id, next_mapping;
+	struct seen *prev, *cur;
+	uint32_t nprev, cap;
+	int progress;
+	char err[256];
+};
+
+static uint64_t identity_hash(const struct gs_mapping *m)
+{
+	uint64_t h = 1469598103934665603ull;
+	uint64_t nums[] = { m->start, m->end, m->offset, m->inode, m->dev_major, m->dev_minor,
+			    m->perms, m->kernel_page_kb, m->mmu_page_kb,
+			    (uint64_t)(int64_t)m->thp_eligible, m->present };
+
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+		for (int b = 0; b < 8; b++)
+			h = (h ^ ((nums[i] >> (8 * b)) & 0xff)) * 1099511628211ull;
+	for (const char *s = m->path; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	h = (h ^ 0xff) * 1099511628211ull;
+	for (const char *s = m->vmflags; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	return h;
+}
+
+static int step(struct importer *im, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		snprintf(im->err, sizeof(im->err), "%s", sqlite3_errmsg(im->db));
+		return -1;
+	}
+	return 0;
+}
+
+#define BI(s, i, v) sqlite3_bind_int64((s), (i), (sqlite3_int64)(v))
+#define BT(s, i, v) sqlite3_bind_text((s), (i), (v), -1, SQLITE_TRANSIENT)
+
+static int on_target(void *ctx, const struct gs_rec_target *t)
+{
+	struct importer *im = ctx;
+	sqlite3_stmt *s = im->st[S_TARGET];
+	char bid[2 * 64 + 1] = "", *cmd = NULL;
+	size_t len = 0;
+
+	for (uint32_t i = 0; i < t->build_id_len && i < 64; i++)
+		sprintf(bid + 2 * i, "%02x", t->build_id[i]);
+	for (uint32_t i = 0; i < t->argc; i++)
+		len += strlen(t->argv[i]) + 1;
+	if (t->argc && (cmd = calloc(1, len + 1))) {
+		for (uint32_t i = 0; i < t->argc; i++) {
+			strcat(cmd, t->argv[i]);
+			if (i + 1 < t->argc)
+				strcat(cmd, " ");
+		}
+	}
+	im->page_size = t->page_size ? t->page_size : 4096;
+	BI(s, 1, t->pid);
+	BI(s, 2, !!(t->flags & GS_TARGET_LAUNCHED));
+	BI(s, 3, !!(t->flags & GS_TARGET_GO));
+	BT(s, 4, t->exe_path);
+	BI(s, 5, t->exe_dev);
+	BI(s, 6, t->exe_inode);
+	BT(s, 7, bid);
+	BT(s, 8, t->go_build_id);
+	BT(s, 9, t->go_version);
+	BT(s, 10, t->go_module);
+	BT(s, 11, t->comm);
+	BT(s, 12, t->host);
+	BT(s, 13, t->kernel);
+	BT(s, 14, t->machine);
+	BI(s, 15, t->page_size);
+	BI(s, 16, t->clk_tck);
+	BI(s, 17, t->start_ticks);
+	if (cmd)
+		BT(s, 18, cmd);
+	else
+		sqlite3_bind_null(s, 18);
+	free(cmd);
+	return step(im, s);
+}
+
+static int on_clock(void *ctx, const struct gs_rec_clock *c)
+{
+	struct importer *im = ctx;
+	sqlite3_stmt *s = im->st[S_CLOCK];
+
+	BI(s, 1, c->mono_ns);
+	BI(s, 2, c->real_ns);
+	BI(s, 3, c->boot_ns);
+	return step(im, s);
+}
+
+static int on_statm(void *ctx, const struct gs_rec_statm *m)
+{
+	struct importer *im = ctx;
+	sqlite3_stmt *s = im->st[S_STATM];
+	uint64_t p = im->page_size ? im->page_size : 4096;
+
+	BI(s, 1, m->t_ns);
+	BI(s, 2, m->size * p);
+	BI(s, 3, m->resident * p);
+	BI(s, 4, m->shared * p);
+	BI(s, 5, m->text * p);
+	BI(s, 6, m->data * p);
+	return step(im, s);
+}
+
+/* smaps_read totals: the fields as columns 7.. in this order. */
+static const int read_fields[] = {
+	GS_SM_RSS, GS_SM_PSS, GS_SM_PSS_ANON, GS_SM_PSS_FILE, GS_SM_PSS_SHMEM,
+	GS_SM_ANONYMOUS, GS_SM_ANON_HUGE, GS_SM_PRIVATE_DIRTY, GS_SM_SWAP,
+	GS_SM_SWAP_PSS, GS_SM_LOCKED,
+};
+#define NREAD_FIELDS (sizeof(read_fields) / sizeof(read_fields[0]))
+
+static int insert_read(struct importer *im, uint64_t t, const char *kind, uint64_t wall,
+		       uint64_t cpu, int64_t mappings, uint64_t size_kb,
+		       const uint64_t *tot, uint32_t present)
+{
+	sqlite3_stmt *s = im->st[S_READ];
+
+	im->read_id++;
+	BI(s, 1, im->read_id);
+	BI(s, 2, t);
+	BT(s, 3, kind);
+	BI(s, 4, wall);
+	BI(s, 5, cpu);
+	if (mappings >= 0) {
+		BI(s, 6, mappings);
+		BI(s, 7, size_kb);
+	} else {
+		sqlite3_bind_null(s, 6);
+		sqlite3_bind_null(s, 7);
+	}
+	for (size_t i = 0; i < NREAD_FIELDS; i++) {
+		if (present & 1u << read_fields[i])
+			BI(s, 8 + (int)i, tot[read_fields[i]]);
+		else
+			sqlite3_bind_null(s, 8 + (int)i);
+	}
+	return step(im, s);
+}
+
+static int on_rollup(void *ctx, const struct gs_rec_rollup *r)
+{
+	struct importer *im = ctx;
+
+	return insert_read(im, r->t_ns, "rollup", r->wall_ns, r->cpu_ns, -1, 0, r->v, r->mask);
+}
+
+static const char *perm_str(uint32_t p, char *buf)
+{
+	buf[0] = p & GS_PERM_R ? 'r' : '-';
+	buf[1] = p & GS_PERM_W ? 'w' : '-';
+	buf[2] = p & GS_PERM_X ? 'x' : '-';
+	buf[3] = p & GS_PERM_SHARED ? 's' : 'p';
+	buf[4] = 0;
+	return buf;
+}
+
+static int on_smaps(void *ctx, const struct gs_smaps_view *v)
+{
+	struct importer *im = ctx;
+	uint64_t tot[GS_SM_NFIELDS] = { 0 }, size_kb = 0;
+	uint64_t cls[GS_NCLASSES][8] = { { 0 } };
+	uint32_t present = (1u << GS_SM_NFIELDS) - 1;
+
+	if (v->n > im->cap) {
+		uint32_t cap = v->n * 2;
+		struct seen *p = realloc(im->prev, cap * sizeof(*p));
+		struct seen *c = p ? realloc(im->cur, cap * sizeof(*c)) : NULL;
+
+		if (!p || !c) {
+			snprintf(im->err, sizeof(im->err), "out of memory");
+			return -1;
+		}
+		im->prev = p;
+		im->cur = c;
+		im->cap = cap;
+	}
+	for (uint32_t i = 0; i < v->n; i++) {
+		const struct gs_mapping *m = v->m[i];
+		uint64_t kb = (m->end - m->start) / 1024;
+
+		present &= m->present;
+		for (int f = 0; f < GS_SM_NFIELDS; f++)
+			tot[f] += m->v[f];
+		size_kb += kb;
+		uint64_t *c = cls[v->cls[i]];
+
+		c[0]++;
+		c[1] += kb;
+		c[2] += m->v[GS_SM_RSS];
+		c[3] += m->v[GS_SM_PSS];
+		c[4] += m->v[GS_SM_ANONYMOUS];
+		c[5] += m->v[GS_SM_ANON_HUGE];
+		c[6] += m->v[GS_SM_PRIVATE_DIRTY];
+		c[7] += m->v[GS_SM_SWAP];
+	}
+	if (!v->n)
+		present = 0;
+	if (insert_read(im, v->rec->t_ns, v->keyframe ? "key" : "delta", v->rec->wall_ns,
+			v->rec->cpu_ns, v->n, size_kb, tot, present) < 0)
+		return -1;
+	for (int k = 0; k < GS_NCLASSES; k++) {
+		sqlite3_stmt *s = im->st[S_CLASS];
+
+		if (!cls[k][0])
+			continue;
+		BI(s, 1, im->read_id);
+		BT(s, 2, gs_class_name(k));
+		for (int j = 0; j < 8; j++)
+			BI(s, 3 + j, cls[k][j]);
+		if (step(im, s) < 0)
+			return -1;
+	}
+	/* Mapping identities across reads (and keyframes): merge by address. */
+	uint32_t i = 0;
+
+	for (uint32_t j = 0; j < v->n; j++) {
+		const struct gs_mapping *m = v->m[j];
+		struct seen *c = &im->cur[j];
+		int changed = 1;
+
+		c->start = m->start;
+		c->hash = identity_hash(m);
+		c->present = m->present;
+		memcpy(c->v, m->v, sizeof(c->v));
+		while (i < im->nprev && im->prev[i].start < m->start)
+			i++;
+		if (i < im->nprev && im->prev[i].start == m->start && im->prev[i].hash == c->hash) {
+			c->dbid = im->prev[i].dbid;
+			changed = memcmp(c->v, im->prev[i].v, sizeof(c->v)) != 0;
+		} else {
+			sqlite3_stmt *s = im->st[S_MAPPING];
+			char perms[5], dev[24];
+
+			c->dbid = ++im->next_mapping;
+			snprintf(dev, sizeof(dev), "%02x:%02x", m->dev_major, m->dev_minor);
+			BI(s, 1, c->dbid);
+			BI(s, 2, m->start);
+			BI(s, 3, m->end);
+			BT(s, 4, perm_str(m->perms, perms));
+			BI(s, 5, m->offset);
+			BT(s, 6, dev);
+			BI(s, 7, m->inode);
+			BT(s, 8, m->path);
+			BT(s, 9, m->vmflags);
+			BI(s, 10, m->kernel_page_kb);
+			BI(s, 11, m->mmu_page_kb);
+			if (m->thp_eligible >= 0)
+				BI(s, 12, m->thp_eligible);
+			else
+				sqlite3_bind_null(s, 12);
+			BT(s, 13, gs_class_name(v->cls[j]));
+			BI(s, 14, im->read_id);
+			if (step(im, s) < 0)
+				return -1;
+		}
+		if (changed) {
+			sqlite3_stmt *s = im->st[S_VALUE];
+
+			BI(s, 1, im->read_id);
+			BI(s, 2, c->dbid);
+			for (int f = 0; f < GS_SM_NFIELDS; f++) {
+				if (m->present & 1u << f)
+					BI(s, 3 + f, m->v[f]);
+				else
+					sqlite3_bind_null(s, 3 + f);
+			}
+			if (step(im, s) < 0)
+				return -1;
+		}
+	}
+	/* Mappings that did not survive: their last read is the previous one.
+	 * Both lists are sorted by start (the view is). */
+	for (uint32_t a = 0, b = 0; a < im->nprev; a++) {
+		while (b < v->n && im->cur[b].start < im->prev[a].start)
+			b++;
+		int alive = 0;
+
+		for (uint32_t k = b; k < v->n && im->cur[k].start == im->prev[a].start; k++)
+			alive |= im->cur[k].dbid == im->prev[a].dbid;
+		if (!alive) {
+			sqlite3_stmt *s = im->st[S_MAPPING_END];
+
+			BI(s, 1, im->read_id - 1);
+			BI(s, 2, im->prev[a].dbid);
+			if (step(im, s) < 0)
+				return -1;
+		}
+	}
+	struct seen *t = im->prev;
+
+	im->prev = im->cur;
+	im->cur = t;
+	im->nprev = v->n;
+	return 0;
+}
+
+static int on_cgroup(void *ctx, const struct gs_rec_cgroup *c)
+{
+	struct importer *im = ctx;
+	sqlite3_stmt *s = im->st[S_CGROUP];
+	char json[1024];
+	size_t k = 0;
+
+	k += (size_t)snprintf(json + k, sizeof(json) - k, "{");
+	for (uint32_t i = 0; i < c->ncounters && k < sizeof(json) - 80; i++) {
+		char name[40];
+		size_t n = 0;
+
+		/* counter names come from the kernel; keep JSON well-formed anyway */
+		for (const char *p = c->counters[i].name; *p && n < sizeof(name) - 1; p++)
+			if (*p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+				name[n++] = *p;
+		name[n] = 0;
+		k += (size_t)snprintf(json + k, sizeof(json) - k, "%s\"%s\":%" PRIu64,
+				      i ? "," : "", name, c->counters[i].value);
+	}
+	snprintf(json + k, sizeof(json) - k, "}");
+	BI(s, 1, c->t_ns);
+	BI(s, 2, c->version);
+	BT(s, 3, c->path);
+	BI(s, 4, c->usage);
+	if (c->limit == GS_CGROUP_NO_LIMIT)
+		sqlite3_bind_null(s, 5);
+	else
+		BI(s, 5, c->limit);
+	if (c->swap == GS_CGROUP_UNKNOWN)
+		sqlite3_bind_null(s, 6);
+	else
+		BI(s, 6, c->swap);
+	BT(s, 7, json);
+	return step(im, s);
+}
+
+static int on_lost(void *ctx, const struct gs_rec_lost *l)
+{
+	struct importer *im = ctx;
+	sqlite3_stmt *s = im->st[S_LOST];
+	char other[24];
+	const char *name = gs_stream_name(l->stream);
+
+	if (!name) {
+		snprintf(other, sizeof(other), "stream%u", l->stream);
+		name = other;
+	}
+	BI(s, 1, l->t_ns);
+	BT(s, 2, name);
+	BI(s, 3, l->count);
+	return step(im, s);
+}
+
+static int on_message(void *ctx, const struct gs_rec_message *m)
+{
+	struct importer *im = ctx;
+	sqlite3_stmt *s = im->st[S_MESSAGE];
+	static const char *const lv[] = { "info", "warning", "error" };
+
+	BI(s, 1, m->t_ns);
+	BT(s, 2, m->level < 3 ? lv[m->level] : "info");
+	BT(s, 3, m->text);
+	return step(im, s);
+}
+
+static int on_exit_rec(void *ctx, const struct gs_rec_exit *e)
+{
+	struct importer *im = ctx;
+	sqlite3_stmt *s = im->st[S_EXIT];
+
+	BI(s, 1, e->t_ns);
+	BT(s, 2, e->kind == GS_EXIT_CODE ? "exited" : e->kind == GS_EXIT_SIGNAL ? "signal" : "unknown");
+	BI(s, 3, e->status);
+	BI(s, 4, e->core_dumped);
+	return step(im, s);
+}
+
+static int on_end(void *ctx, const struct gs_rec_end *e)
+{
+	struct importer *im = ctx;
+	sqlite3_stmt *s = im->st[S_END];
+	static const char *const why[] = { "?", "target exited", "signal", "duration", "error" };
+
+	BI(s, 1, e->t_ns);
+	BT(s, 2, e->reason < 5 ? why[e->reason] : "?");
+	BI(s, 3, e->statm_samples);
+	BI(s, 4, e->smaps_reads);
+	BI(s, 5, e->rollup_reads);
+	BI(s, 6, e->cgroup_samples);
+	BI(s, 7, e->lost);
+	BI(s, 8, e->cpu_user_ns);
+	BI(s, 9, e->cpu_sys_ns);
+	BI(s, 10, e->max_rss_kb);
+	BI(s, 11, e->records);
+	BI(s, 12, e->raw_bytes);
+	return step(im, s);
+}
+
+static void on_progress(void *ctx, uint64_t bytes, uint64_t total)
+{
+	struct importer *im = ctx;
+
+	if (im->progress && total)
+		fprintf(stderr, "\rgsreport: importing %3.0f%%", 100.0 * (double)bytes / (double)total);
+}
+
+static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+	char *e = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &e) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", e ? e : sqlite3_errmsg(db));
+		sqlite3_free(e);
+		return -1;
+	}
+	return 0;
+}
+
+static int meta(sqlite3 *db, const char *key, sqlite3_int64 iv, const char *sv)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta VALUES(?,?)", -1, &s, NULL))
+		return -1;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (sv)
+		sqlite3_bind_text(s, 2, sv, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_int64(s, 2, iv);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
+	      const struct stat *st, int progress, char *err, size_t errlen)
+{
+	static const char *const sql[S_NSTMT] = {
+		[S_TARGET] = "INSERT INTO target VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		[S_CLOCK] = "INSERT INTO clock VALUES(?,?,?)",
+		[S_STATM] = "INSERT INTO statm VALUES(?,?,?,?,?,?)",
+		[S_READ] = "INSERT INTO smaps_read VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		[S_CLASS] = "INSERT INTO smaps_class VALUES(?,?,?,?,?,?,?,?,?,?)",
+		[S_MAPPING] = "INSERT INTO mapping VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
+		[S_MAPPING_END] = "UPDATE mapping SET last_read=? WHERE id=?",
+		[S_CGROUP] = "INSERT INTO cgroup VALUES(?,?,?,?,?,?,?)",
+		[S_LOST] = "INSERT INTO lost VALUES(?,?,?)",
+		[S_MESSAGE] = "INSERT INTO message VALUES(?,?,?)",
+		[S_EXIT] = "INSERT INTO exit VALUES(?,?,?,?)",
+		[S_END] = "INSERT INTO recording VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+	};
+	struct importer im = { .db = db, .page_size = 4096, .progress = progress };
+	struct gs_tool tool = {
+		.target = on_target, .clock = on_clock, .smaps = on_smaps,
+		.rollup = on_rollup, .statm = on_statm, .cgroup = on_cgroup,
+		.lost = on_lost, .message = on_message, .exit = on_exit_rec, .end = on_end,
+		.progress = on_progress,
+	};
+	char cols[2048] = "", value_sql[1024], ddl[sizeof(schema) + 2048];
+	size_t k = 0;
+	int ret = -1;
+
+	/* mapping_value has a column per smaps field, named after the kernel's */
+	for (int f = 0; f < GS_SM_NFIELDS; f++) {
+		char c[48];
+
+		field_column(f, c, sizeof(c));
+		k += (size_t)snprintf(cols + k, sizeof(cols) - k, "%s%s INTEGER", f ? ", " : "", c);
+	}
+	snprintf(ddl, sizeof(ddl), schema, cols);
+	k = (size_t)snprintf(value_sql, sizeof(value_sql), "INSERT INTO mapping_value VALUES(?,?");
+	for (int f = 0; f < GS_SM_NFIELDS; f++)
+		k += (size_t)snprintf(value_sql + k, sizeof(value_sql) - k, ",?");
+	snprintf(value_sql + k, sizeof(value_sql) - k, ")");
+
+	if (exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
+		 "PRAGMA locking_mode=EXCLUSIVE; BEGIN", err, errlen) < 0 ||
+	    exec(db, ddl, err, errlen) < 0)
+		return -1;
+	for (int i = 0; i < S_NSTMT; i++) {
+		const char *q = i == S_VALUE ? value_sql : sql[i];
+
+		if (sqlite3_prepare_v3(db, q, -1, SQLITE_PREPARE_PERSISTENT, &im.st[i], NULL)) {
+			snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+			goto out;
+		}
+	}
+	if (gs_replay(r, &tool, &im, err, errlen) != 0) {
+		if (im.err[0])
+			snprintf(err, errlen, "%s", im.err);
+		goto out;
+	}
+	if (progress)
+		fprintf(stderr, "\r\033[K");
+
+	const struct gs_health *h = gs_reader_health(r);
+	char ver[16];
+
+	snprintf(ver, sizeof(ver), "%u.%u", h->version_major, h->version_minor);
+	if (meta(db, "schema_version", GS_SCHEMA_VERSION, NULL) ||
+	    meta(db, "trace_path", 0, trace_path) ||
+	    meta(db, "trace_size", st ? (sqlite3_int64)st->st_size : 0, NULL) ||
+	    meta(db, "trace_mtime_ns", st ? (sqlite3_int64)st->st_mtim.tv_sec * 1000000000 +
+						    st->st_mtim.tv_nsec : 0, NULL) ||
+	    meta(db, "trace_inode", st ? (sqlite3_int64)st->st_ino : 0, NULL) ||
+	    meta(db, "format_version", 0, ver) ||
+	    meta(db, "created_real_ns", (sqlite3_int64)h->created_real_ns, NULL) ||
+	    meta(db, "file_bytes", (sqlite3_int64)h->file_bytes, NULL) ||
+	    meta(db, "good_bytes", (sqlite3_int64)h->good_bytes, NULL) ||
+	    meta(db, "frames", (sqlite3_int64)h->frames, NULL) ||
+	    meta(db, "records", (sqlite3_int64)h->records, NULL) ||
+	    meta(db, "unknown_records", (sqlite3_int64)h->unknown_records, NULL) ||
+	    meta(db, "damaged", h->damaged, NULL) ||
+	    meta(db, "damage", 0, h->damaged ? h->why : "")) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		goto out;
+	}
+	if (exec(db, indexes, err, errlen) < 0 || exec(db, "COMMIT", err, errlen) < 0)
+		goto out;
+	ret = 0;
+out:
+	for (int i = 0; i < S_NSTMT; i++)
+		sqlite3_finalize(im.st[i]);
+	free(im.prev);
+	free(im.cur);
+	if (ret < 0)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return ret;
+}

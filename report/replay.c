@@ -1,0 +1,141 @@
+/*
+ * replay.c - see replay.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+
+#include "replay.h"
+
+struct sorter {
+	const struct gs_mapping **m;
+	uint32_t *id;
+	uint8_t *cls;
+	uint32_t cap;
+};
+
+static int cmp_start(const void *a, const void *b)
+{
+	const struct gs_mapping *x = *(const struct gs_mapping *const *)a;
+	const struct gs_mapping *y = *(const struct gs_mapping *const *)b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int view(struct gs_smaps_state *st, struct sorter *s,
+		const struct gs_classify_ctx *cc, const struct gs_record *rec,
+		const struct gs_tool *tool, void *ctx)
+{
+	struct gs_smaps_view v = { &rec->u.smaps, rec->type == GS_REC_SMAPS_KEY, 0, NULL, NULL, NULL };
+	uint32_t n = 0;
+
+	if (st->live > s->cap) {
+		uint32_t cap = st->live * 2;
+
+		free(s->m);
+		free(s->id);
+		free(s->cls);
+		s->m = malloc(cap * sizeof(*s->m));
+		s->id = malloc(cap * sizeof(*s->id));
+		s->cls = malloc(cap);
+		s->cap = cap;
+		if (!s->m || !s->id || !s->cls) {
+			s->cap = 0;
+			return -1;
+		}
+	}
+	for (uint32_t i = 0; i < st->n; i++)
+		if (st->alive[i])
+			s->m[n++] = &st->m[i];
+	qsort(s->m, n, sizeof(*s->m), cmp_start);
+	for (uint32_t i = 0; i < n; i++)
+		s->id[i] = (uint32_t)(s->m[i] - st->m);
+	gs_classify(s->m, n, cc, s->cls);
+	v.n = n;
+	v.m = s->m;
+	v.id = s->id;
+	v.cls = s->cls;
+	return tool->smaps ? tool->smaps(ctx, &v) : 0;
+}
+
+int gs_replay(struct gs_reader *r, const struct gs_tool *tool, void *ctx,
+	      char *err, size_t errlen)
+{
+	struct gs_smaps_state st;
+	struct sorter s = { 0 };
+	struct gs_classify_ctx cc = { 0 };
+	char exe[4096] = "";
+	struct gs_record rec;
+	uint64_t n = 0;
+	int ret = 0;
+
+	gs_smaps_state_init(&st);
+	while (!ret && gs_reader_next(r, &rec) == 1) {
+		if (tool->progress && (++n & 0xffff) == 0)
+			tool->progress(ctx, gs_reader_health(r)->good_bytes,
+				       gs_reader_health(r)->file_bytes);
+		switch (rec.type) {
+		case GS_REC_TARGET:
+			snprintf(exe, sizeof(exe), "%s", rec.u.target.exe_path);
+			cc.exe_path = exe;
+			cc.exe_dev_major = major(rec.u.target.exe_dev);
+			cc.exe_dev_minor = minor(rec.u.target.exe_dev);
+			cc.exe_inode = rec.u.target.exe_inode;
+			cc.is_go = !!(rec.u.target.flags & GS_TARGET_GO);
+			if (tool->target)
+				ret = tool->target(ctx, &rec.u.target);
+			break;
+		case GS_REC_CLOCK:
+			if (tool->clock)
+				ret = tool->clock(ctx, &rec.u.clock);
+			break;
+		case GS_REC_SMAPS_KEY:
+		case GS_REC_SMAPS_DELTA:
+			if (gs_smaps_state_apply(&st, &rec) < 0) {
+				snprintf(err, errlen, "an smaps %s names mappings that are not live: "
+					 "the trace is inconsistent",
+					 rec.type == GS_REC_SMAPS_KEY ? "keyframe" : "delta");
+				ret = -1;
+				break;
+			}
+			ret = view(&st, &s, &cc, &rec, tool, ctx);
+			break;
+		case GS_REC_SMAPS_ROLLUP:
+			if (tool->rollup)
+				ret = tool->rollup(ctx, &rec.u.rollup);
+			break;
+		case GS_REC_STATM:
+			if (tool->statm)
+				ret = tool->statm(ctx, &rec.u.statm);
+			break;
+		case GS_REC_CGROUP:
+			if (tool->cgroup)
+				ret = tool->cgroup(ctx, &rec.u.cgroup);
+			break;
+		case GS_REC_LOST:
+			if (tool->lost)
+				ret = tool->lost(ctx, &rec.u.lost);
+			break;
+		case GS_REC_MESSAGE:
+			if (tool->message)
+				ret = tool->message(ctx, &rec.u.message);
+			break;
+		case GS_REC_EXIT:
+			if (tool->exit)
+				ret = tool->exit(ctx, &rec.u.exit);
+			break;
+		case GS_REC_END:
+			if (tool->end)
+				ret = tool->end(ctx, &rec.u.end);
+			break;
+		default:
+			break;	/* a newer record type: skipped, counted by the reader */
+		}
+	}
+	gs_smaps_state_free(&st);
+	free(s.m);
+	free(s.id);
+	free(s.cls);
+	return ret;
+}

@@ -1,0 +1,47 @@
+/*
+ * replay.h - the one loop that reads a trace and hands each record to a
+ * tool's callbacks (perf's struct perf_tool). smaps keyframes and deltas are
+ * applied here, so a tool sees every live mapping after each read, sorted by
+ * address and classified.
+ */
+#ifndef GS_REPLAY_H
+#define GS_REPLAY_H
+
+#include "common/smaps.h"
+#include "format/trace.h"
+
+struct gs_smaps_view {
+	const struct gs_rec_smaps *rec;	/* the record (keyframe or delta) */
+	int keyframe;
+	uint32_t n;			/* live mappings */
+	const struct gs_mapping *const *m;	/* sorted by start */
+	const uint32_t *id;		/* their ids in the trace */
+	const uint8_t *cls;		/* enum gs_class */
+};
+
+/* Every callback may be NULL; a non-zero return stops the replay with it. */
+struct gs_tool {
+	int (*target)(void *ctx, const struct gs_rec_target *t);
+	int (*clock)(void *ctx, const struct gs_rec_clock *c);
+	int (*smaps)(void *ctx, const struct gs_smaps_view *v);
+	int (*rollup)(void *ctx, const struct gs_rec_rollup *r);
+	int (*statm)(void *ctx, const struct gs_rec_statm *s);
+	int (*cgroup)(void *ctx, const struct gs_rec_cgroup *c);
+	int (*lost)(void *ctx, const struct gs_rec_lost *l);
+	int (*message)(void *ctx, const struct gs_rec_message *m);
+	int (*exit)(void *ctx, const struct gs_rec_exit *e);
+	int (*end)(void *ctx, const struct gs_rec_end *e);
+	/* called every 2^16 records with the bytes read so far */
+	void (*progress)(void *ctx, uint64_t bytes, uint64_t total);
+};
+
+/*
+ * Replay r through tool. Returns 0 when the readable part was replayed
+ * (see gs_reader_health for a damaged tail), a tool's non-zero return, or
+ * -1 with a message in err when the trace contradicts itself (for example a
+ * delta that names a mapping that is not live).
+ */
+int gs_replay(struct gs_reader *r, const struct gs_tool *tool, void *ctx,
+	      char *err, size_t errlen);
+
+#endif

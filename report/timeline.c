@@ -1,0 +1,154 @@
+/*
+ * timeline.c - `gsreport timeline`: one row per statm sample, with the
+ * latest smaps figures carried forward (pss_fresh says which rows have a new
+ * read), and the latest cgroup figures. Three ordered cursors are merged in
+ * one pass, so memory does not grow with the recording's length.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/smaps.h"
+#include "gsreport.h"
+
+struct anchor {
+	int64_t mono, real;
+};
+
+static int64_t col(sqlite3_stmt *s, int i) { return sqlite3_column_int64(s, i); }
+
+int gs_timeline(sqlite3 *db, FILE *out, int json)
+{
+	sqlite3_stmt *clk = NULL, *st = NULL, *rd = NULL, *cg = NULL;
+	struct anchor *an = NULL;
+	size_t nan = 0, ai = 0;
+	int ret = -1, rd_more, cg_more, nrows = 0;
+	int64_t t0 = 0;
+
+	/* Clock anchors (a few): wall time of any monotonic timestamp. */
+	if (sqlite3_prepare_v2(db, "SELECT mono_ns, real_ns FROM clock ORDER BY mono_ns", -1, &clk, NULL))
+		goto out;
+	while (sqlite3_step(clk) == SQLITE_ROW) {
+		struct anchor *a = realloc(an, (nan + 1) * sizeof(*a));
+
+		if (!a)
+			goto out;
+		an = a;
+		an[nan++] = (struct anchor){ col(clk, 0), col(clk, 1) };
+	}
+	if (sqlite3_prepare_v2(db, "SELECT t_ns, rss_bytes, shared_bytes FROM statm ORDER BY t_ns", -1, &st, NULL) ||
+	    sqlite3_prepare_v2(db, "SELECT r.id, r.t_ns, r.kind, r.pss_kb, r.swap_kb, c.class, c.pss_kb "
+			       "FROM smaps_read r LEFT JOIN smaps_class c ON c.read_id = r.id "
+			       "ORDER BY r.t_ns, r.id", -1, &rd, NULL) ||
+	    sqlite3_prepare_v2(db, "SELECT t_ns, usage_bytes, limit_bytes FROM cgroup ORDER BY t_ns", -1, &cg, NULL))
+		goto out;
+	t0 = nan ? an[0].mono : 0;
+
+	if (json)
+		fputs("[\n", out);
+	else {
+		fputs("t_s,wall_ns,rss_bytes,pss_bytes,anon_bytes,swap_bytes,cgroup_usage_bytes,"
+		      "cgroup_limit_bytes,pss_fresh,pss_age_ms", out);
+		for (int k = 0; k < GS_NCLASSES; k++)
+			fprintf(out, ",pss_%s", gs_class_name(k));
+		fputc('\n', out);
+	}
+
+	int have_pss = 0, have_cls = 0, have_cg = 0, cg_has_limit = 0;
+	int64_t pss_kb = 0, swap_kb = 0, pss_t = 0, cls_kb[GS_NCLASSES] = { 0 };
+	int64_t cg_usage = 0, cg_limit = 0;
+
+	rd_more = sqlite3_step(rd) == SQLITE_ROW;
+	cg_more = sqlite3_step(cg) == SQLITE_ROW;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t t = col(st, 0), rss = col(st, 1), shared = col(st, 2);
+		int fresh = 0;
+
+		if (!nan && !nrows)
+			t0 = t;
+		/* Apply every read at or before t; one read spans several joined rows. */
+		while (rd_more && col(rd, 1) <= t) {
+			int64_t id = col(rd, 0);
+			int full = strcmp((const char *)sqlite3_column_text(rd, 2), "rollup") != 0;
+
+			if (sqlite3_column_type(rd, 3) != SQLITE_NULL) {
+				pss_kb = col(rd, 3);
+				swap_kb = col(rd, 4);
+				pss_t = col(rd, 1);
+				have_pss = fresh = 1;
+			}
+			if (full) {
+				memset(cls_kb, 0, sizeof(cls_kb));
+				have_cls = 1;
+			}
+			while (rd_more && col(rd, 0) == id) {
+				const unsigned char *c = sqlite3_column_text(rd, 5);
+
+				for (int k = 0; c && k < GS_NCLASSES; k++)
+					if (!strcmp((const char *)c, gs_class_name(k)))
+						cls_kb[k] = col(rd, 6);
+				rd_more = sqlite3_step(rd) == SQLITE_ROW;
+			}
+		}
+		while (cg_more && col(cg, 0) <= t) {
+			cg_usage = col(cg, 1);
+			cg_has_limit = sqlite3_column_type(cg, 2) != SQLITE_NULL;
+			cg_limit = col(cg, 2);
+			have_cg = 1;
+			cg_more = sqlite3_step(cg) == SQLITE_ROW;
+		}
+		while (ai + 1 < nan && an[ai + 1].mono <= t)
+			ai++;
+		int64_t wall = nan ? an[ai].real + (t - an[ai].mono) : 0;
+		char pss[24] = "", swap[24] = "", age[24] = "", cu[24] = "", cl[24] = "";
+
+		if (have_pss) {
+			snprintf(pss, sizeof(pss), "%" PRId64, pss_kb * 1024);
+			snprintf(swap, sizeof(swap), "%" PRId64, swap_kb * 1024);
+			snprintf(age, sizeof(age), "%.1f", (double)(t - pss_t) / 1e6);
+		}
+		if (have_cg) {
+			snprintf(cu, sizeof(cu), "%" PRId64, cg_usage);
+			if (cg_has_limit)
+				snprintf(cl, sizeof(cl), "%" PRId64, cg_limit);
+		}
+		if (json) {
+			fprintf(out, "%s{\"t_s\":%.6f,\"wall_ns\":%" PRId64 ",\"rss_bytes\":%" PRId64
+				",\"pss_bytes\":%s,\"anon_bytes\":%" PRId64 ",\"swap_bytes\":%s"
+				",\"cgroup_usage_bytes\":%s,\"cgroup_limit_bytes\":%s"
+				",\"pss_fresh\":%d,\"pss_age_ms\":%s",
+				nrows ? ",\n" : "", (double)(t - t0) / 1e9, wall, rss,
+				pss[0] ? pss : "null", rss - shared, swap[0] ? swap : "null",
+				cu[0] ? cu : "null", cl[0] ? cl : "null", fresh, age[0] ? age : "null");
+			for (int k = 0; k < GS_NCLASSES; k++) {
+				if (have_cls)
+					fprintf(out, ",\"pss_%s\":%" PRId64, gs_class_name(k), cls_kb[k] * 1024);
+				else
+					fprintf(out, ",\"pss_%s\":null", gs_class_name(k));
+			}
+			fputc('}', out);
+		} else {
+			fprintf(out, "%.6f,%" PRId64 ",%" PRId64 ",%s,%" PRId64 ",%s,%s,%s,%d,%s",
+				(double)(t - t0) / 1e9, wall, rss, pss, rss - shared, swap, cu, cl,
+				fresh, age);
+			for (int k = 0; k < GS_NCLASSES; k++) {
+				if (have_cls)
+					fprintf(out, ",%" PRId64, cls_kb[k] * 1024);
+				else
+					fputc(',', out);
+			}
+			fputc('\n', out);
+		}
+		nrows++;
+	}
+	if (json)
+		fputs(nrows ? "\n]\n" : "]\n", out);
+	ret = ferror(out) ? -1 : 0;
+out:
+	sqlite3_finalize(clk);
+	sqlite3_finalize(st);
+	sqlite3_finalize(rd);
+	sqlite3_finalize(cg);
+	free(an);
+	return ret;
+}

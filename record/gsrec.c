@@ -415,7 +415,7 @@ int main(int argc, char **argv)
 	int sfd = -1, tfd = -1, pidfd = -1, go_fd = -1, err_fd = -1;
 	pid_t pid;
 	int launched, is_go = 0, rc = EX_INTERNAL, stop_reason = 0;
-	int child_status = -1, signals = 0;
+	int child_status = -1, signals = 0, gone_at_start = 0;
 	uint64_t t0, deadline = 0, last_status = 0, last_clock;
 	char err[256], why[200] = "";
 	long page = sysconf(_SC_PAGESIZE);
@@ -526,8 +526,10 @@ int main(int argc, char **argv)
 	if (first < 0)
 		goto write_error;
 	if (first == 1 && !launched) {
-		msg("process %d exited before recording began", (int)pid);
+		msg("process %d exited before recording began (or is a zombie, or a kernel "
+		    "thread with no user memory)", (int)pid);
 		stop_reason = GS_END_TARGET_EXIT;
+		gone_at_start = 1;
 	}
 
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -549,9 +551,13 @@ int main(int argc, char **argv)
 		uint64_t now = gs_now_ns(CLOCK_MONOTONIC);
 		struct signalfd_siginfo si;
 
-		while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-			if (si.ssi_signo == SIGCHLD)
-				continue;	/* reaped below */
+		int chld = 0;
+
+		while ((pfd[0].revents & POLLIN) && read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo == SIGCHLD) {
+				chld = 1;	/* reaped below */
+				continue;
+			}
 			signals++;
 			if (launched && signals == 1) {
 				/* Pass it on and record until the command exits; a second
@@ -561,7 +567,7 @@ int main(int argc, char **argv)
 				stop_reason = GS_END_SIGNAL;
 			}
 		}
-		if (launched) {
+		if (launched && chld) {
 			int st;
 
 			if (waitpid(pid, &st, WNOHANG) == pid) {
@@ -679,7 +685,7 @@ int main(int argc, char **argv)
 		rc = WIFSIGNALED(child_status) ? 128 + WTERMSIG(child_status)
 					       : WEXITSTATUS(child_status);
 	} else {
-		rc = EX_OK;
+		rc = gone_at_start ? EX_TARGET : EX_OK;
 	}
 	goto out;
 

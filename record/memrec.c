@@ -289,8 +289,12 @@ int memrec_tick(struct memrec *m, uint64_t now)
 		return -1;
 	m->statm_samples++;
 	m->last_rss_pages = st.resident;
-	if (sample_cgroup(m, now) < 0)
-		return -1;
+	/* cgroup figures move slowly and cost several reads: every 100 ms */
+	if (now - m->cg_last_read_ns >= 100000000u) {
+		m->cg_last_read_ns = now;
+		if (sample_cgroup(m, now) < 0)
+			return -1;
+	}
 
 	/* Pacing: credit grows with time at the budget, shrinks with all our CPU. */
 	uint64_t cpu = cpu_ns(CLOCK_PROCESS_CPUTIME_ID);

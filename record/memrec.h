@@ -54,7 +54,7 @@ struct memrec {
 	uint32_t cap_upd, cap_rm, cap_add;
 
 	/* cgroup change detection */
-	uint64_t cg_last_usage, cg_last_limit, cg_last_sum, cg_last_ns;
+	uint64_t cg_last_usage, cg_last_limit, cg_last_sum, cg_last_ns, cg_last_read_ns;
 
 	/* counts for END and the status line */
 	uint64_t statm_samples, smaps_reads, rollup_reads, cgroup_samples, lost;

@@ -1,7 +1,9 @@
 /*
  * timeline.c - `gsreport timeline`: one row per statm sample, with the
- * latest smaps figures carried forward (pss_fresh says which rows have a new
- * read), and the latest cgroup figures. Three ordered cursors are merged in
+ * latest smaps figures carried forward and the latest cgroup figures.
+ * pss_fresh is 1 on a row that brings a new per-mapping read, 2 on one that
+ * brings only a rollup (new totals; the classes are carried forward), 0 when
+ * everything Pss is carried forward (pss_age_ms says how old it is). Three ordered cursors are merged in
  * one pass, so memory does not grow with the recording's length.
  */
 #include <inttypes.h>
@@ -75,7 +77,8 @@ int gs_timeline(sqlite3 *db, FILE *out, int json)
 				pss_kb = col(rd, 3);
 				swap_kb = col(rd, 4);
 				pss_t = col(rd, 1);
-				have_pss = fresh = 1;
+				have_pss = 1;
+				fresh = full ? 1 : 2;
 			}
 			if (full) {
 				memset(cls_kb, 0, sizeof(cls_kb));

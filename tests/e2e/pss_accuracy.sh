@@ -1,0 +1,56 @@
+# The timeline's Pss agrees with the kernel's own figure: heapgrow reads
+# /proc/self/smaps_rollup just before it exits; the last timeline row must be
+# within 2% of it. Launch mode and attach mode.
+. "$(dirname "$0")/lib.sh"
+
+last_row() {	# column NAME of the last timeline row
+	"$GSREPORT" timeline "$1" | awk -F, -v col="$2" '
+		NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) c = i; next }
+		{ v = $c } END { print v }'
+}
+
+# launch mode
+"$GSREC" -q -o "$T/launch.trace" -- "$W/heapgrow" -mb 256 -hold 1500ms -out "$T/launch.out" >/dev/null
+rc=$?
+check "launch: gsrec exits with the command's status 0 (got $rc)" [ $rc -eq 0 ]
+want_kb=$(awk '{print $2}' "$T/launch.out")
+got=$(last_row "$T/launch.trace" pss_bytes)
+check "launch: last pss_bytes $got within 2% of the workload's own Pss ${want_kb} kB" \
+	within "$got" "$((want_kb * 1024))" 2
+heap=$(last_row "$T/launch.trace" pss_heap)
+check "launch: heap class holds the 256 MiB the workload keeps (pss_heap $heap)" \
+	within "$heap" $((256 << 20)) 5
+rss=$(last_row "$T/launch.trace" rss_bytes)
+want_rss=$(awk '{print $4}' "$T/launch.out")
+check "launch: last rss_bytes $rss within 2% of the workload's Rss ${want_rss} kB" \
+	within "$rss" "$((want_rss * 1024))" 2
+
+# attach mode: start the workload, attach, record until it exits
+"$W/heapgrow" -mb 192 -steps 4 -hold 2s -out "$T/attach.out" >/dev/null &
+pid=$!
+sleep 0.3
+"$GSREC" -q -o "$T/attach.trace" -p $pid
+rc=$?
+wait $pid
+check "attach: gsrec exits 0 when the target exits (got $rc)" [ $rc -eq 0 ]
+want_kb=$(awk '{print $2}' "$T/attach.out")
+got=$(last_row "$T/attach.trace" pss_bytes)
+check "attach: last pss_bytes $got within 2% of the workload's own Pss ${want_kb} kB" \
+	within "$got" "$((want_kb * 1024))" 2
+"$GSREPORT" summary "$T/attach.trace" >"$T/sum" 2>&1
+grep -q "pid $pid (heapgrow)" "$T/sum" && grep -q "go1\." "$T/sum" && grep -q "exited at" "$T/sum" &&
+	ok "attach: summary shows pid, go version, exit" || { cat "$T/sum"; notok "attach: summary content"; }
+
+# the timeline's classes add up to its Pss on every fresh row
+"$GSREPORT" timeline "$T/attach.trace" | awk -F, '
+	NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "pss_bytes") p = i; if ($i == "pss_fresh") f = i; if ($i ~ /^pss_[a-z_]+$/ && $i != "pss_bytes" && $i != "pss_fresh" && $i != "pss_age_ms") cls[i] = 1 } next }
+	$f == 1 { s = 0; for (i in cls) s += $i; n++; if (s != $p) bad++ }
+	END { exit !(n >= 3 && bad == 0) }' &&
+	ok "timeline: per-class Pss sums to pss_bytes on every fresh row" ||
+	notok "timeline: per-class Pss does not sum to pss_bytes"
+
+# JSON has the same rows as CSV and parses
+"$GSREPORT" timeline "$T/attach.trace" --format json >"$T/t.json"
+rows_csv=$(( $("$GSREPORT" timeline "$T/attach.trace" | wc -l) - 1 ))
+rows_json=$(jq length "$T/t.json" 2>/dev/null)
+check "timeline json parses and has the csv's $rows_csv rows (got $rows_json)" [ "$rows_json" = "$rows_csv" ]

@@ -1,0 +1,103 @@
+# Bad input to gsrec and gsreport: a clear message and the documented exit
+# code (gsrec --help, gsreport --help, README "Exit codes"), never a crash.
+. "$(dirname "$0")/lib.sh"
+
+expect() {	# expect NAME WANT-EXIT PATTERN COMMAND...
+	local name=$1 want=$2 pat=$3; shift 3
+	"$@" >"$T/o" 2>"$T/e"
+	local rc=$?
+	if [ $rc -eq "$want" ] && grep -qi -- "$pat" "$T/e"; then
+		ok "$name: exit $want"
+	else
+		notok "$name: exit $rc (want $want), stderr: $(head -c 300 "$T/e")"
+	fi
+}
+cd "$T" || exit 1
+
+expect "no arguments" 2 "give -p PID or -- COMMAND" "$GSREC"
+expect "unknown option" 2 "Try 'gsrec --help'" "$GSREC" --bogus -p 1
+expect "bad pid" 2 "invalid pid" "$GSREC" -p abc
+expect "bad interval" 2 "invalid interval" "$GSREC" -i 0 -p 1
+expect "both -p and a command (launch mode: gsrec's own failure is 125)" 125 "not both" \
+	"$GSREC" -p 1 -- true
+expect "no such process" 3 "no process with pid" "$GSREC" -o "$T/x.trace" -p 4000000
+expect "command not found" 127 "cannot run" "$GSREC" -o "$T/x.trace" -- /nonexistent/cmd
+printf 'not a program' >"$T/noexec" && chmod 0644 "$T/noexec"
+expect "command not executable" 126 "cannot run" "$GSREC" -o "$T/x.trace" -- "$T/noexec"
+expect "output not writable" 5 "cannot create .*choose another path with -o" \
+	"$GSREC" -o /nonexistent/dir/x.trace -p $$
+expect "output not writable, launch mode" 125 "cannot create" \
+	"$GSREC" -o /nonexistent/dir/x.trace -- true
+check "gsrec --help exits 0 and documents exit codes" \
+	sh -c "'$GSREC' --help | grep -q 'Exit status'"
+
+# The command's status is gsrec's, as with time(1).
+"$GSREC" -q -o "$T/s.trace" -- sh -c 'exit 7'
+rc=$?
+check "launch: exit status 7 passes through (got $rc)" [ $rc -eq 7 ]
+"$GSREC" -q -o "$T/s.trace" -- sh -c 'kill -9 $$'
+rc=$?
+check "launch: killed by SIGKILL gives 137 (got $rc)" [ $rc -eq 137 ]
+"$GSREPORT" summary "$T/s.trace" 2>/dev/null | grep -q "killed by signal 9" &&
+	ok "summary reports the signal" || notok "summary lacks 'killed by signal 9'"
+check "traces are created private (0600)" [ "$(stat -c %a "$T/s.trace")" = 600 ]
+check "an existing trace is kept as .old" [ -f "$T/s.trace.old" ]
+
+# Not a Go program: recorded anyway, and the trace says so.
+expect "not a Go program is recorded with a warning (-d ends it: 143)" 143 "not a Go program" \
+	"$GSREC" -o "$T/sleep.trace" -d 1 -- sleep 5
+"$GSREPORT" summary "$T/sleep.trace" >"$T/sum" 2>&1
+grep -q "go:        not a Go program" "$T/sum" && grep -q "warning" "$T/sum" &&
+	ok "summary of a non-Go target says so" || notok "summary: $(cat "$T/sum")"
+"$GSREPORT" timeline "$T/sleep.trace" | head -1 | grep -q pss_heap &&
+	[ "$("$GSREPORT" timeline "$T/sleep.trace" | awk -F, 'NR>1 && $11 > 0' | wc -l)" -eq 0 ] &&
+	ok "no heap class for a non-Go target" || notok "non-Go target shows heap Pss"
+
+# -d stops a launched command with SIGTERM and reports its status.
+"$GSREC" -q -o "$T/d.trace" -d 0.5 -- sleep 30
+rc=$?
+check "launch with -d: the command is terminated (status 143, got $rc)" [ $rc -eq 143 ]
+
+# A zombie has no memory left to record.
+sh -c 'sleep 0 & exec sleep 3' &
+parent=$!
+sleep 0.5
+zombie=$(ps -o pid= --ppid $parent | tr -d ' ' | head -1)
+if [ -n "$zombie" ] && [ "$(ps -o stat= -p "$zombie" | cut -c1)" = Z ]; then
+	expect "a zombie target" 3 "exited before recording began" "$GSREC" -o "$T/z.trace" -p "$zombie"
+else
+	notok "could not make a zombie to test with"
+fi
+kill $parent 2>/dev/null
+
+if need_root "permission denied"; then
+	sleep 5 &
+	victim=$!
+	expect "permission denied for another user's process" 4 "Permission denied.*run gsrec as root" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$GSREC" -o /tmp/gs-perm-$$.trace -p $victim
+	kill $victim; rm -f /tmp/gs-perm-$$.trace
+fi
+
+if need_root "disk full"; then
+	mkdir "$T/small" && mount -t tmpfs -o size=4k tmpfs "$T/small"
+	cleanup_hook() { umount "$T/small" 2>/dev/null; }
+	"$W/heapgrow" -mb 64 -steps 64 -step-delay 50ms -hold 8s >/dev/null &
+	wl=$!
+	expect "disk full stops with exit 5 and says so" 5 "No space left on device" \
+		"$GSREC" -q --flush-ms 50 -o "$T/small/full.trace" -p $wl
+	kill $wl 2>/dev/null
+	"$GSREPORT" summary --db :memory: "$T/small/full.trace" >"$T/sum" 2>&1
+	rc=$?
+	check "the trace of a full disk is readable up to what was written (rc $rc)" \
+		grep -q "statm" "$T/sum"
+fi
+
+# gsreport
+expect "gsreport: missing trace" 3 "cannot open" "$GSREPORT" summary "$T/nope.trace"
+expect "gsreport: unknown command" 2 "unknown command" "$GSREPORT" frobnicate x
+expect "gsreport: no trace given" 2 "needs a trace" "$GSREPORT" summary
+expect "gsreport: bad format" 2 "unknown format" "$GSREPORT" timeline x --format xml
+expect "gsreport: output not writable" 5 "cannot write" \
+	"$GSREPORT" summary "$TOP/tests/golden/good.trace" --db :memory: -o /nonexistent/x
+sqlite3 "$T/other.db" "create table t(x)"
+expect "gsreport: a foreign SQLite database" 4 "not one gsreport wrote" "$GSREPORT" summary "$T/other.db"

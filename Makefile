@@ -106,7 +106,8 @@ FUZZ_SECONDS ?= 0
 fuzz: deps
 	$(Q)$(MAKE) --no-print-directory $(O)/fuzz/fuzz_trace
 	$(Q)mkdir -p $(O)/fuzz/corpus
-	$(Q)$(O)/fuzz/fuzz_trace -max_total_time=$(FUZZ_SECONDS) $(O)/fuzz/corpus tests/golden
+	$(Q)$(O)/fuzz/fuzz_trace -max_total_time=$(FUZZ_SECONDS) $(O)/fuzz/corpus tests/golden \
+		tests/fuzz-regressions tests/fixtures/smaps
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -41,6 +41,8 @@ static size_t src_read(struct gs_reader *r, void *buf, size_t n)
 	if (r->fd < 0) {
 		size_t k = r->mem_len - r->mem_pos < n ? r->mem_len - r->mem_pos : n;
 
+		if (k == 0)
+			return 0;	/* buf may be NULL for an empty payload */
 		memcpy(buf, r->mem + r->mem_pos, k);
 		r->mem_pos += k;
 		return k;

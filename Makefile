@@ -68,6 +68,10 @@ $(O)/tests/unit-tests: $(call obj,$(UNIT_SRC)) $(O)/libgs.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
+$(O)/tests/gentrace: $(O)/tests/tools/gentrace.o $(O)/libgs.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
 # Go test workloads, built with Debian's go. GOCACHE stays under build/ so
 # the build needs no writable home directory.
 WORKLOADS := $(notdir $(wildcard tests/workloads/*))
@@ -99,7 +103,7 @@ demo: deps
 	$(Q)O=$(O) scripts/demo.sh
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all workloads
+	$(Q)$(MAKE) --no-print-directory all workloads $(O)/tests/gentrace
 	$(Q)O=$(O) scripts/bench.sh
 
 FUZZ_SECONDS ?= 0

@@ -155,7 +155,8 @@ static int import_to(const char *trace, const char *dbpath, sqlite3 **out, int v
 		snprintf(tmp, sizeof(tmp), "%s.tmp-%d", dbpath, (int)getpid());
 		unlink(tmp);
 	}
-	if (sqlite3_open(tmp, &db) != SQLITE_OK) {
+	if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		msg("cannot create database %s: %s; choose another path with --db or -o", dbpath,
 		    db ? sqlite3_errmsg(db) : "out of memory");
 		sqlite3_close(db);

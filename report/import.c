@@ -71,12 +71,18 @@ enum {
 	S_VALUE, S_CGROUP, S_LOST, S_MESSAGE, S_EXIT, S_END, S_NSTMT
 };
 
-/* A mapping the importer has seen: its identity hash, database id, values. */
-struct seen {
-	uint64_t start, hash;
+/*
+ * What the importer knows of each trace id: its database id, identity hash
+ * and last values. Between keyframes a trace id is a stable identity and a
+ * delta says exactly what changed; only at a keyframe (ids restart) are
+ * mappings matched to the ones before by identity.
+ */
+struct idinfo {
 	int64_t dbid;
+	uint64_t start, hash;
 	uint64_t v[GS_SM_NFIELDS];
 	uint32_t present;
+	int alive;
 };
 
 struct importer {
@@ -84,8 +90,10 @@ struct importer {
 	sqlite3_stmt *st[S_NSTMT];
 	uint64_t page_size;
 	int64_t read_id, next_mapping;
-	struct seen *prev, *cur;
-	uint32_t nprev, cap;
+	struct idinfo *ids;
+	uint32_t nids, cap;
+	struct idinfo *old;		/* scratch for keyframes */
+	uint32_t oldcap;
 	int progress;
 	char err[256];
 };
@@ -246,6 +254,138 @@ static const char *perm_str(uint32_t p, char *buf)
 	return buf;
 }
 
+static int insert_value(struct importer *im, int64_t dbid, const struct gs_mapping *m)
+{
+	sqlite3_stmt *s = im->st[S_VALUE];
+
+	BI(s, 1, im->read_id);
+	BI(s, 2, dbid);
+	for (int f = 0; f < GS_SM_NFIELDS; f++) {
+		if (m->present & 1u << f)
+			BI(s, 3 + f, m->v[f]);
+		else
+			sqlite3_bind_null(s, 3 + f);
+	}
+	return step(im, s);
+}
+
+static int insert_mapping(struct importer *im, const struct gs_mapping *m, int cls,
+			  int64_t *dbid)
+{
+	sqlite3_stmt *s = im->st[S_MAPPING];
+	char perms[5], dev[24];
+
+	*dbid = ++im->next_mapping;
+	snprintf(dev, sizeof(dev), "%02x:%02x", m->dev_major, m->dev_minor);
+	BI(s, 1, *dbid);
+	BI(s, 2, m->start);
+	BI(s, 3, m->end);
+	BT(s, 4, perm_str(m->perms, perms));
+	BI(s, 5, m->offset);
+	BT(s, 6, dev);
+	BI(s, 7, m->inode);
+	BT(s, 8, m->path);
+	BT(s, 9, m->vmflags);
+	BI(s, 10, m->kernel_page_kb);
+	BI(s, 11, m->mmu_page_kb);
+	if (m->thp_eligible >= 0)
+		BI(s, 12, m->thp_eligible);
+	else
+		sqlite3_bind_null(s, 12);
+	BT(s, 13, gs_class_name(cls));
+	BI(s, 14, im->read_id);
+	return step(im, s) < 0 ? -1 : insert_value(im, *dbid, m);
+}
+
+static int end_mapping(struct importer *im, int64_t dbid)
+{
+	sqlite3_stmt *s = im->st[S_MAPPING_END];
+
+	BI(s, 1, im->read_id - 1);
+	BI(s, 2, dbid);
+	return step(im, s);
+}
+
+static int cmp_old(const void *a, const void *b)
+{
+	const struct idinfo *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int grow_ids(struct importer *im, uint32_t n)
+{
+	if (n <= im->cap)
+		return 0;
+	uint32_t cap = n * 2;
+	struct idinfo *p = realloc(im->ids, cap * sizeof(*p));
+
+	if (!p)
+		return -1;
+	memset(p + im->cap, 0, (cap - im->cap) * sizeof(*p));
+	im->ids = p;
+	im->cap = cap;
+	return 0;
+}
+
+static void remember(struct idinfo *d, const struct gs_mapping *m, int64_t dbid)
+{
+	d->dbid = dbid;
+	d->start = m->start;
+	d->hash = identity_hash(m);
+	memcpy(d->v, m->v, sizeof(d->v));
+	d->present = m->present;
+	d->alive = 1;
+}
+
+/* A keyframe: match its mappings to the live ones before it by identity. */
+static int keyframe(struct importer *im, const struct gs_smaps_view *v)
+{
+	uint32_t nold = 0;
+
+	if (im->nids > im->oldcap) {
+		struct idinfo *p = realloc(im->old, im->nids * sizeof(*p));
+
+		if (!p)
+			return -1;
+		im->old = p;
+		im->oldcap = im->nids;
+	}
+	for (uint32_t i = 0; i < im->nids; i++)
+		if (im->ids[i].alive)
+			im->old[nold++] = im->ids[i];
+	qsort(im->old, nold, sizeof(*im->old), cmp_old);
+	if (grow_ids(im, v->rec->nadded) < 0)
+		return -1;
+	memset(im->ids, 0, im->cap * sizeof(*im->ids));
+	im->nids = v->rec->nadded;
+
+	uint32_t i = 0;
+
+	for (uint32_t j = 0; j < v->n; j++) {	/* both sorted by start */
+		const struct gs_mapping *m = v->m[j];
+		struct idinfo *d = &im->ids[v->id[j]];
+		uint64_t h = identity_hash(m);
+		int64_t dbid;
+
+		while (i < nold && im->old[i].start < m->start)
+			i++;
+		if (i < nold && im->old[i].start == m->start && im->old[i].hash == h) {
+			dbid = im->old[i].dbid;
+			im->old[i].alive = 2;	/* carried over */
+			if (memcmp(m->v, im->old[i].v, sizeof(m->v)) && insert_value(im, dbid, m) < 0)
+				return -1;
+		} else if (insert_mapping(im, m, v->cls[j], &dbid) < 0) {
+			return -1;
+		}
+		remember(d, m, dbid);
+	}
+	for (uint32_t k = 0; k < nold; k++)
+		if (im->old[k].alive != 2 && end_mapping(im, im->old[k].dbid) < 0)
+			return -1;
+	return 0;
+}
+
 static int on_smaps(void *ctx, const struct gs_smaps_view *v)
 {
 	struct importer *im = ctx;
@@ -253,29 +393,15 @@ static int on_smaps(void *ctx, const struct gs_smaps_view *v)
 	uint64_t cls[GS_NCLASSES][8] = { { 0 } };
 	uint32_t present = (1u << GS_SM_NFIELDS) - 1;
 
-	if (v->n > im->cap) {
-		uint32_t cap = v->n * 2;
-		struct seen *p = realloc(im->prev, cap * sizeof(*p));
-		struct seen *c = p ? realloc(im->cur, cap * sizeof(*c)) : NULL;
-
-		if (!p || !c) {
-			snprintf(im->err, sizeof(im->err), "out of memory");
-			return -1;
-		}
-		im->prev = p;
-		im->cur = c;
-		im->cap = cap;
-	}
 	for (uint32_t i = 0; i < v->n; i++) {
 		const struct gs_mapping *m = v->m[i];
 		uint64_t kb = (m->end - m->start) / 1024;
+		uint64_t *c = cls[v->cls[i]];
 
 		present &= m->present;
 		for (int f = 0; f < GS_SM_NFIELDS; f++)
 			tot[f] += m->v[f];
 		size_kb += kb;
-		uint64_t *c = cls[v->cls[i]];
-
 		c[0]++;
 		c[1] += kb;
 		c[2] += m->v[GS_SM_RSS];
@@ -302,88 +428,47 @@ static int on_smaps(void *ctx, const struct gs_smaps_view *v)
 		if (step(im, s) < 0)
 			return -1;
 	}
-	/* Mapping identities across reads (and keyframes): merge by address. */
-	uint32_t i = 0;
+	if (v->keyframe) {
+		if (keyframe(im, v) < 0)
+			goto oom;
+		return 0;
+	}
+	/* A delta: removals, additions, updates, exactly as recorded. */
+	const struct gs_rec_smaps *r = v->rec;
 
-	for (uint32_t j = 0; j < v->n; j++) {
-		const struct gs_mapping *m = v->m[j];
-		struct seen *c = &im->cur[j];
-		int changed = 1;
+	for (uint32_t i = 0; i < r->nremoved; i++) {
+		struct idinfo *d = &im->ids[r->removed[i]];	/* replay checked the id */
 
-		c->start = m->start;
-		c->hash = identity_hash(m);
-		c->present = m->present;
-		memcpy(c->v, m->v, sizeof(c->v));
-		while (i < im->nprev && im->prev[i].start < m->start)
-			i++;
-		if (i < im->nprev && im->prev[i].start == m->start && im->prev[i].hash == c->hash) {
-			c->dbid = im->prev[i].dbid;
-			changed = memcmp(c->v, im->prev[i].v, sizeof(c->v)) != 0;
-		} else {
-			sqlite3_stmt *s = im->st[S_MAPPING];
-			char perms[5], dev[24];
+		d->alive = 0;
+		if (end_mapping(im, d->dbid) < 0)
+			return -1;
+	}
+	if (r->nadded) {
+		if (grow_ids(im, v->first_new_id + r->nadded) < 0)
+			goto oom;
+		im->nids = v->first_new_id + r->nadded;
+		for (uint32_t j = 0; j < v->n; j++) {
+			if (v->id[j] < v->first_new_id)
+				continue;
+			int64_t dbid;
 
-			c->dbid = ++im->next_mapping;
-			snprintf(dev, sizeof(dev), "%02x:%02x", m->dev_major, m->dev_minor);
-			BI(s, 1, c->dbid);
-			BI(s, 2, m->start);
-			BI(s, 3, m->end);
-			BT(s, 4, perm_str(m->perms, perms));
-			BI(s, 5, m->offset);
-			BT(s, 6, dev);
-			BI(s, 7, m->inode);
-			BT(s, 8, m->path);
-			BT(s, 9, m->vmflags);
-			BI(s, 10, m->kernel_page_kb);
-			BI(s, 11, m->mmu_page_kb);
-			if (m->thp_eligible >= 0)
-				BI(s, 12, m->thp_eligible);
-			else
-				sqlite3_bind_null(s, 12);
-			BT(s, 13, gs_class_name(v->cls[j]));
-			BI(s, 14, im->read_id);
-			if (step(im, s) < 0)
+			if (insert_mapping(im, v->m[j], v->cls[j], &dbid) < 0)
 				return -1;
-		}
-		if (changed) {
-			sqlite3_stmt *s = im->st[S_VALUE];
-
-			BI(s, 1, im->read_id);
-			BI(s, 2, c->dbid);
-			for (int f = 0; f < GS_SM_NFIELDS; f++) {
-				if (m->present & 1u << f)
-					BI(s, 3 + f, m->v[f]);
-				else
-					sqlite3_bind_null(s, 3 + f);
-			}
-			if (step(im, s) < 0)
-				return -1;
+			remember(&im->ids[v->id[j]], v->m[j], dbid);
 		}
 	}
-	/* Mappings that did not survive: their last read is the previous one.
-	 * Both lists are sorted by start (the view is). */
-	for (uint32_t a = 0, b = 0; a < im->nprev; a++) {
-		while (b < v->n && im->cur[b].start < im->prev[a].start)
-			b++;
-		int alive = 0;
+	for (uint32_t i = 0; i < r->nupdated; i++) {
+		uint32_t id = r->updated[i].id;
+		const struct gs_mapping *m = &v->by_id[id];
 
-		for (uint32_t k = b; k < v->n && im->cur[k].start == im->prev[a].start; k++)
-			alive |= im->cur[k].dbid == im->prev[a].dbid;
-		if (!alive) {
-			sqlite3_stmt *s = im->st[S_MAPPING_END];
-
-			BI(s, 1, im->read_id - 1);
-			BI(s, 2, im->prev[a].dbid);
-			if (step(im, s) < 0)
-				return -1;
-		}
+		memcpy(im->ids[id].v, m->v, sizeof(m->v));
+		if (insert_value(im, im->ids[id].dbid, m) < 0)
+			return -1;
 	}
-	struct seen *t = im->prev;
-
-	im->prev = im->cur;
-	im->cur = t;
-	im->nprev = v->n;
 	return 0;
+oom:
+	snprintf(im->err, sizeof(im->err), "out of memory");
+	return -1;
 }
 
 static int on_cgroup(void *ctx, const struct gs_rec_cgroup *c)
@@ -611,8 +696,8 @@ int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
 out:
 	for (int i = 0; i < S_NSTMT; i++)
 		sqlite3_finalize(im.st[i]);
-	free(im.prev);
-	free(im.cur);
+	free(im.ids);
+	free(im.old);
 	if (ret < 0)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return ret;

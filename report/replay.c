@@ -12,7 +12,8 @@ struct sorter {
 	const struct gs_mapping **m;
 	uint32_t *id;
 	uint8_t *cls;
-	uint32_t cap;
+	uint32_t cap, n;
+	int valid;
 };
 
 static int cmp_start(const void *a, const void *b)
@@ -25,11 +26,22 @@ static int cmp_start(const void *a, const void *b)
 
 static int view(struct gs_smaps_state *st, struct sorter *s,
 		const struct gs_classify_ctx *cc, const struct gs_record *rec,
-		const struct gs_tool *tool, void *ctx)
+		uint32_t first_new, const struct gs_tool *tool, void *ctx)
 {
-	struct gs_smaps_view v = { &rec->u.smaps, rec->type == GS_REC_SMAPS_KEY, 0, NULL, NULL, NULL };
+	struct gs_smaps_view v = { &rec->u.smaps, rec->type == GS_REC_SMAPS_KEY, 0, NULL, NULL,
+				   NULL, st->m, first_new, 0 };
 	uint32_t n = 0;
 
+	/* Only updates: the sorted order and the classes stay as they were
+	 * (st->m does not move without additions). */
+	if (!v.keyframe && !rec->u.smaps.nadded && !rec->u.smaps.nremoved && s->valid) {
+		v.n = s->n;
+		v.m = s->m;
+		v.id = s->id;
+		v.cls = s->cls;
+		v.same_set = 1;
+		return tool->smaps ? tool->smaps(ctx, &v) : 0;
+	}
 	if (st->live > s->cap) {
 		uint32_t cap = st->live * 2;
 
@@ -52,6 +64,8 @@ static int view(struct gs_smaps_state *st, struct sorter *s,
 	for (uint32_t i = 0; i < n; i++)
 		s->id[i] = (uint32_t)(s->m[i] - st->m);
 	gs_classify(s->m, n, cc, s->cls);
+	s->n = n;
+	s->valid = 1;
 	v.n = n;
 	v.m = s->m;
 	v.id = s->id;
@@ -91,7 +105,9 @@ int gs_replay(struct gs_reader *r, const struct gs_tool *tool, void *ctx,
 				ret = tool->clock(ctx, &rec.u.clock);
 			break;
 		case GS_REC_SMAPS_KEY:
-		case GS_REC_SMAPS_DELTA:
+		case GS_REC_SMAPS_DELTA: {
+			uint32_t first_new = rec.type == GS_REC_SMAPS_KEY ? 0 : st.n;
+
 			if (gs_smaps_state_apply(&st, &rec) < 0) {
 				snprintf(err, errlen, "an smaps %s names mappings that are not live: "
 					 "the trace is inconsistent",
@@ -99,8 +115,9 @@ int gs_replay(struct gs_reader *r, const struct gs_tool *tool, void *ctx,
 				ret = -1;
 				break;
 			}
-			ret = view(&st, &s, &cc, &rec, tool, ctx);
+			ret = view(&st, &s, &cc, &rec, first_new, tool, ctx);
 			break;
+		}
 		case GS_REC_SMAPS_ROLLUP:
 			if (tool->rollup)
 				ret = tool->rollup(ctx, &rec.u.rollup);

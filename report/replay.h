@@ -17,6 +17,9 @@ struct gs_smaps_view {
 	const struct gs_mapping *const *m;	/* sorted by start */
 	const uint32_t *id;		/* their ids in the trace */
 	const uint8_t *cls;		/* enum gs_class */
+	const struct gs_mapping *by_id;	/* every mapping by trace id (live or not) */
+	uint32_t first_new_id;		/* ids >= this were added by this read */
+	int same_set;			/* no mapping came or went: order and classes as before */
 };
 
 /* Every callback may be NULL; a non-zero return stops the replay with it. */

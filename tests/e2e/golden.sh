@@ -59,3 +59,11 @@ if need_root "read-only trace folder"; then
 		ok "a trace in a read-only folder is reported from memory" ||
 		notok "read-only folder: rc $rc: $out"
 fi
+
+# SCHEMA.md's query for "mappings live at read R" rebuilds every read's total.
+bad=$(sqlite3 "$T/good.trace.db" "SELECT count(*) FROM smaps_read r WHERE kind != 'rollup' AND
+	pss_kb != (SELECT sum(v.pss_kb) FROM mapping m JOIN mapping_value v ON v.mapping_id = m.id
+	WHERE m.first_read <= r.id AND (m.last_read IS NULL OR m.last_read >= r.id)
+	AND v.read_id = (SELECT max(read_id) FROM mapping_value WHERE mapping_id = m.id AND read_id <= r.id))")
+n=$(sqlite3 "$T/good.trace.db" "SELECT count(*) FROM smaps_read WHERE kind != 'rollup'")
+check "mapping/mapping_value rebuild the Pss of all $n reads ($bad differ)" [ "$bad" = 0 -a "$n" -gt 3 ]

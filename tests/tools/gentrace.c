@@ -1,0 +1,128 @@
+/*
+ * gentrace - write a synthetic trace of N records with gsrec's mix, for
+ * import benchmarks: per 100 records, 100 statm samples of which every 10th
+ * is followed by an smaps delta (5 of 64 mappings change, one is replaced
+ * every 50 reads), a cgroup sample each second, a keyframe every 100 reads.
+ *
+ *   gentrace OUT.trace N
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "format/trace.h"
+
+#define NMAP 64
+
+int main(int argc, char **argv)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: gentrace OUT.trace RECORDS\n");
+		return 2;
+	}
+	uint64_t n = strtoull(argv[2], NULL, 10), written = 0, t = 1000000000ull;
+	struct gs_writer *w = gs_writer_open(argv[1], -1, NULL);
+	struct gs_record r;
+	struct gs_mapping maps[NMAP];
+	char paths[NMAP][32];
+	uint32_t ids[NMAP], next_id = 0, reads = 0;
+	static const char *const argvx[] = { "gentrace" };
+
+	if (!w) {
+		perror(argv[1]);
+		return 1;
+	}
+	memset(&r, 0, sizeof(r));
+	r.type = GS_REC_TARGET;
+	r.u.target = (struct gs_rec_target){ .pid = 42, .flags = GS_TARGET_GO, .page_size = 4096,
+		.clk_tck = 100, .exe_path = "/usr/bin/synthetic", .go_version = "go1.19.8",
+		.go_build_id = "", .go_module = "example.com/synthetic", .comm = "synthetic",
+		.host = "bench", .kernel = "6.1", .machine = "x86_64", .argc = 0, .argv = argvx };
+	gs_writer_add(w, &r);
+	r.type = GS_REC_CLOCK;
+	r.u.clock = (struct gs_rec_clock){ t, 1700000000000000000ull, t };
+	gs_writer_add(w, &r);
+	written = 2;
+	for (int i = 0; i < NMAP; i++) {
+		memset(&maps[i], 0, sizeof(maps[i]));
+		maps[i].start = 0xc000000000ull + (uint64_t)i * 0x4000000;
+		maps[i].end = maps[i].start + 0x4000000;
+		maps[i].perms = GS_PERM_R | GS_PERM_W;
+		maps[i].kernel_page_kb = maps[i].mmu_page_kb = 4;
+		snprintf(paths[i], sizeof(paths[i]), i % 4 ? "" : "/usr/lib/lib%d.so", i);
+		maps[i].path = paths[i];
+		maps[i].vmflags = "rd wr mr mw me ac sd";
+		maps[i].present = (1u << GS_SM_NFIELDS) - 1 - (1u << GS_SM_PSS_ANON) -
+				  (1u << GS_SM_PSS_FILE) - (1u << GS_SM_PSS_SHMEM);
+		for (int f = 0; f < GS_SM_NFIELDS; f++)
+			maps[i].v[f] = (uint64_t)(i * 100 + f);
+	}
+	while (written < n) {
+		t += 10000000;
+		r.type = GS_REC_STATM;
+		r.u.statm = (struct gs_rec_statm){ t, 300000 + written % 1000, 200000 + written % 777,
+						   1000, 500, 250000 };
+		gs_writer_add(w, &r);
+		written++;
+		if (written % 10 == 0 && written < n) {
+			struct gs_smaps_update upd[5];
+			uint32_t rm = 0;
+			struct gs_mapping add;
+
+			memset(&r, 0, sizeof(r));
+			reads++;
+			if (reads % 100 == 1) {
+				r.type = GS_REC_SMAPS_KEY;
+				r.u.smaps = (struct gs_rec_smaps){ .t_ns = t, .nadded = NMAP, .added = maps };
+				for (uint32_t i = 0; i < NMAP; i++)
+					ids[i] = i;
+				next_id = NMAP;
+			} else {
+				r.type = GS_REC_SMAPS_DELTA;
+				for (int k = 0; k < 5; k++) {
+					int i = (int)((reads * 7 + (uint32_t)k * 13) % NMAP);
+
+					upd[k].id = ids[i];
+					upd[k].mask = 1u << GS_SM_RSS | 1u << GS_SM_PSS;
+					maps[i].v[GS_SM_RSS] += 4;
+					maps[i].v[GS_SM_PSS] += 4;
+					upd[k].v[GS_SM_RSS] = maps[i].v[GS_SM_RSS];
+					upd[k].v[GS_SM_PSS] = maps[i].v[GS_SM_PSS];
+				}
+				r.u.smaps = (struct gs_rec_smaps){ .t_ns = t, .nupdated = 5, .updated = upd };
+				if (reads % 50 == 0) {
+					/* mapping 63 is replaced by a longer one */
+					rm = ids[NMAP - 1];
+					maps[NMAP - 1].end += 4096;
+					add = maps[NMAP - 1];
+					ids[NMAP - 1] = next_id++;
+					r.u.smaps.nremoved = 1;
+					r.u.smaps.removed = &rm;
+					r.u.smaps.nadded = 1;
+					r.u.smaps.added = &add;
+					for (int k = 0; k < 5; k++)
+						if (upd[k].id == rm)
+							upd[k].id = ids[NMAP - 1];
+				}
+			}
+			gs_writer_add(w, &r);
+			written++;
+		}
+		if (written % 100 == 0 && written < n) {
+			static const struct gs_counter c[] = { { "oom", 0 }, { "oom_kill", 0 } };
+
+			r.type = GS_REC_CGROUP;
+			r.u.cgroup = (struct gs_rec_cgroup){ .t_ns = t, .version = 2, .path = "/bench",
+				.usage = 1ull << 30, .limit = GS_CGROUP_NO_LIMIT, .swap = 0,
+				.ncounters = 2, .counters = c };
+			gs_writer_add(w, &r);
+			written++;
+		}
+	}
+	if (gs_writer_close(w) < 0) {
+		perror(argv[1]);
+		return 1;
+	}
+	printf("%llu\n", (unsigned long long)written);
+	return 0;
+}

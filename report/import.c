@@ -22,7 +22,7 @@ static const char schema[] =
 "  go_version TEXT, go_module TEXT, comm TEXT, host TEXT, kernel TEXT, machine TEXT,\n"
 "  page_size INTEGER, clk_tck INTEGER, start_ticks INTEGER, cmdline TEXT);\n"
 "CREATE TABLE clock(mono_ns INTEGER, real_ns INTEGER, boot_ns INTEGER);\n"
-"CREATE TABLE statm(t_ns INTEGER, size_bytes INTEGER, rss_bytes INTEGER,\n"
+"CREATE TABLE statm(t_ns INTEGER PRIMARY KEY, size_bytes INTEGER, rss_bytes INTEGER,\n"
 "  shared_bytes INTEGER, text_bytes INTEGER, data_bytes INTEGER);\n"
 "CREATE TABLE smaps_read(id INTEGER PRIMARY KEY, t_ns INTEGER, kind TEXT,\n"
 "  wall_ns INTEGER, cpu_ns INTEGER, mappings INTEGER, size_kb INTEGER,\n"
@@ -47,13 +47,14 @@ static const char schema[] =
 "  cpu_user_ns INTEGER, cpu_sys_ns INTEGER, max_rss_kb INTEGER, records INTEGER,\n"
 "  raw_bytes INTEGER);\n";
 
+/*
+ * Rows go in in trace order, which is time order for every table, so rowid
+ * order is time order: statm's t_ns is its rowid, and readers order the
+ * other tables by rowid. Only lookups by another key get an index.
+ */
 static const char indexes[] =
-"CREATE INDEX statm_t ON statm(t_ns);\n"
-"CREATE INDEX smaps_read_t ON smaps_read(t_ns);\n"
 "CREATE INDEX smaps_class_read ON smaps_class(read_id);\n"
-"CREATE INDEX mapping_value_read ON mapping_value(read_id, mapping_id);\n"
-"CREATE INDEX mapping_value_map ON mapping_value(mapping_id, read_id);\n"
-"CREATE INDEX cgroup_t ON cgroup(t_ns);\n";
+"CREATE INDEX mapping_value_map ON mapping_value(mapping_id, read_id);\n";
 
 /* Column name of an smaps field in mapping_value: "pss_anon_kb". */
 static void field_column(int f, char *buf, size_t n)
@@ -66,8 +67,12 @@ static void field_column(int f, char *buf, size_t n)
 	snprintf(buf + k, n - k, "_kb");
 }
 
+/* statm rows, the bulk of a trace, go in batches: one statement step per
+ * STATM_BATCH rows costs a third of one step per row. */
+#define STATM_BATCH 64
+
 enum {
-	S_TARGET, S_CLOCK, S_STATM, S_READ, S_CLASS, S_MAPPING, S_MAPPING_END,
+	S_STATM_BATCH, S_TARGET, S_CLOCK, S_STATM, S_READ, S_CLASS, S_MAPPING, S_MAPPING_END,
 	S_VALUE, S_CGROUP, S_LOST, S_MESSAGE, S_EXIT, S_END, S_NSTMT
 };
 
@@ -92,6 +97,9 @@ struct importer {
 	int64_t read_id, next_mapping;
 	struct idinfo *ids;
 	uint32_t nids, cap;
+	struct gs_rec_statm statm[STATM_BATCH];
+	int nstatm;
+	int64_t statm_dups;	/* samples with a t_ns already seen (a corrupt trace) */
 	struct idinfo *old;		/* scratch for keyframes */
 	uint32_t oldcap;
 	int progress;
@@ -186,19 +194,47 @@ static int on_clock(void *ctx, const struct gs_rec_clock *c)
 	return step(im, s);
 }
 
+static void bind_statm(struct importer *im, sqlite3_stmt *s, int at,
+		       const struct gs_rec_statm *m)
+{
+	uint64_t p = im->page_size;
+
+	BI(s, at + 1, m->t_ns);
+	BI(s, at + 2, m->size * p);
+	BI(s, at + 3, m->resident * p);
+	BI(s, at + 4, m->shared * p);
+	BI(s, at + 5, m->text * p);
+	BI(s, at + 6, m->data * p);
+}
+
+/* Write the statm rows held back, as one batch or one by one. */
+static int flush_statm(struct importer *im)
+{
+	if (im->nstatm == STATM_BATCH) {
+		for (int i = 0; i < STATM_BATCH; i++)
+			bind_statm(im, im->st[S_STATM_BATCH], 6 * i, &im->statm[i]);
+		im->nstatm = 0;
+		if (step(im, im->st[S_STATM_BATCH]) < 0)
+			return -1;
+		im->statm_dups += STATM_BATCH - sqlite3_changes(im->db);
+		return 0;
+	}
+	for (int i = 0; i < im->nstatm; i++) {
+		bind_statm(im, im->st[S_STATM], 0, &im->statm[i]);
+		if (step(im, im->st[S_STATM]) < 0)
+			return -1;
+		im->statm_dups += 1 - sqlite3_changes(im->db);
+	}
+	im->nstatm = 0;
+	return 0;
+}
+
 static int on_statm(void *ctx, const struct gs_rec_statm *m)
 {
 	struct importer *im = ctx;
-	sqlite3_stmt *s = im->st[S_STATM];
-	uint64_t p = im->page_size ? im->page_size : 4096;
 
-	BI(s, 1, m->t_ns);
-	BI(s, 2, m->size * p);
-	BI(s, 3, m->resident * p);
-	BI(s, 4, m->shared * p);
-	BI(s, 5, m->text * p);
-	BI(s, 6, m->data * p);
-	return step(im, s);
+	im->statm[im->nstatm++] = *m;
+	return im->nstatm == STATM_BATCH ? flush_statm(im) : 0;
 }
 
 /* smaps_read totals: the fields as columns 7.. in this order. */
@@ -613,7 +649,7 @@ int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
 	static const char *const sql[S_NSTMT] = {
 		[S_TARGET] = "INSERT INTO target VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		[S_CLOCK] = "INSERT INTO clock VALUES(?,?,?)",
-		[S_STATM] = "INSERT INTO statm VALUES(?,?,?,?,?,?)",
+		[S_STATM] = "INSERT OR IGNORE INTO statm VALUES(?,?,?,?,?,?)",
 		[S_READ] = "INSERT INTO smaps_read VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		[S_CLASS] = "INSERT INTO smaps_class VALUES(?,?,?,?,?,?,?,?,?,?)",
 		[S_MAPPING] = "INSERT INTO mapping VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
@@ -632,6 +668,7 @@ int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
 		.progress = on_progress,
 	};
 	char cols[2048] = "", value_sql[1024], ddl[sizeof(schema) + 2048];
+	char statm_sql[64 + STATM_BATCH * 16];
 	size_t k = 0;
 	int ret = -1;
 
@@ -647,20 +684,24 @@ int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
 	for (int f = 0; f < GS_SM_NFIELDS; f++)
 		k += (size_t)snprintf(value_sql + k, sizeof(value_sql) - k, ",?");
 	snprintf(value_sql + k, sizeof(value_sql) - k, ")");
+	k = (size_t)snprintf(statm_sql, sizeof(statm_sql), "INSERT OR IGNORE INTO statm VALUES");
+	for (int i = 0; i < STATM_BATCH; i++)
+		k += (size_t)snprintf(statm_sql + k, sizeof(statm_sql) - k, "%s(?,?,?,?,?,?)",
+				      i ? "," : "");
 
 	if (exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
 		 "PRAGMA locking_mode=EXCLUSIVE; BEGIN", err, errlen) < 0 ||
 	    exec(db, ddl, err, errlen) < 0)
 		return -1;
 	for (int i = 0; i < S_NSTMT; i++) {
-		const char *q = i == S_VALUE ? value_sql : sql[i];
+		const char *q = i == S_VALUE ? value_sql : i == S_STATM_BATCH ? statm_sql : sql[i];
 
 		if (sqlite3_prepare_v3(db, q, -1, SQLITE_PREPARE_PERSISTENT, &im.st[i], NULL)) {
 			snprintf(err, errlen, "%s", sqlite3_errmsg(db));
 			goto out;
 		}
 	}
-	if (gs_replay(r, &tool, &im, err, errlen) != 0) {
+	if (gs_replay(r, &tool, &im, err, errlen) != 0 || flush_statm(&im) < 0) {
 		if (im.err[0])
 			snprintf(err, errlen, "%s", im.err);
 		goto out;
@@ -686,6 +727,7 @@ int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
 	    meta(db, "records", (sqlite3_int64)h->records, NULL) ||
 	    meta(db, "unknown_records", (sqlite3_int64)h->unknown_records, NULL) ||
 	    meta(db, "damaged", h->damaged, NULL) ||
+	    meta(db, "statm_duplicates", im.statm_dups, NULL) ||
 	    meta(db, "damage", 0, h->damaged ? h->why : "")) {
 		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
 		goto out;

@@ -1,10 +1,14 @@
 /*
- * gentrace - write a synthetic trace of N records with gsrec's mix, for
- * import benchmarks: per 100 records, 100 statm samples of which every 10th
- * is followed by an smaps delta (5 of 64 mappings change, one is replaced
- * every 50 reads), a cgroup sample each second, a keyframe every 100 reads.
+ * gentrace - write a synthetic trace of N records for import benchmarks:
+ * statm samples 10 ms apart, an smaps delta after every STATM_PER_READ of
+ * them changing UPDATES of 64 mappings (one mapping is replaced every 50
+ * reads, a keyframe every 100), a cgroup sample each second.
  *
- *   gentrace OUT.trace N
+ *   gentrace OUT.trace N [STATM_PER_READ [UPDATES]]
+ *
+ * The defaults, 35 and 3, are the mix of a real recording (make demo: 1111
+ * statm samples, 32 smaps reads, 88 mapping updates); 10 and 5 is a
+ * smaps-heavy mix.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,11 +20,18 @@
 
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: gentrace OUT.trace RECORDS\n");
+	if (argc < 3 || argc > 5) {
+		fprintf(stderr, "usage: gentrace OUT.trace RECORDS [STATM_PER_READ [UPDATES]]\n");
 		return 2;
 	}
-	uint64_t n = strtoull(argv[2], NULL, 10), written = 0, t = 1000000000ull;
+	uint64_t per_read = argc > 3 ? strtoull(argv[3], NULL, 10) : 35;
+	int nupd = argc > 4 ? atoi(argv[4]) : 3;
+
+	if (per_read < 1 || nupd < 1 || nupd > 5) {
+		fprintf(stderr, "gentrace: STATM_PER_READ >= 1, UPDATES 1..5\n");
+		return 2;
+	}
+	uint64_t n = strtoull(argv[2], NULL, 10), written = 0, t = 1000000000ull, statms = 0;
 	struct gs_writer *w = gs_writer_open(argv[1], -1, NULL);
 	struct gs_record r;
 	struct gs_mapping maps[NMAP];
@@ -64,7 +75,7 @@ int main(int argc, char **argv)
 						   1000, 500, 250000 };
 		gs_writer_add(w, &r);
 		written++;
-		if (written % 10 == 0 && written < n) {
+		if (++statms % per_read == 0 && written < n) {
 			struct gs_smaps_update upd[5];
 			uint32_t rm = 0;
 			struct gs_mapping add;
@@ -79,7 +90,7 @@ int main(int argc, char **argv)
 				next_id = NMAP;
 			} else {
 				r.type = GS_REC_SMAPS_DELTA;
-				for (int k = 0; k < 5; k++) {
+				for (int k = 0; k < nupd; k++) {
 					int i = (int)((reads * 7 + (uint32_t)k * 13) % NMAP);
 
 					upd[k].id = ids[i];
@@ -89,7 +100,8 @@ int main(int argc, char **argv)
 					upd[k].v[GS_SM_RSS] = maps[i].v[GS_SM_RSS];
 					upd[k].v[GS_SM_PSS] = maps[i].v[GS_SM_PSS];
 				}
-				r.u.smaps = (struct gs_rec_smaps){ .t_ns = t, .nupdated = 5, .updated = upd };
+				r.u.smaps = (struct gs_rec_smaps){ .t_ns = t, .nupdated = (uint32_t)nupd,
+								   .updated = upd };
 				if (reads % 50 == 0) {
 					/* mapping 63 is replaced by a longer one */
 					rm = ids[NMAP - 1];
@@ -100,7 +112,7 @@ int main(int argc, char **argv)
 					r.u.smaps.removed = &rm;
 					r.u.smaps.nadded = 1;
 					r.u.smaps.added = &add;
-					for (int k = 0; k < 5; k++)
+					for (int k = 0; k < nupd; k++)
 						if (upd[k].id == rm)
 							upd[k].id = ids[NMAP - 1];
 				}
@@ -108,7 +120,7 @@ int main(int argc, char **argv)
 			gs_writer_add(w, &r);
 			written++;
 		}
-		if (written % 100 == 0 && written < n) {
+		if (statms % 100 == 0 && written < n) {
 			static const struct gs_counter c[] = { { "oom", 0 }, { "oom_kill", 0 } };
 
 			r.type = GS_REC_CGROUP;

@@ -6,7 +6,8 @@
  * GB resident here. So smaps reads are paced by a CPU budget: a token bucket
  * fills at budget x elapsed time, everything gsrec spends (statm, cgroup,
  * compression, smaps) is taken out of it, and a read happens only when the
- * bucket holds what the last read of that kind cost. A big target is thus
+ * bucket holds what the last read of that kind cost plus one full read in
+ * reserve for the final read gsrec makes when it stops. A big target is thus
  * read less often, never at a higher cost. smaps_rollup costs the same page
  * walk, so it is used only when two things are measured: full reads cannot
  * run every smaps_min_ms within the budget, and a rollup costs under a third
@@ -307,11 +308,13 @@ int memrec_tick(struct memrec *m, uint64_t now)
 	int full = !m->use_rollup || m->reads_since_full >= 4;
 	double est = full ? m->est_full_ns : m->est_rollup_ns;
 	/* A cap keeps an idle spell from buying a burst of reads. */
-	double cap = 2 * est + m->o.cpu_budget * 1e9;
+	double cap = est + m->est_full_ns + m->o.cpu_budget * 1e9;
 
 	if (m->credit_ns > cap)
 		m->credit_ns = cap;
-	if (m->credit_ns >= est && now - m->last_smaps_ns >= (uint64_t)m->o.smaps_min_ms * 1000000u)
+	/* Keep one full read in reserve: gsrec always makes a last one at the end. */
+	if (m->credit_ns >= est + m->est_full_ns &&
+	    now - m->last_smaps_ns >= (uint64_t)m->o.smaps_min_ms * 1000000u)
 		return full ? memrec_smaps_now(m, now, 1) : read_smaps(m, now, 0);
 	return 0;
 }

@@ -31,7 +31,8 @@ static const char schema[] =
 "  private_dirty_kb INTEGER, swap_kb INTEGER, swap_pss_kb INTEGER, locked_kb INTEGER);\n"
 "CREATE TABLE smaps_class(read_id INTEGER, class TEXT, mappings INTEGER,\n"
 "  size_kb INTEGER, rss_kb INTEGER, pss_kb INTEGER, anonymous_kb INTEGER,\n"
-"  anon_huge_kb INTEGER, private_dirty_kb INTEGER, swap_kb INTEGER);\n"
+"  anon_huge_kb INTEGER, private_dirty_kb INTEGER, swap_kb INTEGER,\n"
+"  PRIMARY KEY(read_id, class)) WITHOUT ROWID;\n"
 "CREATE TABLE mapping(id INTEGER PRIMARY KEY, start INTEGER, end INTEGER,\n"
 "  perms TEXT, offset INTEGER, dev TEXT, inode INTEGER, path TEXT, vmflags TEXT,\n"
 "  kernel_page_kb INTEGER, mmu_page_kb INTEGER, thp_eligible INTEGER, class TEXT,\n"
@@ -49,11 +50,12 @@ static const char schema[] =
 
 /*
  * Rows go in in trace order, which is time order for every table, so rowid
- * order is time order: statm's t_ns is its rowid, and readers order the
- * other tables by rowid. Only lookups by another key get an index.
+ * order is time order: statm's t_ns is its rowid, smaps_class is keyed by
+ * (read_id, class), and readers order the other tables by rowid. Only
+ * lookups by another key get an index.
  */
 static const char indexes[] =
-"CREATE INDEX smaps_class_read ON smaps_class(read_id);\n"
+
 "CREATE INDEX mapping_value_map ON mapping_value(mapping_id, read_id);\n";
 
 /* Column name of an smaps field in mapping_value: "pss_anon_kb". */
@@ -67,9 +69,10 @@ static void field_column(int f, char *buf, size_t n)
 	snprintf(buf + k, n - k, "_kb");
 }
 
-/* statm rows, the bulk of a trace, go in batches: one statement step per
- * STATM_BATCH rows costs a third of one step per row. */
-#define STATM_BATCH 64
+/* statm rows, the bulk of a trace, go in multi-row INSERTs, which spread
+ * SQLite's per-statement cost (BENCHMARKS.md: import went from 0.38M to
+ * 0.57M records/s with 64, and a little further with 256). */
+#define STATM_BATCH 256
 
 enum {
 	S_STATM_BATCH, S_TARGET, S_CLOCK, S_STATM, S_READ, S_CLASS, S_MAPPING, S_MAPPING_END,

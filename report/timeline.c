@@ -41,7 +41,7 @@ int gs_timeline(sqlite3 *db, FILE *out, int json)
 	if (sqlite3_prepare_v2(db, "SELECT t_ns, rss_bytes, shared_bytes FROM statm ORDER BY t_ns", -1, &st, NULL) ||
 	    sqlite3_prepare_v2(db, "SELECT r.id, r.t_ns, r.kind, r.pss_kb, r.swap_kb, c.class, c.pss_kb "
 			       "FROM smaps_read r LEFT JOIN smaps_class c ON c.read_id = r.id "
-			       "ORDER BY r.id, c.rowid", -1, &rd, NULL) ||
+			       "ORDER BY r.id", -1, &rd, NULL) ||
 	    sqlite3_prepare_v2(db, "SELECT t_ns, usage_bytes, limit_bytes FROM cgroup ORDER BY rowid", -1, &cg, NULL))
 		goto out;
 	t0 = nan ? an[0].mono : 0;

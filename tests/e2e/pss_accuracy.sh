@@ -10,7 +10,7 @@ last_row() {	# column NAME of the last timeline row
 }
 
 # launch mode
-"$GSREC" -q -o "$T/launch.trace" -- "$W/heapgrow" -mb 256 -hold 1500ms -out "$T/launch.out" >/dev/null
+"$GSREC" -q -o "$T/launch.trace" -- "$W/heapgrow" -mb 256 -hold 3s -out "$T/launch.out" >/dev/null
 rc=$?
 check "launch: gsrec exits with the command's status 0 (got $rc)" [ $rc -eq 0 ]
 want_kb=$(awk '{print $2}' "$T/launch.out")
@@ -26,7 +26,7 @@ check "launch: last rss_bytes $rss within 2% of the workload's Rss ${want_rss} k
 	within "$rss" "$((want_rss * 1024))" 2
 
 # attach mode: start the workload, attach, record until it exits
-"$W/heapgrow" -mb 192 -steps 4 -hold 2s -out "$T/attach.out" >/dev/null &
+"$W/heapgrow" -mb 192 -steps 4 -hold 3s -out "$T/attach.out" >/dev/null &
 pid=$!
 sleep 0.3
 "$GSREC" -q -o "$T/attach.trace" -p $pid

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# make bench: gsmapper's speed and memory figures, printed as Markdown for
+# BENCHMARKS.md (also written to out/bench/results.md).
+#   1. gsrec's own CPU (measured by /usr/bin/time, not by gsrec) and trace
+#      bytes per second, attached at defaults to Go targets holding 1 GiB and
+#      4 GiB; and the same with smaps reads almost off (-b 0.01), to show the
+#      fixed cost of the 100 Hz statm ticks.
+#   2. gsreport import speed and peak memory on synthetic traces of 1M and
+#      10M records (the mix of a real recording) and 1M smaps-heavy records.
+# BENCH_SECONDS (default 30) sets the recording length.
+set -eu
+cd "$(dirname "$0")/.."
+O="${O:-build}"
+secs="${BENCH_SECONDS:-30}"
+out=out/bench
+mkdir -p "$out"
+res="$out/results.md"
+: >"$res"
+say() { printf '%s\n' "$*" | tee -a "$res"; }
+
+say "## $(date -u +%Y-%m-%d) on $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r)"
+say ""
+say "### gsrec, attached for ${secs} s"
+say ""
+say "| target | gsrec options | CPU % of one core | smaps reads/s | mean read cost | trace bytes/s | gsrec max RSS |"
+say "|---|---|---|---|---|---|---|"
+
+for mb in 1024 4096; do
+	"$O/workloads/heapgrow" -mb $mb -steps 1 -step-delay 0 -hold 3600s >/dev/null &
+	wl=$!
+	# wait until the heap is resident
+	for _ in $(seq 600); do
+		rss=$(awk '{print $2 * 4}' /proc/$wl/statm)
+		[ "$rss" -ge $((mb * 1024 * 95 / 100)) ] && break
+		sleep 0.1
+	done
+	for opts in "" "-b 0.01"; do
+		tr="$out/gsrec-$mb-${opts// /}.trace"
+		/usr/bin/time -f "%U %S %e %M" -o "$out/time" bin/gsrec -q $opts -d "$secs" -o "$tr" -p $wl
+		read -r u s e m <"$out/time"
+		bin/gsreport import "$tr" -o "$tr.db" >/dev/null 2>&1
+		reads=$(sqlite3 "$tr.db" "select count(*) from smaps_read")
+		cost=$(sqlite3 "$tr.db" "select printf('%.1f ms', avg(cpu_ns) / 1e6) from smaps_read")
+		size=$(stat -c %s "$tr")
+		say "| Go heap $((mb / 1024)) GiB | ${opts:-defaults} | $(awk -v u=$u -v s=$s -v e=$e 'BEGIN{printf "%.2f", 100*(u+s)/e}') | $(awk -v r=$reads -v e=$e 'BEGIN{printf "%.2f", r/e}') | $cost | $(awk -v b=$size -v e=$e 'BEGIN{printf "%.0f", b/e}') | $m KiB |"
+	done
+	kill $wl
+	wait $wl 2>/dev/null || true
+done
+
+say ""
+say "### gsreport import"
+say ""
+say "| trace | records | trace size | import time | records/s | gsreport max RSS |"
+say "|---|---|---|---|---|---|"
+make -s "$O/tests/gentrace" >/dev/null
+for spec in "1000000 35 3 real-mix" "10000000 35 3 real-mix" "1000000 10 5 smaps-heavy"; do
+	set -- $spec
+	tr="$out/gen-$1-$4.trace"
+	"$O/tests/gentrace" "$tr" "$1" "$2" "$3" >/dev/null
+	rm -f "$tr.db"
+	/usr/bin/time -f "%e %M" -o "$out/time" bin/gsreport import "$tr" -o "$tr.db" >/dev/null 2>&1
+	read -r e m <"$out/time"
+	say "| $4 | $1 | $(($(stat -c %s "$tr") / 1024)) KiB | ${e} s | $(awk -v n=$1 -v e=$e 'BEGIN{printf "%.0f", n/e}') | $m KiB |"
+	rm -f "$tr.db"
+done
+say ""
+say "(raw results in $res)"

@@ -1,6 +1,6 @@
 # Golden traces (tests/golden/README.md): good, cut short, damaged and
 # foreign inputs each get their documented result and never a crash.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 G="$TOP/tests/golden"
 
 expect() {	# expect FILE EXIT-CODE STDERR-PATTERN [SUMMARY-PATTERN]

@@ -1,6 +1,6 @@
 # kill -9 of gsrec mid-recording loses at most about one flush interval:
 # gsreport still reads every chunk written before the kill.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 
 "$W/heapgrow" -mb 64 -steps 64 -step-delay 100ms -hold 10s >/dev/null &
 wl=$!

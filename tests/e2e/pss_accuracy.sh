@@ -1,7 +1,7 @@
 # The timeline's Pss agrees with the kernel's own figure: heapgrow reads
 # /proc/self/smaps_rollup just before it exits; the last timeline row must be
 # within 2% of it. Launch mode and attach mode.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 
 last_row() {	# column NAME of the last timeline row
 	"$GSREPORT" timeline "$1" | awk -F, -v col="$2" '

@@ -1,4 +1,4 @@
-# lib.sh - helpers for the end-to-end tests (sourced). Each check prints
+# lib.bash - helpers for the end-to-end tests (sourced). Each check prints
 # "ok - NAME" or "not ok - NAME" with the evidence on failure.
 set -u
 TOP="${GS_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"

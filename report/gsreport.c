@@ -178,7 +178,8 @@ static int import_to(const char *trace, const char *dbpath, sqlite3 **out, int v
 	uint64_t records = h->records;
 
 	gs_reader_close(r);
-	if (!mem && rename(tmp, dbpath) < 0) {
+	/* The database holds what the trace holds: as private as the trace. */
+	if (!mem && (chmod(tmp, 0600) < 0 || rename(tmp, dbpath) < 0)) {
 		msg("cannot create %s: %s", dbpath, strerror(errno));
 		sqlite3_close(db);
 		unlink(tmp);

@@ -41,6 +41,8 @@ check "launch: killed by SIGKILL gives 137 (got $rc)" [ $rc -eq 137 ]
 "$GSREPORT" summary "$T/s.trace" 2>/dev/null | grep -q "killed by signal 9" &&
 	ok "summary reports the signal" || notok "summary lacks 'killed by signal 9'"
 check "traces are created private (0600)" [ "$(stat -c %a "$T/s.trace")" = 600 ]
+"$GSREPORT" import "$T/s.trace" 2>/dev/null
+check "so are the databases imported from them" [ "$(stat -c %a "$T/s.trace.db")" = 600 ]
 check "an existing trace is kept as .old" [ -f "$T/s.trace.old" ]
 
 # Not a Go program: recorded anyway, and the trace says so.

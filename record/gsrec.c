@@ -710,9 +710,22 @@ write_error:
 		FAIL(EX_OUTPUT);
 	}
 out:
+	if (launched && o.pid > 0 && child_status < 0 && rc == EX_LAUNCH_FAIL) {
+		/* Recording could not start: do not leave the command behind unwatched. */
+		msg("stopping %s: it was started only to be recorded", o.cmd[0]);
+		kill(o.pid, SIGKILL);
+		while (waitpid(o.pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
 	memrec_close(&m);
-	if (w)
+	if (w) {
+		/* Failed before a single record: leave no empty trace behind. */
+		int empty = gs_writer_records(w) == 0;
+
 		gs_writer_close(w);
+		if (empty && rc != EX_OK)
+			unlink(o.output);
+	}
 	if (pidfd >= 0)
 		close(pidfd);
 	if (tfd >= 0)

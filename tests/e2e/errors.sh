@@ -77,7 +77,16 @@ if need_root "permission denied"; then
 	victim=$!
 	expect "permission denied for another user's process" 4 "Permission denied.*run gsrec as root" \
 		setpriv --reuid=65534 --regid=65534 --clear-groups "$GSREC" -o /tmp/gs-perm-$$.trace -p $victim
-	kill $victim; rm -f /tmp/gs-perm-$$.trace
+	kill $victim
+	check "no empty trace is left behind" [ ! -e /tmp/gs-perm-$$.trace ]
+	# Launching a setuid program as another user: its smaps are not ours to
+	# read, so gsrec stops it rather than leave it running unwatched.
+	expect "launching a setuid command it cannot read: 125, and it is stopped" 125 \
+		"Permission denied.*" setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$GSREC" -o /tmp/gs-perm-$$.trace -- /usr/bin/passwd -S
+	grep -q "stopping /usr/bin/passwd" "$T/e" && ! pgrep -f "passwd -S" >/dev/null &&
+		ok "the command was stopped and reaped" || notok "passwd left running or not said"
+	rm -f /tmp/gs-perm-$$.trace
 fi
 
 if need_root "disk full"; then

@@ -72,11 +72,32 @@ $(O)/tests/gentrace: $(O)/tests/tools/gentrace.o $(O)/libgs.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
+$(O)/tests/pcln-addr2line: $(O)/tests/tools/pcln-addr2line.o $(O)/libgs.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
 # Go test workloads, built with Debian's go. GOCACHE stays under build/ so
 # the build needs no writable home directory.
 WORKLOADS := $(notdir $(wildcard tests/workloads/*))
-WORKLOAD_BINS := $(addprefix $(O)/workloads/,$(WORKLOADS))
-workloads: $(WORKLOAD_BINS)
+# The symbolization tests need the same program in several shapes.
+WORKLOAD_BINS := $(addprefix $(O)/workloads/,$(WORKLOADS)) \
+	$(O)/workloads/symbols-stripped $(O)/workloads/symbols-pie
+workloads: $(WORKLOAD_BINS) $(O)/tests/gosym-addr2line $(O)/tests/pcln-addr2line
+$(O)/workloads/symbols-stripped: tests/workloads/symbols/*.go
+	@mkdir -p $(@D)
+	$(call msg,GO,$@)
+	$(Q)cd tests/workloads/symbols && GOCACHE=$(abspath $(O))/gocache GO111MODULE=off \
+		go build -ldflags='-s -w' -o $(abspath $@) .
+$(O)/workloads/symbols-pie: tests/workloads/symbols/*.go
+	@mkdir -p $(@D)
+	$(call msg,GO,$@)
+	$(Q)cd tests/workloads/symbols && GOCACHE=$(abspath $(O))/gocache GO111MODULE=off \
+		go build -buildmode=pie -o $(abspath $@) .
+$(O)/tests/gosym-addr2line: tests/tools/gosym-addr2line/*.go
+	@mkdir -p $(@D)
+	$(call msg,GO,$@)
+	$(Q)cd tests/tools/gosym-addr2line && GOCACHE=$(abspath $(O))/gocache GO111MODULE=off \
+		go build -o $(abspath $@) .
 $(O)/workloads/%: tests/workloads/%/*.go
 	@mkdir -p $(@D)
 	$(call msg,GO,$@)

@@ -1,0 +1,316 @@
+/*
+ * gobin.c - loading a Go binary's pclntab and inline trees (see gobin.h).
+ *
+ * Inline trees are funcdata, so they live in go:func.* (Go 1.18+: funcdata
+ * are u32 offsets from it) or at absolute addresses (1.16, 1.17). go:func.*
+ * is a symbol in .symtab; a stripped binary has no .symtab, so there we find
+ * runtime.firstmoduledata instead: the only data word that points at the
+ * pclntab and is followed by its funcnametab slice. Its gofunc field is word
+ * 38 (Go 1.18, 1.19) or word 40 (1.20+, after covctrs/ecovctrs). Even PIE
+ * files hold link-time values there (checked on Go 1.19 PIE builds).
+ */
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gobin.h"
+
+struct sec {
+	uint64_t addr, size;
+	const uint8_t *data;
+};
+
+struct elfmap {
+	struct sec *s;
+	size_t n;
+};
+
+static const uint8_t *va_ptr(const struct elfmap *m, uint64_t va, uint64_t len)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (va >= m->s[i].addr && va - m->s[i].addr <= m->s[i].size &&
+		    len <= m->s[i].size - (va - m->s[i].addr))
+			return m->s[i].data + (va - m->s[i].addr);
+	return NULL;
+}
+
+static uint64_t rdw(const uint8_t *p, int ps)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < ps; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static void put_uv(uint8_t **buf, size_t *len, size_t *cap, uint64_t v)
+{
+	if (*len + 10 > *cap) {
+		size_t c = *cap ? *cap * 2 : 4096;
+		uint8_t *p = realloc(*buf, c);
+
+		if (!p)
+			return;
+		*buf = p;
+		*cap = c;
+	}
+	while (v >= 0x80) {
+		(*buf)[(*len)++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	(*buf)[(*len)++] = (uint8_t)v;
+}
+
+static int put_bytes(uint8_t **buf, size_t *len, size_t *cap, const uint8_t *p, size_t n)
+{
+	while (*len + n > *cap) {
+		size_t c = *cap ? *cap * 2 : 4096;
+		uint8_t *q = realloc(*buf, c);
+
+		if (!q)
+			return -1;
+		*buf = q;
+		*cap = c;
+	}
+	memcpy(*buf + *len, p, n);
+	*len += n;
+	return 0;
+}
+
+/* Largest value of a pc-value table (the inline tree's highest index). */
+static int32_t table_max(const struct gs_pcln *p, const struct gs_func *f, uint32_t off)
+{
+	int32_t best = -1;
+
+	/* sample the table at each step's start: values change only there */
+	uint64_t o = p->pctab_off + off, pc = f->entry;
+	int32_t val = -1;
+
+	for (int n = 0; n < (1 << 20); n++) {
+		uint32_t uv = 0, pcd = 0;
+		int shift = 0;
+
+		do {
+			if (o >= p->len || shift > 28)
+				return best;
+			uv |= (uint32_t)(p->data[o] & 0x7f) << shift;
+			shift += 7;
+		} while (p->data[o++] & 0x80);
+		if (uv == 0 && pc != f->entry)
+			return best;
+		val += uv & 1 ? (int32_t)~(uv >> 1) : (int32_t)(uv >> 1);
+		shift = 0;
+		do {
+			if (o >= p->len || shift > 28)
+				return best;
+			pcd |= (uint32_t)(p->data[o] & 0x7f) << shift;
+			shift += 7;
+		} while (p->data[o++] & 0x80);
+		pc += (uint64_t)pcd * (uint64_t)p->quantum;
+		if (val > best)
+			best = val;
+	}
+	return best;
+}
+
+static uint64_t find_gofunc(Elf *e, size_t shstrndx, const struct elfmap *m,
+			    const struct gs_gobin *g, const char **source)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	int ps = g->pcln.ptrsize;
+
+	/* .symtab: go:func.* (1.20+) or go.func.* (1.18, 1.19) */
+	while ((scn = elf_nextscn(e, scn))) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB)
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		size_t n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
+
+		for (size_t i = 0; d && i < n; i++) {
+			GElf_Sym sym;
+			const char *name;
+
+			if (!gelf_getsym(d, (int)i, &sym) ||
+			    !(name = elf_strptr(e, sh.sh_link, sym.st_name)))
+				continue;
+			if (!strcmp(name, "go:func.*") || !strcmp(name, "go.func.*")) {
+				*source = "symtab";
+				return sym.st_value;
+			}
+		}
+	}
+	/* moduledata: a word == pclntab address, then funcnametab.ptr */
+	uint64_t want1 = g->pclntab_va + g->pcln.funcname_off;
+	int gofunc_word = g->pcln.version >= GS_PCLN_120 ? 40 : 38;
+
+	scn = NULL;
+	while ((scn = elf_nextscn(e, scn))) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
+		    !(sh.sh_flags & SHF_WRITE) || !(sh.sh_flags & SHF_ALLOC))
+			continue;
+		const uint8_t *d = va_ptr(m, sh.sh_addr, sh.sh_size);
+
+		for (uint64_t off = 0; d && off + (uint64_t)ps * (gofunc_word + 1) <= sh.sh_size;
+		     off += (uint64_t)ps) {
+			if (rdw(d + off, ps) == g->pclntab_va && rdw(d + off + ps, ps) == want1) {
+				*source = "moduledata";
+				return rdw(d + off + (uint64_t)ps * gofunc_word, ps);
+			}
+		}
+	}
+	(void)shstrndx;
+	*source = "none";
+	return 0;
+}
+
+static int build_inltab(struct gs_gobin *g, const struct elfmap *m)
+{
+	struct gs_pcln *p = &g->pcln;
+	uint8_t *buf = NULL;
+	size_t len = 0, cap = 0;
+	uint8_t *body = NULL;
+	size_t blen = 0, bcap = 0;
+	uint32_t count = 0;
+
+	for (uint32_t i = 0; i < p->nfunc; i++) {
+		struct gs_func f;
+		uint64_t fd;
+
+		if (gs_pcln_func(p, i, &f) < 0 || gs_pcln_funcdata(p, &f, GS_FUNCDATA_INLTREE, &fd) < 0)
+			continue;
+		uint32_t tab = gs_pcln_pcdata(p, &f, GS_PCDATA_INLTREE);
+		int32_t max = tab ? table_max(p, &f, tab) : -1;
+
+		if (max < 0)
+			continue;
+		uint64_t va = p->version >= GS_PCLN_118 ? g->gofunc + fd : fd;
+		uint64_t n = (uint64_t)(max + 1) * (uint64_t)p->inl_entry_size;
+		const uint8_t *src = (p->version < GS_PCLN_118 || g->gofunc) ? va_ptr(m, va, n) : NULL;
+
+		if (!src)
+			continue;
+		put_uv(&body, &blen, &bcap, i);
+		put_uv(&body, &blen, &bcap, n);
+		if (put_bytes(&body, &blen, &bcap, src, n) < 0)
+			break;
+		count++;
+	}
+	put_uv(&buf, &len, &cap, count);
+	if (!buf || (blen && put_bytes(&buf, &len, &cap, body, blen) < 0)) {
+		free(buf);
+		free(body);
+		return -1;
+	}
+	free(body);
+	g->inltab = buf;
+	g->inltab_len = len;
+	g->ninlined = count;
+	return gs_inltab_parse(p, g->inltab, g->inltab_len);
+}
+
+int gs_gobin_load(int fd, struct gs_gobin *g, char *err, size_t errlen)
+{
+	Elf *e;
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	struct elfmap m = { 0 };
+	int ret = -1;
+
+	memset(g, 0, sizeof(*g));
+	g->gofunc_source = "none";
+	elf_version(EV_CURRENT);
+	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!e || elf_kind(e) != ELF_K_ELF) {
+		snprintf(err, errlen, "not an ELF file");
+		goto out;
+	}
+	if (elf_getshdrstrndx(e, &shstrndx) < 0) {
+		snprintf(err, errlen, "no section headers");
+		goto out;
+	}
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(e, shstrndx, sh.sh_name)))
+			continue;
+		if (sh.sh_type == SHT_PROGBITS && (sh.sh_flags & SHF_ALLOC) && sh.sh_addr) {
+			Elf_Data *d = elf_getdata(scn, NULL);
+			struct sec *s = realloc(m.s, (m.n + 1) * sizeof(*s));
+
+			if (s)
+				m.s = s;
+			if (!d || !d->d_buf || d->d_size < sh.sh_size || !s)
+				continue;
+			m.s[m.n++] = (struct sec){ sh.sh_addr, sh.sh_size, d->d_buf };
+		}
+		if ((!strcmp(name, ".gopclntab") || !strcmp(name, ".data.rel.ro.gopclntab")) &&
+		    !g->pclntab) {
+			Elf_Data *d = elf_getdata(scn, NULL);
+
+			if (!d || !d->d_buf || !d->d_size) {
+				snprintf(err, errlen, "%s is empty or unreadable", name);
+				goto out;
+			}
+			g->pclntab = malloc(d->d_size);
+			if (!g->pclntab) {
+				snprintf(err, errlen, "out of memory");
+				goto out;
+			}
+			memcpy(g->pclntab, d->d_buf, d->d_size);
+			g->pclntab_len = d->d_size;
+			g->pclntab_va = sh.sh_addr;
+		}
+	}
+	if (!g->pclntab) {
+		snprintf(err, errlen, "no .gopclntab section: not a Go program, or its section "
+			 "headers were removed");
+		goto out;
+	}
+	if (gs_pcln_init(&g->pcln, g->pclntab, g->pclntab_len, err, errlen) < 0)
+		goto out;
+	ret = 0;
+	if (g->pcln.version >= GS_PCLN_118)
+		g->gofunc = find_gofunc(e, shstrndx, &m, g, &g->gofunc_source);
+	if (build_inltab(g, &m) < 0)
+		snprintf(err, errlen, "inline trees unreadable");
+	else if (g->pcln.version >= GS_PCLN_118 && !g->gofunc)
+		snprintf(err, errlen, "go:func.* not found: inlined frames unavailable");
+	else
+		err[0] = 0;
+out:
+	free(m.s);
+	if (e)
+		elf_end(e);
+	if (ret < 0) {
+		free(g->pclntab);
+		g->pclntab = NULL;
+	}
+	return ret;
+}
+
+int gs_gobin_from_tables(struct gs_gobin *g, const uint8_t *pclntab, size_t len,
+			 const uint8_t *inltab, size_t inllen, char *err, size_t errlen)
+{
+	memset(g, 0, sizeof(*g));
+	g->gofunc_source = "trace";
+	if (gs_pcln_init(&g->pcln, pclntab, len, err, errlen) < 0)
+		return -1;
+	if (inltab && gs_inltab_parse(&g->pcln, inltab, inllen) < 0) {
+		snprintf(err, errlen, "the inline trees are damaged");
+		return -1;
+	}
+	g->ninlined = g->pcln.ninl;
+	return 0;
+}
+
+void gs_gobin_free(struct gs_gobin *g)
+{
+	free(g->pclntab);
+	free(g->inltab);
+	free(g->pcln.inl);
+	memset(g, 0, sizeof(*g));
+}

@@ -1,0 +1,32 @@
+/*
+ * gobin.h - a Go binary's symbol tables, loaded from its ELF file: the raw
+ * pclntab and the inline tree of every function, ready for gs_pcln lookups
+ * and for embedding in a trace unchanged.
+ */
+#ifndef GS_GOBIN_H
+#define GS_GOBIN_H
+
+#include "pclntab.h"
+
+struct gs_gobin {
+	uint8_t *pclntab;		/* copy of .gopclntab / .data.rel.ro.gopclntab */
+	size_t pclntab_len;
+	uint64_t pclntab_va;
+	uint8_t *inltab;		/* serialized inline trees (pclntab.h) */
+	size_t inltab_len;
+	uint64_t gofunc;		/* go:func.* (1.18+), 0 if not found */
+	const char *gofunc_source;	/* "symtab", "moduledata" or "none" */
+	uint32_t ninlined;		/* functions with an inline tree */
+	struct gs_pcln pcln;
+};
+
+/* Load from an open ELF file. 0, or -1 with a reason (not ELF, not Go, no
+ * pclntab, an unsupported or damaged pclntab). Inline trees are best effort:
+ * without go:func.* they are absent and err says so while 0 is returned. */
+int gs_gobin_load(int fd, struct gs_gobin *g, char *err, size_t errlen);
+void gs_gobin_free(struct gs_gobin *g);
+
+/* Set up g->pcln over raw tables (from a trace). 0 or -1. */
+int gs_gobin_from_tables(struct gs_gobin *g, const uint8_t *pclntab, size_t len,
+			 const uint8_t *inltab, size_t inllen, char *err, size_t errlen);
+#endif

@@ -172,7 +172,7 @@ static void read_notes(Elf_Data *data, struct gs_exe_info *out)
 		    nh.n_descsz <= sizeof(out->build_id)) {
 			memcpy(out->build_id, desc, nh.n_descsz);
 			out->build_id_len = nh.n_descsz;
-		} else if (nh.n_type == 4 && nh.n_namesz == 3 && !memcmp(name, "Go", 3)) {
+		} else if (nh.n_type == 4 && nh.n_namesz >= 3 && !memcmp(name, "Go", 3)) {
 			size_t k = nh.n_descsz < sizeof(out->go_build_id) - 1
 					   ? nh.n_descsz : sizeof(out->go_build_id) - 1;
 

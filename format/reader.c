@@ -273,13 +273,19 @@ static int next_frame(struct gs_reader *r)
 	}
 	/* Check the framing of every record before handing out any. */
 	size_t pos = 0;
-	uint32_t count = 0;
+	uint32_t count = 0, tables = 0;
+	uint64_t table_raw = 0;
 
 	while (pos < raw_len) {
 		if (raw_len - pos < GS_RECORD_HEADER_LEN ||
 		    gs_rd16(r->raw + pos + 2) != 0 ||
 		    gs_rd32(r->raw + pos + 4) > raw_len - pos - GS_RECORD_HEADER_LEN)
 			break;
+		unsigned type = gs_rd16(r->raw + pos);
+
+		if (type == GS_REC_OBJECT_TABLE)
+			table_raw += gs_rd32(r->raw + pos + 4);
+		tables += type == GS_REC_OBJECT || type == GS_REC_OBJECT_TABLE;
 		pos += GS_RECORD_HEADER_LEN + gs_rd32(r->raw + pos + 4);
 		count++;
 	}
@@ -288,6 +294,10 @@ static int next_frame(struct gs_reader *r)
 		     r->off);
 		return -1;
 	}
+	/* What symbol tables cost in the file: gsrec gives them frames of their own. */
+	r->h.table_raw_bytes += table_raw;
+	if (count && tables == count)
+		r->h.table_frame_bytes += sizeof(h) + zlen;
 	r->off += sizeof(h) + zlen;
 	r->raw_len = raw_len;
 	r->raw_pos = 0;

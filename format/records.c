@@ -25,6 +25,8 @@ static const char *const rtype_names[GS_REC_MAX_KNOWN + 1] = {
 	[GS_REC_MESSAGE] = "message",
 	[GS_REC_EXIT] = "exit",
 	[GS_REC_END] = "end",
+	[GS_REC_OBJECT] = "object",
+	[GS_REC_OBJECT_TABLE] = "object_table",
 };
 
 const char *gs_rtype_name(unsigned type)
@@ -342,6 +344,37 @@ int gs_encode_body(struct gs_buf *b, const struct gs_record *rec)
 		gs_put_uv(b, e->raw_bytes);
 		break;
 	}
+	case GS_REC_OBJECT: {
+		const struct gs_rec_object *o = &rec->u.object;
+
+		gs_put_uv(b, o->id);
+		gs_put_uv(b, o->flags);
+		gs_put_str(b, o->path);
+		gs_put_uv(b, o->dev);
+		gs_put_uv(b, o->inode);
+		gs_put_blob(b, o->build_id, o->build_id_len);
+		gs_put_str(b, o->go_build_id);
+		gs_put_str(b, o->go_version);
+		gs_put_uv(b, o->nseg);
+		for (uint32_t i = 0; i < o->nseg; i++) {
+			gs_put_uv(b, o->seg[i].offset);
+			gs_put_uv(b, o->seg[i].vaddr);
+			gs_put_uv(b, o->seg[i].filesz);
+			gs_put_uv(b, o->seg[i].memsz);
+			gs_put_uv(b, o->seg[i].flags);
+		}
+		break;
+	}
+	case GS_REC_OBJECT_TABLE: {
+		const struct gs_rec_object_table *t = &rec->u.table;
+
+		gs_put_uv(b, t->object);
+		gs_put_uv(b, t->kind);
+		gs_put_uv(b, t->total);
+		gs_put_uv(b, t->offset);
+		gs_put_blob(b, t->data, t->len);
+		break;
+	}
 	default:
 		return -1;
 	}
@@ -593,6 +626,43 @@ int gs_decode_body(unsigned type, const uint8_t *p, size_t len,
 		e->max_rss_kb = gs_get_uv(&c);
 		e->records = gs_get_uv(&c);
 		e->raw_bytes = gs_get_uv(&c);
+		break;
+	}
+	case GS_REC_OBJECT: {
+		struct gs_rec_object *o = &rec->u.object;
+
+		o->id = gs_get_u32(&c);
+		o->flags = gs_get_u32(&c);
+		o->path = get_str(&c, a);
+		o->dev = gs_get_uv(&c);
+		o->inode = gs_get_uv(&c);
+		o->build_id = gs_get_blob(&c, &o->build_id_len);
+		o->go_build_id = get_str(&c, a);
+		o->go_version = get_str(&c, a);
+		uint64_t n = gs_get_uv(&c);
+		struct gs_segment *sg = get_array(&c, a, n, sizeof(*sg), 5);
+
+		for (uint64_t i = 0; i < n && !c.bad; i++) {
+			sg[i].offset = gs_get_uv(&c);
+			sg[i].vaddr = gs_get_uv(&c);
+			sg[i].filesz = gs_get_uv(&c);
+			sg[i].memsz = gs_get_uv(&c);
+			sg[i].flags = gs_get_u32(&c);
+		}
+		o->nseg = (uint32_t)n;
+		o->seg = sg;
+		break;
+	}
+	case GS_REC_OBJECT_TABLE: {
+		struct gs_rec_object_table *t = &rec->u.table;
+
+		t->object = gs_get_u32(&c);
+		t->kind = gs_get_u32(&c);
+		t->total = gs_get_uv(&c);
+		t->offset = gs_get_uv(&c);
+		t->data = gs_get_blob(&c, &t->len);
+		if (!c.bad && (t->offset > t->total || t->len > t->total - t->offset))
+			c.bad = 1;
 		break;
 	}
 	default:

@@ -47,7 +47,10 @@ enum gs_rtype {
 	GS_REC_MESSAGE		= 9,
 	GS_REC_EXIT		= 10,
 	GS_REC_END		= 11,
-	GS_REC_MAX_KNOWN	= 11,
+	/* 12..15 reserved */
+	GS_REC_OBJECT		= 16,
+	GS_REC_OBJECT_TABLE	= 17,
+	GS_REC_MAX_KNOWN	= 17,
 };
 
 /* Name of a record type, or NULL for one this build does not know. */
@@ -219,6 +222,42 @@ struct gs_rec_end {
 	uint64_t records, raw_bytes;	/* written before this one */
 };
 
+/* §6.12 OBJECT flags */
+#define GS_OBJ_MAIN		1u	/* the target's executable */
+#define GS_OBJ_GO		2u	/* has a Go pclntab */
+#define GS_OBJ_DYN		4u	/* ET_DYN: PIE or shared object, loaded at a bias */
+
+struct gs_segment {
+	uint64_t offset, vaddr, filesz, memsz;
+	uint32_t flags;			/* PF_X 1, PF_W 2, PF_R 4 */
+};
+
+struct gs_rec_object {
+	uint32_t id, flags;
+	const char *path;
+	uint64_t dev, inode;
+	const uint8_t *build_id;
+	uint32_t build_id_len;
+	const char *go_build_id, *go_version;
+	uint32_t nseg;
+	const struct gs_segment *seg;	/* PT_LOAD segments */
+};
+
+/* §6.13 table kinds */
+enum gs_table_kind {
+	GS_TAB_GO_PCLNTAB = 1,		/* the raw pclntab section */
+	GS_TAB_GO_INLTREE = 2,		/* inline trees: common/pclntab.h */
+	GS_TAB_ELF_SYMBOLS = 3,		/* uv n, n x (uv value, uv size, str name), by value */
+};
+#define GS_TABLE_CHUNK	(1u << 20)	/* bytes of table per record */
+
+struct gs_rec_object_table {
+	uint32_t object, kind;
+	uint64_t total, offset;		/* the table's size; this chunk's place in it */
+	const uint8_t *data;
+	uint32_t len;
+};
+
 struct gs_record {
 	unsigned type;
 	union {
@@ -232,6 +271,8 @@ struct gs_record {
 		struct gs_rec_message message;
 		struct gs_rec_exit exit;
 		struct gs_rec_end end;
+		struct gs_rec_object object;
+		struct gs_rec_object_table table;
 	} u;
 	/* Unknown types: the raw body, for tools that want to show it. */
 	const uint8_t *raw;
@@ -288,6 +329,8 @@ struct gs_health {
 	uint64_t frames;		/* good frames read */
 	uint64_t records;
 	uint64_t unknown_records;	/* skipped: types this build does not know */
+	uint64_t table_raw_bytes;	/* OBJECT_TABLE bodies */
+	uint64_t table_frame_bytes;	/* frames holding only OBJECT and OBJECT_TABLE */
 	int damaged;			/* stopped before the end of the file */
 	char why[160];			/* why it stopped early */
 };

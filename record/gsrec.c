@@ -34,6 +34,7 @@
 #include "common/proc.h"
 #include "format/trace.h"
 #include "memrec.h"
+#include "objects.h"
 
 #define GSMAPPER_VERSION "0.1.0"
 
@@ -57,6 +58,18 @@ struct opts {
 };
 
 static const char *prog = "gsrec";
+
+struct objscan {
+	struct objects objs;
+	char exe[PATH_MAX];
+};
+
+static int scan_objects(void *ctx, const struct gs_smaps *s)
+{
+	struct objscan *os = ctx;
+
+	return objects_scan(&os->objs, s, os->exe);
+}
 
 static void usage(FILE *f)
 {
@@ -410,6 +423,7 @@ int main(int argc, char **argv)
 {
 	struct opts o;
 	struct memrec m = { .statm_fd = -1 };
+	static struct objscan os;
 	struct gs_writer *w = NULL;
 	sigset_t mask, oldmask;
 	int sfd = -1, tfd = -1, pidfd = -1, go_fd = -1, err_fd = -1;
@@ -494,6 +508,17 @@ int main(int argc, char **argv)
 	}
 	if (!launched)
 		pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	{
+		char link[64];
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+		n = readlink(link, os.exe, sizeof(os.exe) - 1);
+		os.exe[n > 0 ? n : 0] = 0;
+	}
+	objects_init(&os.objs, pid, w);
+	m.on_full_read = scan_objects;
+	m.on_full_ctx = &os;
 
 	if (write_target(w, &o, pid, launched, &is_go, why, sizeof(why)) < 0 ||
 	    write_clock(w) < 0)
@@ -718,6 +743,7 @@ out:
 			;
 	}
 	memrec_close(&m);
+	objects_free(&os.objs);
 	if (w) {
 		/* Failed before a single record: leave no empty trace behind. */
 		int empty = gs_writer_records(w) == 0;

@@ -206,6 +206,8 @@ static int read_smaps(struct memrec *m, uint64_t now, int full)
 		m->last_pss_kb = pss;
 		m->smaps_reads++;
 		m->reads_since_full = 0;
+		if (ret == 0 && m->on_full_read && m->on_full_read(m->on_full_ctx, &s->parsed) < 0)
+			ret = -1;
 	} else {
 		struct gs_record r = { .type = GS_REC_SMAPS_ROLLUP };
 

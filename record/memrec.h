@@ -56,6 +56,10 @@ struct memrec {
 	/* cgroup change detection */
 	uint64_t cg_last_usage, cg_last_limit, cg_last_sum, cg_last_ns, cg_last_read_ns;
 
+	/* called after each per-mapping read (gsrec writes new objects) */
+	int (*on_full_read)(void *ctx, const struct gs_smaps *s);
+	void *on_full_ctx;
+
 	/* counts for END and the status line */
 	uint64_t statm_samples, smaps_reads, rollup_reads, cgroup_samples, lost;
 	uint64_t last_rss_pages, last_pss_kb;

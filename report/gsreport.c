@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "gsreport.h"
+#include "symbols.h"
 
 #define GSMAPPER_VERSION "0.1.0"
 
@@ -29,6 +30,8 @@ static void usage(FILE *f)
 "usage: gsreport import TRACE [-o DB]\n"
 "       gsreport timeline TRACE|DB [--format csv|json] [-o FILE]\n"
 "       gsreport summary TRACE|DB [-o FILE]\n"
+"       gsreport addr2line TRACE|DB [--object PATH|BUILDID] [--inlines] [ADDR...]\n"
+"       gsreport info TRACE|DB\n"
 "\n"
 "Replay a gsmapper trace into SQLite and report on it.\n"
 "\n"
@@ -39,12 +42,21 @@ static void usage(FILE *f)
 "             memory class\n"
 "  summary    target, health of the trace, peaks, Pss by class at the peak and\n"
 "             at the end, growth rates, lost data, cgroup\n"
+"  addr2line  for each address (an unrelocated address of the object, as in its\n"
+"             ELF file; from the arguments or one per line on stdin) print the\n"
+"             function, then file:line, as `go tool addr2line` does, from the\n"
+"             tables the trace holds (the binary is not needed); --inlines also\n"
+"             prints inlined frames, innermost first\n"
+"  info       the target's objects: paths, build-ids, Go versions, tables\n"
 "\n"
 "Options:\n"
 "  -o, --output FILE   write the report (or, for import, the database) here\n"
 "      --db PATH       where a trace given to timeline/summary is imported\n"
 "                      (default TRACE.db; ':memory:' keeps nothing)\n"
 "      --format F      timeline format: csv (default) or json\n"
+"      --object O      addr2line: the object (path, file name or build-id;\n"
+"                      default the main executable)\n"
+"      --inlines       addr2line: inlined frames too\n"
 "  -h, --help          this help\n"
 "      --version       print the version\n"
 "\n"
@@ -242,19 +254,128 @@ static int open_input(const char *in, const char *dbopt, sqlite3 **db)
 	return rc;
 }
 
+static int addr2line_one(struct gs_object *o, const char *text, int inlines)
+{
+	char *end;
+	uint64_t addr = strtoull(text, &end, 16);
+	struct gs_symframe fr[32];
+	int n;
+
+	while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
+		end++;
+	if (end == text || *end) {
+		msg("'%s' is not a hexadecimal address", text);
+		return -1;
+	}
+	n = gs_object_symbolize(o, addr, inlines, fr, 32);
+	if (!n)
+		printf("?\n?:0\n");
+	for (int i = 0; i < n; i++)
+		printf("%.*s\n%s:%d\n", fr[i].func_len, fr[i].func, fr[i].file, fr[i].line);
+	return 0;
+}
+
+static int cmd_addr2line(sqlite3 *db, const char *object, int inlines, char **addrs, int naddrs)
+{
+	struct gs_objects objs;
+	struct gs_object *o;
+	char err[256], line[256];
+	int rc = RX_OK;
+
+	if (gs_objects_load(db, &objs, err, sizeof(err)) < 0) {
+		msg("%s", err);
+		return RX_BADTRACE;
+	}
+	o = gs_objects_find(&objs, object);
+	if (!o) {
+		if (object)
+			msg("no object '%s' in this trace (gsreport info lists them)", object);
+		else
+			msg("this trace holds no tables for the executable (recorded by a gsrec "
+			    "without symbol tables?)");
+		gs_objects_free(&objs);
+		return RX_BADTRACE;
+	}
+	if (o->err[0])
+		msg("warning: %s: %s", o->path, o->err);
+	for (int i = 0; i < naddrs; i++)
+		if (addr2line_one(o, addrs[i], inlines) < 0)
+			rc = RX_USAGE;
+	if (!naddrs)
+		while (fgets(line, sizeof(line), stdin))
+			if (addr2line_one(o, line, inlines) < 0)
+				rc = RX_USAGE;
+	gs_objects_free(&objs);
+	if (fflush(stdout) != 0)
+		rc = RX_OUTPUT;
+	return rc;
+}
+
+static int cmd_info(sqlite3 *db, FILE *out)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(db, "SELECT pid, exe_path, go_version, go_module, build_id, "
+			       "go_build_id FROM target", -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			fprintf(out, "target: pid %d, %s\n  go version: %s\n  module: %s\n"
+				"  build-id: %s\n  go build id: %s\n", sqlite3_column_int(s, 0),
+				sqlite3_column_text(s, 1),
+				*sqlite3_column_text(s, 2) ? (const char *)sqlite3_column_text(s, 2)
+							   : "(not a Go program)",
+				*sqlite3_column_text(s, 3) ? (const char *)sqlite3_column_text(s, 3) : "-",
+				*sqlite3_column_text(s, 4) ? (const char *)sqlite3_column_text(s, 4) : "-",
+				*sqlite3_column_text(s, 5) ? (const char *)sqlite3_column_text(s, 5) : "-");
+		sqlite3_finalize(s);
+	}
+	if (sqlite3_prepare_v2(db, "SELECT o.id, o.path, o.build_id, o.go_version, o.is_main, "
+			       "o.is_dyn, (SELECT group_concat(kind || ' ' || total, ', ') FROM "
+			       "(SELECT DISTINCT kind, total FROM object_table t WHERE "
+			       "t.object_id = o.id)) FROM object o ORDER BY o.id", -1, &s, NULL) != SQLITE_OK) {
+		fprintf(out, "objects: none recorded (a trace from an older gsrec)\n");
+		return ferror(out) ? -1 : 0;
+	}
+	fprintf(out, "objects:\n");
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char *bid = (const char *)sqlite3_column_text(s, 2);
+		const char *gv = (const char *)sqlite3_column_text(s, 3);
+		const char *tabs = (const char *)sqlite3_column_text(s, 6);
+
+		fprintf(out, "  [%d] %s%s%s\n      build-id %s%s%s\n      tables: %s\n",
+			sqlite3_column_int(s, 0), sqlite3_column_text(s, 1),
+			sqlite3_column_int(s, 4) ? " (main executable)" : "",
+			sqlite3_column_int(s, 5) ? " (position-independent)" : "",
+			bid && *bid ? bid : "(none)", gv && *gv ? ", " : "", gv ? gv : "",
+			tabs ? tabs : "none");
+	}
+	sqlite3_finalize(s);
+	if (sqlite3_prepare_v2(db, "SELECT (SELECT value FROM meta WHERE key='table_raw_bytes'), "
+			       "(SELECT value FROM meta WHERE key='table_frame_bytes'), "
+			       "(SELECT value FROM meta WHERE key='file_bytes')", -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			fprintf(out, "symbol tables: %lld bytes, taking %lld of the trace's %lld bytes "
+				"compressed\n", sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
+				sqlite3_column_int64(s, 2));
+		sqlite3_finalize(s);
+	}
+	return ferror(out) ? -1 : 0;
+}
+
 int main(int argc, char **argv)
 {
-	enum { O_DB = 256, O_FORMAT, O_VERSION };
+	enum { O_DB = 256, O_FORMAT, O_VERSION, O_OBJECT, O_INLINES };
 	static const struct option lopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "db", required_argument, NULL, O_DB },
 		{ "format", required_argument, NULL, O_FORMAT },
+		{ "object", required_argument, NULL, O_OBJECT },
+		{ "inlines", no_argument, NULL, O_INLINES },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ 0 }
 	};
-	const char *output = NULL, *dbopt = NULL, *cmd, *in;
-	int json = 0, c, rc;
+	const char *output = NULL, *dbopt = NULL, *cmd, *in, *object = NULL;
+	int json = 0, c, rc, inlines = 0;
 	sqlite3 *db = NULL;
 	FILE *out = stdout;
 
@@ -288,6 +409,12 @@ int main(int argc, char **argv)
 				return RX_USAGE;
 			}
 			break;
+		case O_OBJECT:
+			object = optarg;
+			break;
+		case O_INLINES:
+			inlines = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return RX_OK;
@@ -299,9 +426,18 @@ int main(int argc, char **argv)
 			return RX_USAGE;
 		}
 	}
-	if (strcmp(cmd, "import") && strcmp(cmd, "timeline") && strcmp(cmd, "summary")) {
-		msg("unknown command '%s': use import, timeline or summary", cmd);
+	if (strcmp(cmd, "import") && strcmp(cmd, "timeline") && strcmp(cmd, "summary") &&
+	    strcmp(cmd, "addr2line") && strcmp(cmd, "info")) {
+		msg("unknown command '%s': use import, timeline, summary, addr2line or info", cmd);
 		return RX_USAGE;
+	}
+	if (!strcmp(cmd, "addr2line") && optind < argc) {
+		in = argv[optind];
+		rc = open_input(in, dbopt, &db);
+		if (rc == RX_OK)
+			rc = cmd_addr2line(db, object, inlines, argv + optind + 1, argc - optind - 1);
+		sqlite3_close(db);
+		return rc;
 	}
 	if (optind != argc - 1) {
 		msg(optind >= argc ? "%s needs a trace: gsreport %s TRACE" : "%s takes one trace",
@@ -334,7 +470,9 @@ int main(int argc, char **argv)
 		rc = RX_OUTPUT;
 		goto done;
 	}
-	if ((!strcmp(cmd, "timeline") ? gs_timeline(db, out, json) : gs_summary(db, out)) < 0) {
+	if ((!strcmp(cmd, "timeline") ? gs_timeline(db, out, json)
+	     : !strcmp(cmd, "info")   ? cmd_info(db, out)
+				      : gs_summary(db, out)) < 0) {
 		msg("writing the %s failed: %s", cmd, ferror(out) ? strerror(errno) : sqlite3_errmsg(db));
 		rc = ferror(out) ? RX_OUTPUT : RX_INTERNAL;
 	}

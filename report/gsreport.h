@@ -11,7 +11,7 @@
 #include "format/trace.h"
 
 /* Bumped when the database schema changes: older databases are re-imported. */
-#define GS_SCHEMA_VERSION 1
+#define GS_SCHEMA_VERSION 2
 
 /* Exit codes (README.md "Exit codes"). */
 enum {
@@ -24,6 +24,7 @@ int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
 	      const struct stat *st, int progress, char *err, size_t errlen);
 
 int gs_timeline(sqlite3 *db, FILE *out, int json);
+const char *gs_table_kind_name(unsigned kind);
 int gs_summary(sqlite3 *db, FILE *out);
 
 #endif

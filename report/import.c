@@ -43,6 +43,11 @@ static const char schema[] =
 "CREATE TABLE lost(t_ns INTEGER, stream TEXT, count INTEGER);\n"
 "CREATE TABLE message(t_ns INTEGER, level TEXT, text TEXT);\n"
 "CREATE TABLE exit(t_ns INTEGER, kind TEXT, status INTEGER, core_dumped INTEGER);\n"
+"CREATE TABLE object(id INTEGER PRIMARY KEY, flags INTEGER, is_main INTEGER,\n"
+"  is_go INTEGER, is_dyn INTEGER, path TEXT, dev INTEGER, inode INTEGER, build_id TEXT,\n"
+"  go_build_id TEXT, go_version TEXT, segments TEXT);\n"
+"CREATE TABLE object_table(object_id INTEGER, kind TEXT, total INTEGER, offset INTEGER,\n"
+"  data BLOB, PRIMARY KEY(object_id, kind, offset)) WITHOUT ROWID;\n"
 "CREATE TABLE recording(t_ns INTEGER, reason TEXT, statm_samples INTEGER,\n"
 "  smaps_reads INTEGER, rollup_reads INTEGER, cgroup_samples INTEGER, lost INTEGER,\n"
 "  cpu_user_ns INTEGER, cpu_sys_ns INTEGER, max_rss_kb INTEGER, records INTEGER,\n"
@@ -76,7 +81,7 @@ static void field_column(int f, char *buf, size_t n)
 
 enum {
 	S_STATM_BATCH, S_TARGET, S_CLOCK, S_STATM, S_READ, S_CLASS, S_MAPPING, S_MAPPING_END,
-	S_VALUE, S_CGROUP, S_LOST, S_MESSAGE, S_EXIT, S_END, S_NSTMT
+	S_VALUE, S_CGROUP, S_LOST, S_MESSAGE, S_EXIT, S_END, S_OBJECT, S_TABLE, S_NSTMT
 };
 
 /*
@@ -609,6 +614,63 @@ static int on_end(void *ctx, const struct gs_rec_end *e)
 	return step(im, s);
 }
 
+static int on_object(void *ctx, const struct gs_rec_object *o)
+{
+	struct importer *im = ctx;
+	sqlite3_stmt *s = im->st[S_OBJECT];
+	char bid[2 * 64 + 1] = "", segs[16 * 96] = "[";
+	size_t k = 1;
+
+	for (uint32_t i = 0; i < o->build_id_len && i < 64; i++)
+		sprintf(bid + 2 * i, "%02x", o->build_id[i]);
+	for (uint32_t i = 0; i < o->nseg && i < 16; i++)
+		k += (size_t)snprintf(segs + k, sizeof(segs) - k,
+				      "%s{\"offset\":%" PRIu64 ",\"vaddr\":%" PRIu64 ",\"filesz\":%" PRIu64
+				      ",\"memsz\":%" PRIu64 ",\"flags\":%u}", i ? "," : "",
+				      o->seg[i].offset, o->seg[i].vaddr, o->seg[i].filesz,
+				      o->seg[i].memsz, o->seg[i].flags);
+	snprintf(segs + k, sizeof(segs) - k, "]");
+	BI(s, 1, o->id);
+	BI(s, 2, o->flags);
+	BI(s, 3, !!(o->flags & GS_OBJ_MAIN));
+	BI(s, 4, !!(o->flags & GS_OBJ_GO));
+	BI(s, 5, !!(o->flags & GS_OBJ_DYN));
+	BT(s, 6, o->path);
+	BI(s, 7, o->dev);
+	BI(s, 8, o->inode);
+	BT(s, 9, bid);
+	BT(s, 10, o->go_build_id);
+	BT(s, 11, o->go_version);
+	BT(s, 12, segs);
+	return step(im, s);
+}
+
+const char *gs_table_kind_name(unsigned kind)
+{
+	switch (kind) {
+	case GS_TAB_GO_PCLNTAB: return "go.pclntab";
+	case GS_TAB_GO_INLTREE: return "go.inltree";
+	case GS_TAB_ELF_SYMBOLS: return "elf.symbols";
+	}
+	return NULL;
+}
+
+static int on_table(void *ctx, const struct gs_rec_object_table *t)
+{
+	struct importer *im = ctx;
+	sqlite3_stmt *s = im->st[S_TABLE];
+	const char *kind = gs_table_kind_name(t->kind);
+
+	if (!kind)
+		return 0;	/* a table kind from a newer gsrec */
+	BI(s, 1, t->object);
+	BT(s, 2, kind);
+	BI(s, 3, t->total);
+	BI(s, 4, t->offset);
+	sqlite3_bind_blob(s, 5, t->data, (int)t->len, SQLITE_STATIC);
+	return step(im, s);
+}
+
 static void on_progress(void *ctx, uint64_t bytes, uint64_t total)
 {
 	struct importer *im = ctx;
@@ -662,12 +724,15 @@ int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
 		[S_MESSAGE] = "INSERT INTO message VALUES(?,?,?)",
 		[S_EXIT] = "INSERT INTO exit VALUES(?,?,?,?)",
 		[S_END] = "INSERT INTO recording VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+		[S_OBJECT] = "INSERT OR REPLACE INTO object VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+		[S_TABLE] = "INSERT OR REPLACE INTO object_table VALUES(?,?,?,?,?)",
 	};
 	struct importer im = { .db = db, .page_size = 4096, .progress = progress };
 	struct gs_tool tool = {
 		.target = on_target, .clock = on_clock, .smaps = on_smaps,
 		.rollup = on_rollup, .statm = on_statm, .cgroup = on_cgroup,
 		.lost = on_lost, .message = on_message, .exit = on_exit_rec, .end = on_end,
+		.object = on_object, .table = on_table,
 		.progress = on_progress,
 	};
 	char cols[2048] = "", value_sql[1024], ddl[sizeof(schema) + 2048];
@@ -731,6 +796,8 @@ int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
 	    meta(db, "unknown_records", (sqlite3_int64)h->unknown_records, NULL) ||
 	    meta(db, "damaged", h->damaged, NULL) ||
 	    meta(db, "statm_duplicates", im.statm_dups, NULL) ||
+	    meta(db, "table_raw_bytes", (sqlite3_int64)h->table_raw_bytes, NULL) ||
+	    meta(db, "table_frame_bytes", (sqlite3_int64)h->table_frame_bytes, NULL) ||
 	    meta(db, "damage", 0, h->damaged ? h->why : "")) {
 		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
 		goto out;

@@ -146,6 +146,14 @@ int gs_replay(struct gs_reader *r, const struct gs_tool *tool, void *ctx,
 			if (tool->end)
 				ret = tool->end(ctx, &rec.u.end);
 			break;
+		case GS_REC_OBJECT:
+			if (tool->object)
+				ret = tool->object(ctx, &rec.u.object);
+			break;
+		case GS_REC_OBJECT_TABLE:
+			if (tool->table)
+				ret = tool->table(ctx, &rec.u.table);
+			break;
 		default:
 			break;	/* a newer record type: skipped, counted by the reader */
 		}

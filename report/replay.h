@@ -34,6 +34,8 @@ struct gs_tool {
 	int (*message)(void *ctx, const struct gs_rec_message *m);
 	int (*exit)(void *ctx, const struct gs_rec_exit *e);
 	int (*end)(void *ctx, const struct gs_rec_end *e);
+	int (*object)(void *ctx, const struct gs_rec_object *o);
+	int (*table)(void *ctx, const struct gs_rec_object_table *t);
 	/* called every 2^16 records with the bytes read so far */
 	void (*progress)(void *ctx, uint64_t bytes, uint64_t total);
 };

@@ -50,6 +50,9 @@ static const uint8_t bid[] = { 0xde, 0xad, 0xbe, 0xef, 0x00, 0x01, 0x02, 0xff };
 static struct gs_mapping maps[3];
 static const uint32_t removed[] = { 0, 7, 4000000000u };
 static struct gs_smaps_update upd[2];
+static const struct gs_segment segs[] = { { 0, 0x400000, 0x812b0, 0x812b0, 5 },
+					   { 0xbf000, 0x4bf000, 0x6e730, 0x9a000, 6 } };
+static const uint8_t chunk[] = { 0xf0, 0xff, 0xff, 0xff, 0, 0, 1, 8, 0x42 };
 static const struct gs_counter counters[] = { { "oom", 3 }, { "oom_kill", UINT64_MAX - 1 }, { "max", 0 } };
 
 static void build(unsigned type, struct gs_record *r)
@@ -129,6 +132,16 @@ static void build(unsigned type, struct gs_record *r)
 	case GS_REC_END:
 		r->u.end = (struct gs_rec_end){ 15, GS_END_SIGNAL, 1, 2, 3, 4, 5, 6, 7, 8,
 						UINT64_MAX, 10 };
+		break;
+	case GS_REC_OBJECT:
+		r->u.object = (struct gs_rec_object){ .id = 3, .flags = GS_OBJ_MAIN | GS_OBJ_GO,
+			.path = "/usr/bin/caddy (deleted)", .dev = 0xfe00, .inode = 1ull << 40,
+			.build_id = bid, .build_id_len = sizeof(bid), .go_build_id = "x/y",
+			.go_version = "go1.19.8", .nseg = 2, .seg = segs };
+		break;
+	case GS_REC_OBJECT_TABLE:
+		r->u.table = (struct gs_rec_object_table){ 3, GS_TAB_GO_PCLNTAB, 1ull << 33,
+			(1ull << 33) - sizeof(chunk), chunk, sizeof(chunk) };
 		break;
 	}
 }
@@ -218,6 +231,28 @@ static int same(const struct gs_record *a, const struct gs_record *b)
 		return !memcmp(&a->u.exit, &b->u.exit, sizeof(a->u.exit));
 	case GS_REC_END:
 		return !memcmp(&a->u.end, &b->u.end, sizeof(a->u.end));
+	case GS_REC_OBJECT: {
+		const struct gs_rec_object *x = &a->u.object, *y = &b->u.object;
+
+		if (x->id != y->id || x->flags != y->flags || strcmp(x->path, y->path) ||
+		    x->dev != y->dev || x->inode != y->inode || x->build_id_len != y->build_id_len ||
+		    memcmp(x->build_id, y->build_id, x->build_id_len) ||
+		    strcmp(x->go_build_id, y->go_build_id) || strcmp(x->go_version, y->go_version) ||
+		    x->nseg != y->nseg)
+			return 0;
+		for (uint32_t i = 0; i < x->nseg; i++)	/* field by field: the struct has padding */
+			if (x->seg[i].offset != y->seg[i].offset || x->seg[i].vaddr != y->seg[i].vaddr ||
+			    x->seg[i].filesz != y->seg[i].filesz || x->seg[i].memsz != y->seg[i].memsz ||
+			    x->seg[i].flags != y->seg[i].flags)
+				return 0;
+		return 1;
+	}
+	case GS_REC_OBJECT_TABLE: {
+		const struct gs_rec_object_table *x = &a->u.table, *y = &b->u.table;
+
+		return x->object == y->object && x->kind == y->kind && x->total == y->total &&
+		       x->offset == y->offset && x->len == y->len && !memcmp(x->data, y->data, x->len);
+	}
 	}
 	return 0;
 }
@@ -227,7 +262,7 @@ static int same(const struct gs_record *a, const struct gs_record *b)
 static const unsigned covered[] = {
 	GS_REC_TARGET, GS_REC_CLOCK, GS_REC_SMAPS_KEY, GS_REC_SMAPS_DELTA,
 	GS_REC_SMAPS_ROLLUP, GS_REC_STATM, GS_REC_CGROUP, GS_REC_LOST,
-	GS_REC_MESSAGE, GS_REC_EXIT, GS_REC_END,
+	GS_REC_MESSAGE, GS_REC_EXIT, GS_REC_END, GS_REC_OBJECT, GS_REC_OBJECT_TABLE,
 };
 #define NCOVERED (sizeof(covered) / sizeof(covered[0]))
 

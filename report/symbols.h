@@ -1,0 +1,51 @@
+/*
+ * symbols.h - symbolizing addresses from the tables a trace embeds.
+ */
+#ifndef GS_SYMBOLS_H
+#define GS_SYMBOLS_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "common/gobin.h"
+#include "format/trace.h"
+
+struct gs_sym {
+	uint64_t value, size;
+	const char *name;		/* not NUL-terminated: name_len bytes */
+	uint32_t name_len;
+};
+
+struct gs_object {
+	uint32_t id, flags;
+	char *path, *build_id, *go_version;
+	uint8_t *pclntab, *inltab, *symtab;
+	size_t pclntab_len, inltab_len, symtab_len;
+	struct gs_gobin go;
+	int has_go;
+	struct gs_sym *sym;
+	uint32_t nsym;
+	char err[160];			/* why a table is unusable */
+};
+
+struct gs_objects {
+	struct gs_object *o;
+	uint32_t n;
+};
+
+struct gs_symframe {
+	const char *func;
+	int func_len;
+	const char *file;		/* "?" when unknown */
+	int line;
+};
+
+int gs_objects_load(sqlite3 *db, struct gs_objects *out, char *err, size_t errlen);
+void gs_objects_free(struct gs_objects *objs);
+/* By path, last path component, or build-id; NULL key: the main executable. */
+struct gs_object *gs_objects_find(struct gs_objects *objs, const char *key);
+/* Frames at addr (an unrelocated address of the object), innermost first;
+ * without inlines one frame, as `go tool addr2line` gives. 0 if unknown. */
+int gs_object_symbolize(struct gs_object *o, uint64_t addr, int inlines,
+			struct gs_symframe *out, int max);
+#endif

@@ -342,6 +342,7 @@ int gs_encode_body(struct gs_buf *b, const struct gs_record *rec)
 		gs_put_uv(b, e->max_rss_kb);
 		gs_put_uv(b, e->records);
 		gs_put_uv(b, e->raw_bytes);
+		gs_put_uv(b, e->objects_cpu_ns);
 		break;
 	}
 	case GS_REC_OBJECT: {
@@ -626,6 +627,8 @@ int gs_decode_body(unsigned type, const uint8_t *p, size_t len,
 		e->max_rss_kb = gs_get_uv(&c);
 		e->records = gs_get_uv(&c);
 		e->raw_bytes = gs_get_uv(&c);
+		/* appended in 1.0 development: absent from the earliest traces */
+		e->objects_cpu_ns = c.p < c.end ? gs_get_uv(&c) : 0;
 		break;
 	}
 	case GS_REC_OBJECT: {

@@ -220,6 +220,7 @@ struct gs_rec_end {
 	uint64_t lost;
 	uint64_t cpu_user_ns, cpu_sys_ns, max_rss_kb;	/* gsrec's own */
 	uint64_t records, raw_bytes;	/* written before this one */
+	uint64_t objects_cpu_ns;	/* gsrec's CPU writing objects' tables */
 };
 
 /* §6.12 OBJECT flags */

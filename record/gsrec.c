@@ -517,8 +517,8 @@ int main(int argc, char **argv)
 		os.exe[n > 0 ? n : 0] = 0;
 	}
 	objects_init(&os.objs, pid, w);
-	m.on_full_read = scan_objects;
-	m.on_full_ctx = &os;
+	m.on_maps = scan_objects;
+	m.on_maps_ctx = &os;
 
 	if (write_target(w, &o, pid, launched, &is_go, why, sizeof(why)) < 0 ||
 	    write_clock(w) < 0)
@@ -544,7 +544,9 @@ int main(int argc, char **argv)
 	last_clock = t0;
 	if (o.duration_s > 0)
 		deadline = t0 + (uint64_t)(o.duration_s * 1e9);
-	int first = memrec_tick(&m, t0);
+	if (memrec_maps_now(&m, t0) < 0)
+		goto write_error;
+	int first = memrec_tick(&m, gs_now_ns(CLOCK_MONOTONIC));
 
 	if (first == 0)
 		first = memrec_smaps_now(&m, gs_now_ns(CLOCK_MONOTONIC), 1);
@@ -683,6 +685,7 @@ int main(int argc, char **argv)
 				      (uint64_t)ru.ru_stime.tv_usec * 1000u,
 			.max_rss_kb = (uint64_t)ru.ru_maxrss,
 			.records = gs_writer_records(w), .raw_bytes = gs_writer_raw_bytes(w),
+			.objects_cpu_ns = m.objects_cpu_ns,
 		};
 		if (gs_writer_add(w, &r) < 0)
 			goto write_error;

@@ -49,6 +49,7 @@ int memrec_open(struct memrec *m, pid_t pid, struct gs_writer *w,
 	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
 	snprintf(m->smaps_path, sizeof(m->smaps_path), "/proc/%d/smaps", (int)pid);
 	snprintf(m->rollup_path, sizeof(m->rollup_path), "/proc/%d/smaps_rollup", (int)pid);
+	snprintf(m->maps_path, sizeof(m->maps_path), "/proc/%d/maps", (int)pid);
 	m->statm_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (m->statm_fd < 0) {
 		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
@@ -84,6 +85,8 @@ void memrec_close(struct memrec *m)
 		close(m->statm_fd);
 	gs_cgroup_close(&m->cg);
 	gs_file_free(&m->statm_text);
+	gs_file_free(&m->maps_text);
+	gs_smaps_free(&m->maps);
 	for (int i = 0; i < 2; i++) {
 		gs_file_free(&m->snap[i].text);
 		gs_smaps_free(&m->snap[i].parsed);
@@ -206,8 +209,6 @@ static int read_smaps(struct memrec *m, uint64_t now, int full)
 		m->last_pss_kb = pss;
 		m->smaps_reads++;
 		m->reads_since_full = 0;
-		if (ret == 0 && m->on_full_read && m->on_full_read(m->on_full_ctx, &s->parsed) < 0)
-			ret = -1;
 	} else {
 		struct gs_record r = { .type = GS_REC_SMAPS_ROLLUP };
 
@@ -278,6 +279,30 @@ static int sample_cgroup(struct memrec *m, uint64_t now)
 	return gs_writer_add(m->w, &r);
 }
 
+/*
+ * Objects come and go with mappings (the dynamic loader, dlopen), so maps -
+ * cheap: no page-table walk - is read on its own clock. Writing an object's
+ * tables is a one-time cost, measured and refunded to the smaps budget, so
+ * that a big binary's tables do not starve the Pss reads that follow.
+ */
+int memrec_maps_now(struct memrec *m, uint64_t now)
+{
+	uint64_t c0 = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+	char err[128];
+	int ret = 0;
+
+	m->last_maps_ns = now;
+	if (!m->on_maps || gs_file_read_path(&m->maps_text, m->maps_path) < 0 ||
+	    gs_smaps_parse(m->maps_text.buf, m->maps_text.len, &m->maps, err, sizeof(err)) < 0)
+		return 0;
+	ret = m->on_maps(m->on_maps_ctx, &m->maps);
+	uint64_t spent = cpu_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+
+	m->objects_cpu_ns += spent;
+	m->credit_ns += (double)spent;
+	return ret;
+}
+
 int memrec_tick(struct memrec *m, uint64_t now)
 {
 	struct gs_record r = { .type = GS_REC_STATM };
@@ -292,6 +317,8 @@ int memrec_tick(struct memrec *m, uint64_t now)
 		return -1;
 	m->statm_samples++;
 	m->last_rss_pages = st.resident;
+	if (now - m->last_maps_ns >= 500000000u && memrec_maps_now(m, now) < 0)
+		return -1;
 	/* cgroup figures move slowly and cost several reads: every 100 ms */
 	if (now - m->cg_last_read_ns >= 100000000u) {
 		m->cg_last_read_ns = now;

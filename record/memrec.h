@@ -56,9 +56,15 @@ struct memrec {
 	/* cgroup change detection */
 	uint64_t cg_last_usage, cg_last_limit, cg_last_sum, cg_last_ns, cg_last_read_ns;
 
-	/* called after each per-mapping read (gsrec writes new objects) */
-	int (*on_full_read)(void *ctx, const struct gs_smaps *s);
-	void *on_full_ctx;
+	/* called with the target's mappings (from /proc/PID/maps) every 500 ms:
+	 * gsrec writes the objects it has not written yet */
+	int (*on_maps)(void *ctx, const struct gs_smaps *s);
+	void *on_maps_ctx;
+	char maps_path[64];
+	struct gs_file maps_text;
+	struct gs_smaps maps;
+	uint64_t last_maps_ns;
+	uint64_t objects_cpu_ns;	/* spent in on_maps: not charged to the budget */
 
 	/* counts for END and the status line */
 	uint64_t statm_samples, smaps_reads, rollup_reads, cgroup_samples, lost;
@@ -76,6 +82,8 @@ int memrec_open(struct memrec *m, pid_t pid, struct gs_writer *w,
 int memrec_tick(struct memrec *m, uint64_t now);
 /* One smaps read now, whatever the pacing says (the first one and the last). */
 int memrec_smaps_now(struct memrec *m, uint64_t now, int full);
+/* Read /proc/PID/maps and hand it to on_maps now. 0, -1 writer error. */
+int memrec_maps_now(struct memrec *m, uint64_t now);
 void memrec_close(struct memrec *m);
 
 #endif

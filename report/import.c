@@ -51,7 +51,7 @@ static const char schema[] =
 "CREATE TABLE recording(t_ns INTEGER, reason TEXT, statm_samples INTEGER,\n"
 "  smaps_reads INTEGER, rollup_reads INTEGER, cgroup_samples INTEGER, lost INTEGER,\n"
 "  cpu_user_ns INTEGER, cpu_sys_ns INTEGER, max_rss_kb INTEGER, records INTEGER,\n"
-"  raw_bytes INTEGER);\n";
+"  raw_bytes INTEGER, objects_cpu_ns INTEGER);\n";
 
 /*
  * Rows go in in trace order, which is time order for every table, so rowid
@@ -611,6 +611,7 @@ static int on_end(void *ctx, const struct gs_rec_end *e)
 	BI(s, 10, e->max_rss_kb);
 	BI(s, 11, e->records);
 	BI(s, 12, e->raw_bytes);
+	BI(s, 13, e->objects_cpu_ns);
 	return step(im, s);
 }
 
@@ -723,7 +724,7 @@ int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
 		[S_LOST] = "INSERT INTO lost VALUES(?,?,?)",
 		[S_MESSAGE] = "INSERT INTO message VALUES(?,?,?)",
 		[S_EXIT] = "INSERT INTO exit VALUES(?,?,?,?)",
-		[S_END] = "INSERT INTO recording VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+		[S_END] = "INSERT INTO recording VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		[S_OBJECT] = "INSERT OR REPLACE INTO object VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
 		[S_TABLE] = "INSERT OR REPLACE INTO object_table VALUES(?,?,?,?,?)",
 	};

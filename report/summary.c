@@ -189,11 +189,13 @@ int gs_summary(sqlite3 *db, FILE *out)
 		}
 		sqlite3_finalize(s);
 	}
-	if (sqlite3_prepare_v2(db, "SELECT reason, cpu_user_ns + cpu_sys_ns, max_rss_kb FROM recording", -1, &s, NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(db, "SELECT reason, cpu_user_ns + cpu_sys_ns, max_rss_kb, "
+			       "objects_cpu_ns FROM recording", -1, &s, NULL) == SQLITE_OK) {
 		if (sqlite3_step(s) == SQLITE_ROW)
-			fprintf(out, "# stopped:   %s; gsrec used %.2f%% of a core, %s peak RSS\n",
-				sqlite3_column_text(s, 0),
+			fprintf(out, "# stopped:   %s; gsrec used %.2f%% of a core (%.0f ms of it writing "
+				"symbol tables once), %s peak RSS\n", sqlite3_column_text(s, 0),
 				dur > 0 ? 100.0 * (double)sqlite3_column_int64(s, 1) / 1e9 / dur : 0.0,
+				(double)sqlite3_column_int64(s, 3) / 1e6,
 				hb(b1, sizeof(b1), 1024.0 * (double)sqlite3_column_int64(s, 2)));
 		sqlite3_finalize(s);
 	}
@@ -214,6 +216,13 @@ int gs_summary(sqlite3 *db, FILE *out)
 				sqlite3_column_text(s, 1));
 		sqlite3_finalize(s);
 	}
+	int64_t nobj = q_int(db, "SELECT count(*) FROM object", 0);
+
+	if (nobj)
+		fprintf(out, "# symbols:   %" PRId64 " objects, %" PRId64 " bytes of tables, taking %"
+			PRId64 " bytes of the trace\n", nobj,
+			q_int(db, "SELECT value FROM meta WHERE key='table_raw_bytes'", 0),
+			q_int(db, "SELECT value FROM meta WHERE key='table_frame_bytes'", 0));
 	if (!nstatm) {
 		fprintf(out, "\nNo samples in the readable part of the trace.\n");
 		return ferror(out) ? -1 : 0;

@@ -5,7 +5,8 @@ set -eu
 
 PKGS="make gcc libc6-dev clang libclang-rt-14-dev
 libzstd-dev libsqlite3-dev libelf-dev libdw-dev libbpf-dev zlib1g-dev bpftool
-golang-go sqlite3 jq time util-linux bsdutils procps passwd"
+golang-go sqlite3 jq time util-linux bsdutils procps passwd
+caddy curl binutils"
 
 missing=""
 for p in $PKGS; do

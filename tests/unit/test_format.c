@@ -131,7 +131,7 @@ static void build(unsigned type, struct gs_record *r)
 		break;
 	case GS_REC_END:
 		r->u.end = (struct gs_rec_end){ 15, GS_END_SIGNAL, 1, 2, 3, 4, 5, 6, 7, 8,
-						UINT64_MAX, 10 };
+						UINT64_MAX, 10, 11 };
 		break;
 	case GS_REC_OBJECT:
 		r->u.object = (struct gs_rec_object){ .id = 3, .flags = GS_OBJ_MAIN | GS_OBJ_GO,

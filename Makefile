@@ -76,17 +76,26 @@ $(O)/tests/pcln-addr2line: $(O)/tests/tools/pcln-addr2line.o $(O)/libgs.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
+$(O)/tests/golayout: $(O)/tests/tools/golayout.o $(O)/libgs.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
 # Go test workloads, built with Debian's go. GOCACHE stays under build/ so
 # the build needs no writable home directory.
 WORKLOADS := $(notdir $(wildcard tests/workloads/*))
 # The symbolization tests need the same program in several shapes.
 WORKLOAD_BINS := $(addprefix $(O)/workloads/,$(WORKLOADS)) \
-	$(O)/workloads/symbols-stripped $(O)/workloads/symbols-pie
-workloads: $(WORKLOAD_BINS) $(O)/tests/gosym-addr2line $(O)/tests/pcln-addr2line
+	$(O)/workloads/symbols-stripped $(O)/workloads/symbols-pie $(O)/workloads/gcstats-stripped
+workloads: $(WORKLOAD_BINS) $(O)/tests/gosym-addr2line $(O)/tests/pcln-addr2line $(O)/tests/golayout
 $(O)/workloads/symbols-stripped: tests/workloads/symbols/*.go
 	@mkdir -p $(@D)
 	$(call msg,GO,$@)
 	$(Q)cd tests/workloads/symbols && GOCACHE=$(abspath $(O))/gocache GO111MODULE=off \
+		go build -ldflags='-s -w' -o $(abspath $@) .
+$(O)/workloads/gcstats-stripped: tests/workloads/gcstats/*.go
+	@mkdir -p $(@D)
+	$(call msg,GO,$@)
+	$(Q)cd tests/workloads/gcstats && GOCACHE=$(abspath $(O))/gocache GO111MODULE=off \
 		go build -ldflags='-s -w' -o $(abspath $@) .
 $(O)/workloads/symbols-pie: tests/workloads/symbols/*.go
 	@mkdir -p $(@D)

@@ -285,7 +285,8 @@ static int next_frame(struct gs_reader *r)
 
 		if (type == GS_REC_OBJECT_TABLE)
 			table_raw += gs_rd32(r->raw + pos + 4);
-		tables += type == GS_REC_OBJECT || type == GS_REC_OBJECT_TABLE;
+		tables += type == GS_REC_OBJECT || type == GS_REC_OBJECT_TABLE ||
+			  type == GS_REC_GO_LAYOUT;
 		pos += GS_RECORD_HEADER_LEN + gs_rd32(r->raw + pos + 4);
 		count++;
 	}

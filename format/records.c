@@ -27,6 +27,7 @@ static const char *const rtype_names[GS_REC_MAX_KNOWN + 1] = {
 	[GS_REC_END] = "end",
 	[GS_REC_OBJECT] = "object",
 	[GS_REC_OBJECT_TABLE] = "object_table",
+	[GS_REC_GO_LAYOUT] = "go_layout",
 };
 
 const char *gs_rtype_name(unsigned type)
@@ -376,6 +377,18 @@ int gs_encode_body(struct gs_buf *b, const struct gs_record *rec)
 		gs_put_blob(b, t->data, t->len);
 		break;
 	}
+	case GS_REC_GO_LAYOUT: {
+		const struct gs_rec_go_layout *l = &rec->u.layout;
+
+		gs_put_uv(b, l->object);
+		gs_put_uv(b, l->n);
+		for (uint32_t i = 0; i < l->n; i++) {
+			gs_put_str(b, l->e[i].name);
+			gs_put_uv(b, l->e[i].value < 0 ? 0 : (uint64_t)l->e[i].value + 1);
+			gs_put_uv(b, l->e[i].source);
+		}
+		break;
+	}
 	default:
 		return -1;
 	}
@@ -666,6 +679,28 @@ int gs_decode_body(unsigned type, const uint8_t *p, size_t len,
 		t->data = gs_get_blob(&c, &t->len);
 		if (!c.bad && (t->offset > t->total || t->len > t->total - t->offset))
 			c.bad = 1;
+		break;
+	}
+	case GS_REC_GO_LAYOUT: {
+		struct gs_rec_go_layout *l = &rec->u.layout;
+		uint64_t n;
+
+		l->object = gs_get_u32(&c);
+		n = gs_get_uv(&c);
+		struct gs_layout_entry *e = get_array(&c, a, n, sizeof(*e), 3);
+
+		for (uint64_t i = 0; i < n && !c.bad; i++) {
+			uint64_t v;
+
+			e[i].name = get_str(&c, a);
+			v = gs_get_uv(&c);
+			if (v > (uint64_t)INT64_MAX)
+				c.bad = 1;
+			e[i].value = v ? (int64_t)(v - 1) : -1;
+			e[i].source = gs_get_u32(&c);
+		}
+		l->n = (uint32_t)n;
+		l->e = e;
 		break;
 	}
 	default:

@@ -50,7 +50,8 @@ enum gs_rtype {
 	/* 12..15 reserved */
 	GS_REC_OBJECT		= 16,
 	GS_REC_OBJECT_TABLE	= 17,
-	GS_REC_MAX_KNOWN	= 17,
+	GS_REC_GO_LAYOUT	= 18,
+	GS_REC_MAX_KNOWN	= 18,
 };
 
 /* Name of a record type, or NULL for one this build does not know. */
@@ -259,6 +260,18 @@ struct gs_rec_object_table {
 	uint32_t len;
 };
 
+/* §6.14 where the Go runtime keeps things, for one Go object */
+struct gs_layout_entry {
+	const char *name;		/* "g.goid", "addr.memstats", ... */
+	int64_t value;			/* -1: not found */
+	uint32_t source;		/* common/golayout.h enum gs_lay_source */
+};
+
+struct gs_rec_go_layout {
+	uint32_t object, n;
+	const struct gs_layout_entry *e;
+};
+
 struct gs_record {
 	unsigned type;
 	union {
@@ -274,6 +287,7 @@ struct gs_record {
 		struct gs_rec_end end;
 		struct gs_rec_object object;
 		struct gs_rec_object_table table;
+		struct gs_rec_go_layout layout;
 	} u;
 	/* Unknown types: the raw body, for tools that want to show it. */
 	const uint8_t *raw;

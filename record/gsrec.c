@@ -62,13 +62,26 @@ static const char *prog = "gsrec";
 struct objscan {
 	struct objects objs;
 	char exe[PATH_MAX];
+	int told;
 };
+
+static int write_message(struct gs_writer *w, unsigned level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static int scan_objects(void *ctx, const struct gs_smaps *s)
 {
 	struct objscan *os = ctx;
 
-	return objects_scan(&os->objs, s, os->exe);
+	if (objects_scan(&os->objs, s, os->exe) < 0)
+		return -1;
+	/* Say once what of the runtime's layout could not be found, and go on. */
+	if (os->objs.layout_note[0] && !os->told) {
+		os->told = 1;
+		fprintf(stderr, "gsrec: warning: runtime layout: %s\n", os->objs.layout_note);
+		return write_message(os->objs.w, GS_WARNING, "runtime layout: %s",
+				     os->objs.layout_note);
+	}
+	return 0;
 }
 
 static void usage(FILE *f)

@@ -20,6 +20,7 @@
 
 #include "common/gobin.h"
 #include "common/goelf.h"
+#include "common/golayout.h"
 #include "objects.h"
 
 struct sym {
@@ -224,6 +225,20 @@ static int write_object(struct objects *o, int fd, const char *path, uint64_t de
 		goto out;
 	if (nsyms && write_table(o->w, id, GS_TAB_ELF_SYMBOLS, syms, nsyms) < 0)
 		goto out;
+	if (have_go) {
+		struct gs_layout lay;
+		struct gs_layout_entry ent[GS_LAY_N];
+		struct gs_record lr = { .type = GS_REC_GO_LAYOUT };
+
+		gs_layout_find(fd, &gb, info.go_version, 0, &lay);
+		for (int i = 0; i < GS_LAY_N; i++)
+			ent[i] = (struct gs_layout_entry){ gs_lay_name(i), lay.v[i], lay.src[i] };
+		lr.u.layout = (struct gs_rec_go_layout){ id, GS_LAY_N, ent };
+		if (gs_writer_add(o->w, &lr) < 0)
+			goto out;
+		if (main_exe && lay.note[0])
+			snprintf(o->layout_note, sizeof(o->layout_note), "%s", lay.note);
+	}
 	if (gs_writer_flush(o->w) < 0)
 		goto out;
 	o->table_bytes += (have_go ? gb.pclntab_len + gb.inltab_len : 0) + nsyms;

@@ -21,6 +21,7 @@ struct objects {
 	uint32_t n, cap, next_id;
 	uint32_t written, unreadable;
 	uint64_t table_bytes;		/* raw bytes of tables written */
+	char layout_note[256];		/* what of the main executable's layout is missing */
 };
 
 void objects_init(struct objects *o, pid_t pid, struct gs_writer *w);

@@ -349,6 +349,28 @@ static int cmd_info(sqlite3 *db, FILE *out)
 			tabs ? tabs : "none");
 	}
 	sqlite3_finalize(s);
+	if (sqlite3_prepare_v2(db, "SELECT o.path, l.field, l.value, l.source FROM go_layout l "
+			       "JOIN object o ON o.id = l.object_id ORDER BY o.is_main DESC, o.id, "
+			       "l.rowid", -1, &s, NULL) == SQLITE_OK) {
+		const char *last = NULL;
+		char lastbuf[4096] = "";
+
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			const char *path = (const char *)sqlite3_column_text(s, 0);
+
+			if (!last || strcmp(path, lastbuf)) {
+				snprintf(lastbuf, sizeof(lastbuf), "%s", path);
+				last = lastbuf;
+				fprintf(out, "runtime layout of %s:\n", path);
+			}
+			if (sqlite3_column_type(s, 2) == SQLITE_NULL)
+				fprintf(out, "  %-26s not found\n", sqlite3_column_text(s, 1));
+			else
+				fprintf(out, "  %-26s %-12lld (%s)\n", sqlite3_column_text(s, 1),
+					sqlite3_column_int64(s, 2), sqlite3_column_text(s, 3));
+		}
+		sqlite3_finalize(s);
+	}
 	if (sqlite3_prepare_v2(db, "SELECT (SELECT value FROM meta WHERE key='table_raw_bytes'), "
 			       "(SELECT value FROM meta WHERE key='table_frame_bytes'), "
 			       "(SELECT value FROM meta WHERE key='file_bytes')", -1, &s, NULL) == SQLITE_OK) {

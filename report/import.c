@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/golayout.h"
 #include "gsreport.h"
 #include "replay.h"
 
@@ -48,6 +49,7 @@ static const char schema[] =
 "  go_build_id TEXT, go_version TEXT, segments TEXT);\n"
 "CREATE TABLE object_table(object_id INTEGER, kind TEXT, total INTEGER, offset INTEGER,\n"
 "  data BLOB, PRIMARY KEY(object_id, kind, offset)) WITHOUT ROWID;\n"
+"CREATE TABLE go_layout(object_id INTEGER, field TEXT, value INTEGER, source TEXT);\n"
 "CREATE TABLE recording(t_ns INTEGER, reason TEXT, statm_samples INTEGER,\n"
 "  smaps_reads INTEGER, rollup_reads INTEGER, cgroup_samples INTEGER, lost INTEGER,\n"
 "  cpu_user_ns INTEGER, cpu_sys_ns INTEGER, max_rss_kb INTEGER, records INTEGER,\n"
@@ -81,7 +83,7 @@ static void field_column(int f, char *buf, size_t n)
 
 enum {
 	S_STATM_BATCH, S_TARGET, S_CLOCK, S_STATM, S_READ, S_CLASS, S_MAPPING, S_MAPPING_END,
-	S_VALUE, S_CGROUP, S_LOST, S_MESSAGE, S_EXIT, S_END, S_OBJECT, S_TABLE, S_NSTMT
+	S_VALUE, S_CGROUP, S_LOST, S_MESSAGE, S_EXIT, S_END, S_OBJECT, S_TABLE, S_LAYOUT, S_NSTMT
 };
 
 /*
@@ -672,6 +674,25 @@ static int on_table(void *ctx, const struct gs_rec_object_table *t)
 	return step(im, s);
 }
 
+static int on_layout(void *ctx, const struct gs_rec_go_layout *l)
+{
+	struct importer *im = ctx;
+	sqlite3_stmt *s = im->st[S_LAYOUT];
+
+	for (uint32_t i = 0; i < l->n; i++) {
+		BI(s, 1, l->object);
+		BT(s, 2, l->e[i].name);
+		if (l->e[i].value >= 0)
+			BI(s, 3, l->e[i].value);
+		else
+			sqlite3_bind_null(s, 3);
+		BT(s, 4, gs_lay_source_name((int)l->e[i].source));
+		if (step(im, s) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static void on_progress(void *ctx, uint64_t bytes, uint64_t total)
 {
 	struct importer *im = ctx;
@@ -727,13 +748,14 @@ int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
 		[S_END] = "INSERT INTO recording VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		[S_OBJECT] = "INSERT OR REPLACE INTO object VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
 		[S_TABLE] = "INSERT OR REPLACE INTO object_table VALUES(?,?,?,?,?)",
+		[S_LAYOUT] = "INSERT INTO go_layout VALUES(?,?,?,?)",
 	};
 	struct importer im = { .db = db, .page_size = 4096, .progress = progress };
 	struct gs_tool tool = {
 		.target = on_target, .clock = on_clock, .smaps = on_smaps,
 		.rollup = on_rollup, .statm = on_statm, .cgroup = on_cgroup,
 		.lost = on_lost, .message = on_message, .exit = on_exit_rec, .end = on_end,
-		.object = on_object, .table = on_table,
+		.object = on_object, .table = on_table, .layout = on_layout,
 		.progress = on_progress,
 	};
 	char cols[2048] = "", value_sql[1024], ddl[sizeof(schema) + 2048];

@@ -154,6 +154,10 @@ int gs_replay(struct gs_reader *r, const struct gs_tool *tool, void *ctx,
 			if (tool->table)
 				ret = tool->table(ctx, &rec.u.table);
 			break;
+		case GS_REC_GO_LAYOUT:
+			if (tool->layout)
+				ret = tool->layout(ctx, &rec.u.layout);
+			break;
 		default:
 			break;	/* a newer record type: skipped, counted by the reader */
 		}

@@ -36,6 +36,7 @@ struct gs_tool {
 	int (*end)(void *ctx, const struct gs_rec_end *e);
 	int (*object)(void *ctx, const struct gs_rec_object *o);
 	int (*table)(void *ctx, const struct gs_rec_object_table *t);
+	int (*layout)(void *ctx, const struct gs_rec_go_layout *l);
 	/* called every 2^16 records with the bytes read so far */
 	void (*progress)(void *ctx, uint64_t bytes, uint64_t total);
 };

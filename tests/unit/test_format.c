@@ -52,6 +52,8 @@ static const uint32_t removed[] = { 0, 7, 4000000000u };
 static struct gs_smaps_update upd[2];
 static const struct gs_segment segs[] = { { 0, 0x400000, 0x812b0, 0x812b0, 5 },
 					   { 0xbf000, 0x4bf000, 0x6e730, 0x9a000, 6 } };
+static const struct gs_layout_entry lay[] = { { "g.goid", 152, 1 }, { "addr.allglen", -1, 0 },
+					       { "addr.memstats", 0x7fffffffffffll, 5 } };
 static const uint8_t chunk[] = { 0xf0, 0xff, 0xff, 0xff, 0, 0, 1, 8, 0x42 };
 static const struct gs_counter counters[] = { { "oom", 3 }, { "oom_kill", UINT64_MAX - 1 }, { "max", 0 } };
 
@@ -142,6 +144,9 @@ static void build(unsigned type, struct gs_record *r)
 	case GS_REC_OBJECT_TABLE:
 		r->u.table = (struct gs_rec_object_table){ 3, GS_TAB_GO_PCLNTAB, 1ull << 33,
 			(1ull << 33) - sizeof(chunk), chunk, sizeof(chunk) };
+		break;
+	case GS_REC_GO_LAYOUT:
+		r->u.layout = (struct gs_rec_go_layout){ 3, 3, lay };
 		break;
 	}
 }
@@ -253,6 +258,17 @@ static int same(const struct gs_record *a, const struct gs_record *b)
 		return x->object == y->object && x->kind == y->kind && x->total == y->total &&
 		       x->offset == y->offset && x->len == y->len && !memcmp(x->data, y->data, x->len);
 	}
+	case GS_REC_GO_LAYOUT: {
+		const struct gs_rec_go_layout *x = &a->u.layout, *y = &b->u.layout;
+
+		if (x->object != y->object || x->n != y->n)
+			return 0;
+		for (uint32_t i = 0; i < x->n; i++)
+			if (strcmp(x->e[i].name, y->e[i].name) || x->e[i].value != y->e[i].value ||
+			    x->e[i].source != y->e[i].source)
+				return 0;
+		return 1;
+	}
 	}
 	return 0;
 }
@@ -263,6 +279,7 @@ static const unsigned covered[] = {
 	GS_REC_TARGET, GS_REC_CLOCK, GS_REC_SMAPS_KEY, GS_REC_SMAPS_DELTA,
 	GS_REC_SMAPS_ROLLUP, GS_REC_STATM, GS_REC_CGROUP, GS_REC_LOST,
 	GS_REC_MESSAGE, GS_REC_EXIT, GS_REC_END, GS_REC_OBJECT, GS_REC_OBJECT_TABLE,
+	GS_REC_GO_LAYOUT,
 };
 #define NCOVERED (sizeof(covered) / sizeof(covered[0]))
 

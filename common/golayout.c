@@ -1,0 +1,467 @@
+/*
+ * golayout.c - the runtime layout of a Go binary (see golayout.h).
+ *
+ * Offsets. DWARF (libdw): the member offsets of the structure types
+ * runtime.g, runtime.gobuf, runtime.stack, runtime.m, runtime.mstats and
+ * runtime.gcControllerState. Without DWARF, a table by Go version: the
+ * entries marked GS_SRC_TABLE were checked against DWARF of Go 1.19.8 builds
+ * on this project's machines (tests/e2e/layout.sh does it on every run);
+ * GS_SRC_TABLE_SOURCES entries were read from the Go sources and are not
+ * checked here. Fields whose offsets moved between releases in ways not
+ * checked are left out of the table, so they stay unknown.
+ *
+ * Addresses. .symtab when present. A stripped binary keeps pclntab, so its
+ * functions are known and their code can be read; the compiler folds field
+ * offsets into RIP-relative displacements, so:
+ *  - memstats: in runtime.gcMarkTermination, the base B for which B plus
+ *    each mstats offset from the layout (last_gc_unix, pause_total_ns,
+ *    pause_ns, pause_end, numgc, last_gc_nanotime) is a RIP-relative target;
+ *  - gcController: likewise with heapLive and heapInUse;
+ *  - allgs: in runtime.forEachG, the target T loaded along with T+8 (the
+ *    slice's pointer and length; allglen, a copy of the length, is taken
+ *    from .symtab only: the slice's own length serves without it);
+ *  - mheap_: in runtime.mallocinit, the RIP-relative LEA target passed to
+ *    the call of runtime.(*mheap).init.
+ * Every 4-byte window of a function is tried as a displacement ending an
+ * instruction; requiring all offsets of a pattern to land makes a chance
+ * match vanishingly unlikely, and the tests compare every address found
+ * this way with .symtab of the same program.
+ */
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "golayout.h"
+
+static const char *const names[GS_LAY_N] = {
+	[GS_G_STACK_LO] = "g.stack.lo", [GS_G_STACK_HI] = "g.stack.hi",
+	[GS_G_STACKGUARD0] = "g.stackguard0", [GS_G_M] = "g.m",
+	[GS_G_SCHED_SP] = "g.sched.sp", [GS_G_SCHED_PC] = "g.sched.pc",
+	[GS_G_SCHED_BP] = "g.sched.bp", [GS_G_SYSCALLSP] = "g.syscallsp",
+	[GS_G_SYSCALLPC] = "g.syscallpc", [GS_G_ATOMICSTATUS] = "g.atomicstatus",
+	[GS_G_GOID] = "g.goid", [GS_G_GOPC] = "g.gopc", [GS_G_STARTPC] = "g.startpc",
+	[GS_M_G0] = "m.g0", [GS_M_CURG] = "m.curg",
+	[GS_MS_LAST_GC_UNIX] = "mstats.last_gc_unix",
+	[GS_MS_PAUSE_TOTAL_NS] = "mstats.pause_total_ns",
+	[GS_MS_PAUSE_NS] = "mstats.pause_ns", [GS_MS_PAUSE_END] = "mstats.pause_end",
+	[GS_MS_NUMGC] = "mstats.numgc", [GS_MS_LAST_GC_NANOTIME] = "mstats.last_gc_nanotime",
+	[GS_GC_HEAP_LIVE] = "gcController.heapLive",
+	[GS_GC_HEAP_MARKED] = "gcController.heapMarked",
+	[GS_GC_HEAP_INUSE] = "gcController.heapInUse",
+	[GS_GC_HEAP_RELEASED] = "gcController.heapReleased",
+	[GS_ADDR_MEMSTATS] = "addr.memstats", [GS_ADDR_MHEAP] = "addr.mheap_",
+	[GS_ADDR_ALLGS] = "addr.allgs", [GS_ADDR_ALLGLEN] = "addr.allglen",
+	[GS_ADDR_GCCONTROLLER] = "addr.gcController",
+};
+
+const char *gs_lay_name(int field)
+{
+	return field >= 0 && field < GS_LAY_N ? names[field] : NULL;
+}
+
+int gs_lay_index(const char *name)
+{
+	for (int i = 0; i < GS_LAY_N; i++)
+		if (!strcmp(names[i], name))
+			return i;
+	return -1;
+}
+
+const char *gs_lay_source_name(int src)
+{
+	switch (src) {
+	case GS_SRC_DWARF: return "DWARF";
+	case GS_SRC_TABLE: return "version table (checked against DWARF)";
+	case GS_SRC_TABLE_SOURCES: return "version table (from the Go sources, unchecked)";
+	case GS_SRC_SYMTAB: return ".symtab";
+	case GS_SRC_CODE: return "code patterns (pclntab)";
+	}
+	return "not found";
+}
+
+static void set(struct gs_layout *l, int f, int64_t v, int src)
+{
+	l->v[f] = v;
+	l->src[f] = (uint8_t)src;
+}
+
+static void clear(struct gs_layout *l)
+{
+	memset(l, 0, sizeof(*l));
+	for (int i = 0; i < GS_LAY_N; i++)
+		l->v[i] = -1;
+}
+
+/* ---- the version table ---- */
+
+/* "go1.19.8" -> 19; 0 when not go1.N */
+static int minor_version(const char *v)
+{
+	int major, minor;
+
+	if (!v || sscanf(v, "go%d.%d", &major, &minor) != 2 || major != 1)
+		return 0;
+	return minor;
+}
+
+void gs_layout_table(const char *go_version, struct gs_layout *l)
+{
+	int minor = minor_version(go_version);
+
+	clear(l);
+	if (minor < 17 || minor > 23)
+		return;
+	/* Go 1.19.8, checked against DWARF; the g/m prefix is unchanged from
+	 * 1.17 to 1.22 (from the sources) and shifts by syscallbp in 1.23. */
+	int src = minor == 19 ? GS_SRC_TABLE : GS_SRC_TABLE_SOURCES;
+	int shift = minor >= 23 ? 8 : 0;
+
+	set(l, GS_G_STACK_LO, 0, src);
+	set(l, GS_G_STACK_HI, 8, src);
+	set(l, GS_G_STACKGUARD0, 16, src);
+	set(l, GS_G_M, 48, src);
+	set(l, GS_G_SCHED_SP, 56, src);
+	set(l, GS_G_SCHED_PC, 64, src);
+	set(l, GS_G_SCHED_BP, 104, src);
+	set(l, GS_G_SYSCALLSP, 112, src);
+	set(l, GS_G_SYSCALLPC, 120, src);
+	set(l, GS_G_ATOMICSTATUS, 144 + shift, src);
+	set(l, GS_G_GOID, 152 + shift, src);
+	set(l, GS_M_G0, 0, src);
+	set(l, GS_M_CURG, 192, src);
+	if (minor != 19)
+		return;	/* the rest moved between releases: only what was checked */
+	set(l, GS_G_GOPC, 296, src);
+	set(l, GS_G_STARTPC, 312, src);
+	set(l, GS_MS_LAST_GC_UNIX, 3592, src);
+	set(l, GS_MS_PAUSE_TOTAL_NS, 3600, src);
+	set(l, GS_MS_PAUSE_NS, 3608, src);
+	set(l, GS_MS_PAUSE_END, 5656, src);
+	set(l, GS_MS_NUMGC, 7704, src);
+	set(l, GS_MS_LAST_GC_NANOTIME, 7720, src);
+	set(l, GS_GC_HEAP_LIVE, 136, src);
+	set(l, GS_GC_HEAP_MARKED, 184, src);
+	set(l, GS_GC_HEAP_INUSE, 304, src);
+	set(l, GS_GC_HEAP_RELEASED, 312, src);
+}
+
+/* ---- DWARF ---- */
+
+struct dtypes {
+	Dwarf_Die die[6];
+	int have[6];
+};
+
+static const char *const dtype_names[6] = {
+	"runtime.g", "runtime.gobuf", "runtime.stack", "runtime.m", "runtime.mstats",
+	"runtime.gcControllerState",
+};
+
+static int64_t member(Dwarf_Die *st, const char *name)
+{
+	Dwarf_Die m;
+
+	if (dwarf_child(st, &m) != 0)
+		return -1;
+	do {
+		const char *n = dwarf_diename(&m);
+		Dwarf_Attribute a;
+		Dwarf_Word off;
+
+		if (dwarf_tag(&m) == DW_TAG_member && n && !strcmp(n, name) &&
+		    dwarf_attr(&m, DW_AT_data_member_location, &a) && dwarf_formudata(&a, &off) == 0)
+			return (int64_t)off;
+	} while (dwarf_siblingof(&m, &m) == 0);
+	return -1;
+}
+
+static int64_t nested(struct dtypes *t, int outer, const char *field, int inner, const char *sub)
+{
+	int64_t a, b;
+
+	if (!t->have[outer] || !t->have[inner] || (a = member(&t->die[outer], field)) < 0 ||
+	    (b = member(&t->die[inner], sub)) < 0)
+		return -1;
+	return a + b;
+}
+
+static int from_dwarf(int fd, struct gs_layout *l)
+{
+	Dwarf *dw = dwarf_begin(fd, DWARF_C_READ);
+	struct dtypes t = { 0 };
+	Dwarf_Off off = 0, next;
+	size_t hs;
+
+	if (!dw)
+		return -1;
+	while (dwarf_nextcu(dw, off, &next, &hs, NULL, NULL, NULL) == 0) {
+		Dwarf_Die cu, ch;
+
+		if (dwarf_offdie(dw, off + hs, &cu) && dwarf_child(&cu, &ch) == 0) {
+			do {
+				const char *n = dwarf_diename(&ch);
+
+				if (!n || dwarf_tag(&ch) != DW_TAG_structure_type)
+					continue;
+				for (int i = 0; i < 6; i++)
+					if (!t.have[i] && !strcmp(n, dtype_names[i])) {
+						t.die[i] = ch;
+						t.have[i] = 1;
+					}
+			} while (dwarf_siblingof(&ch, &ch) == 0);
+		}
+		off = next;
+	}
+	struct { int f; int outer; const char *name; int inner; const char *sub; } want[] = {
+		{ GS_G_STACK_LO, 0, "stack", 2, "lo" }, { GS_G_STACK_HI, 0, "stack", 2, "hi" },
+		{ GS_G_SCHED_SP, 0, "sched", 1, "sp" }, { GS_G_SCHED_PC, 0, "sched", 1, "pc" },
+		{ GS_G_SCHED_BP, 0, "sched", 1, "bp" },
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		int64_t v = nested(&t, want[i].outer, want[i].name, want[i].inner, want[i].sub);
+
+		if (v >= 0)
+			set(l, want[i].f, v, GS_SRC_DWARF);
+	}
+	struct { int f; int type; const char *name; } flat[] = {
+		{ GS_G_STACKGUARD0, 0, "stackguard0" }, { GS_G_M, 0, "m" },
+		{ GS_G_SYSCALLSP, 0, "syscallsp" }, { GS_G_SYSCALLPC, 0, "syscallpc" },
+		{ GS_G_ATOMICSTATUS, 0, "atomicstatus" }, { GS_G_GOID, 0, "goid" },
+		{ GS_G_GOPC, 0, "gopc" }, { GS_G_STARTPC, 0, "startpc" },
+		{ GS_M_G0, 3, "g0" }, { GS_M_CURG, 3, "curg" },
+		{ GS_MS_LAST_GC_UNIX, 4, "last_gc_unix" }, { GS_MS_PAUSE_TOTAL_NS, 4, "pause_total_ns" },
+		{ GS_MS_PAUSE_NS, 4, "pause_ns" }, { GS_MS_PAUSE_END, 4, "pause_end" },
+		{ GS_MS_NUMGC, 4, "numgc" }, { GS_MS_LAST_GC_NANOTIME, 4, "last_gc_nanotime" },
+		{ GS_GC_HEAP_LIVE, 5, "heapLive" }, { GS_GC_HEAP_MARKED, 5, "heapMarked" },
+		{ GS_GC_HEAP_INUSE, 5, "heapInUse" }, { GS_GC_HEAP_RELEASED, 5, "heapReleased" },
+	};
+	for (size_t i = 0; i < sizeof(flat) / sizeof(flat[0]); i++) {
+		int64_t v = t.have[flat[i].type] ? member(&t.die[flat[i].type], flat[i].name) : -1;
+
+		if (v >= 0)
+			set(l, flat[i].f, v, GS_SRC_DWARF);
+	}
+	dwarf_end(dw);
+	return t.have[0] ? 0 : -1;
+}
+
+/* ---- addresses ---- */
+
+static const struct { int f; const char *sym; } addr_syms[] = {
+	{ GS_ADDR_MEMSTATS, "runtime.memstats" }, { GS_ADDR_MHEAP, "runtime.mheap_" },
+	{ GS_ADDR_ALLGS, "runtime.allgs" }, { GS_ADDR_ALLGLEN, "runtime.allglen" },
+	{ GS_ADDR_GCCONTROLLER, "runtime.gcController" },
+};
+#define NADDR (sizeof(addr_syms) / sizeof(addr_syms[0]))
+
+static int from_symtab(Elf *e, struct gs_layout *l)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	int found = 0;
+
+	while ((scn = elf_nextscn(e, scn))) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB)
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		size_t n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
+
+		for (size_t i = 0; d && i < n; i++) {
+			GElf_Sym s;
+			const char *name;
+
+			if (!gelf_getsym(d, (int)i, &s) || !(name = elf_strptr(e, sh.sh_link, s.st_name)))
+				continue;
+			for (size_t k = 0; k < NADDR; k++)
+				if (!strcmp(name, addr_syms[k].sym)) {
+					set(l, addr_syms[k].f, (int64_t)s.st_value, GS_SRC_SYMTAB);
+					found++;
+				}
+		}
+	}
+	return found;
+}
+
+/* A function's code, from the ELF sections, by name (found through pclntab). */
+struct code {
+	const uint8_t *p;
+	uint64_t addr, len;
+};
+
+static int func_code(Elf *e, const struct gs_pcln *pcln, const char *name, struct code *c)
+{
+	for (uint32_t i = 0; i < pcln->nfunc; i++) {
+		struct gs_func f;
+
+		if (gs_pcln_func(pcln, i, &f) < 0 || strcmp(f.name, name))
+			continue;
+		Elf_Scn *scn = NULL;
+		GElf_Shdr sh;
+
+		while ((scn = elf_nextscn(e, scn))) {
+			if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
+			    !(sh.sh_flags & SHF_EXECINSTR) || f.entry < sh.sh_addr ||
+			    f.end > sh.sh_addr + sh.sh_size)
+				continue;
+			Elf_Data *d = elf_getdata(scn, NULL);
+
+			if (!d || !d->d_buf || d->d_size < sh.sh_size)
+				return -1;
+			*c = (struct code){ (const uint8_t *)d->d_buf + (f.entry - sh.sh_addr), f.entry,
+					    f.end - f.entry };
+			return 0;
+		}
+		return -1;
+	}
+	return -1;
+}
+
+/* Target of a 4-byte displacement at offset i ending an instruction. */
+static uint64_t rip_target(const struct code *c, uint64_t i)
+{
+	int32_t d = (int32_t)((uint32_t)c->p[i] | (uint32_t)c->p[i + 1] << 8 |
+			      (uint32_t)c->p[i + 2] << 16 | (uint32_t)c->p[i + 3] << 24);
+
+	return c->addr + i + 4 + (uint64_t)(int64_t)d;
+}
+
+static int has_target(const struct code *c, uint64_t t)
+{
+	for (uint64_t i = 0; i + 4 <= c->len; i++)
+		if (rip_target(c, i) == t)
+			return 1;
+	return 0;
+}
+
+/* Writable PT_LOAD ranges: runtime variables live there, never in text. */
+struct wranges {
+	uint64_t lo[8], hi[8];
+	int n;
+};
+
+static int in_data(const struct wranges *w, uint64_t a)
+{
+	for (int i = 0; i < w->n; i++)
+		if (a >= w->lo[i] && a < w->hi[i])
+			return 1;
+	return 0;
+}
+
+/* The base B, in writable data, with B + off[k] a target for every k. */
+static int64_t base_with_offsets(const struct code *c, const struct wranges *w,
+				 const int64_t *off, int n)
+{
+	for (int k = 0; k < n; k++)
+		if (off[k] < 0)
+			return -1;
+	for (uint64_t i = 0; i + 4 <= c->len; i++) {
+		uint64_t b = rip_target(c, i) - (uint64_t)off[0];
+		int k = 1;
+
+		if (!in_data(w, b))
+			continue;
+
+		while (k < n && has_target(c, b + (uint64_t)off[k]))
+			k++;
+		if (k == n)
+			return (int64_t)b;
+	}
+	return -1;
+}
+
+static void from_code(Elf *e, const struct gs_gobin *gb, struct gs_layout *l)
+{
+	const struct gs_pcln *p = &gb->pcln;
+	struct code c;
+	struct wranges w = { .n = 0 };
+	size_t nph = 0;
+
+	elf_getphdrnum(e, &nph);
+	for (size_t i = 0; i < nph && w.n < 8; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_W)) {
+			w.lo[w.n] = ph.p_vaddr;
+			w.hi[w.n++] = ph.p_vaddr + ph.p_memsz;
+		}
+	}
+
+	if (l->v[GS_ADDR_MEMSTATS] < 0 && func_code(e, p, "runtime.gcMarkTermination", &c) == 0) {
+		int64_t off[] = { l->v[GS_MS_LAST_GC_UNIX], l->v[GS_MS_PAUSE_TOTAL_NS],
+				  l->v[GS_MS_PAUSE_NS], l->v[GS_MS_PAUSE_END], l->v[GS_MS_NUMGC],
+				  l->v[GS_MS_LAST_GC_NANOTIME] };
+		int64_t b = base_with_offsets(&c, &w, off, 6);
+
+		if (b >= 0)
+			set(l, GS_ADDR_MEMSTATS, b, GS_SRC_CODE);
+		int64_t goff[] = { l->v[GS_GC_HEAP_LIVE], l->v[GS_GC_HEAP_INUSE] };
+
+		b = base_with_offsets(&c, &w, goff, 2);
+		if (b >= 0 && l->v[GS_ADDR_GCCONTROLLER] < 0)
+			set(l, GS_ADDR_GCCONTROLLER, b, GS_SRC_CODE);
+	}
+	if (l->v[GS_ADDR_ALLGS] < 0 && func_code(e, p, "runtime.forEachG", &c) == 0) {
+		int64_t off[] = { 0, 8 };
+		int64_t b = base_with_offsets(&c, &w, off, 2);
+
+		if (b >= 0)
+			set(l, GS_ADDR_ALLGS, b, GS_SRC_CODE);
+	}
+	if (l->v[GS_ADDR_MHEAP] < 0 && func_code(e, p, "runtime.mallocinit", &c) == 0) {
+		struct gs_func init;
+		uint64_t init_entry = 0;
+
+		for (uint32_t i = 0; i < p->nfunc; i++)
+			if (gs_pcln_func(p, i, &init) == 0 && !strcmp(init.name, "runtime.(*mheap).init")) {
+				init_entry = init.entry;
+				break;
+			}
+		/* LEA r64, [rip+d32] (REX.W 8D /r, mod 00 r/m 101), then CALL rel32 to init */
+		for (uint64_t i = 0; init_entry && i + 12 <= c.len; i++) {
+			if ((c.p[i] & 0xfb) != 0x48 || c.p[i + 1] != 0x8d || (c.p[i + 2] & 0xc7) != 0x05 ||
+			    c.p[i + 7] != 0xe8)
+				continue;
+			if (rip_target(&c, i + 8) == init_entry && in_data(&w, rip_target(&c, i + 3))) {
+				set(l, GS_ADDR_MHEAP, (int64_t)rip_target(&c, i + 3), GS_SRC_CODE);
+				break;
+			}
+		}
+	}
+}
+
+void gs_layout_find(int fd, const struct gs_gobin *gb, const char *go_version,
+		    int flags, struct gs_layout *l)
+{
+	struct gs_layout table;
+	Elf *e;
+	size_t k = 0;
+
+	gs_layout_table(go_version, &table);
+	clear(l);
+	if ((flags & GS_LAYOUT_NO_DWARF) || from_dwarf(fd, l) < 0)
+		*l = table;
+	else
+		for (int i = 0; i < GS_LAY_N; i++)	/* DWARF, completed by the table */
+			if (l->v[i] < 0 && table.v[i] >= 0)
+				set(l, i, table.v[i], table.src[i]);
+	elf_version(EV_CURRENT);
+	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (e) {
+		if (!(flags & GS_LAYOUT_NO_SYMTAB))
+			from_symtab(e, l);
+		if (gb)
+			from_code(e, gb, l);
+		elf_end(e);
+	}
+	l->note[0] = 0;
+	for (int i = 0; i < GS_LAY_N; i++)
+		if (l->v[i] < 0 && !(i == GS_ADDR_ALLGLEN && l->v[GS_ADDR_ALLGS] >= 0))
+			k += (size_t)snprintf(l->note + k, k < sizeof(l->note) ? sizeof(l->note) - k : 0,
+					      "%s%s", k ? ", " : "not found: ", names[i]);
+	if (k >= sizeof(l->note))
+		snprintf(l->note + sizeof(l->note) - 5, 5, "...");
+}

@@ -76,6 +76,10 @@ $(O)/tests/pcln-addr2line: $(O)/tests/tools/pcln-addr2line.o $(O)/libgs.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
+$(O)/tests/symbench: $(O)/tests/tools/symbench.o $(O)/libgs.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
 $(O)/tests/golayout: $(O)/tests/tools/golayout.o $(O)/libgs.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
@@ -141,7 +145,7 @@ fuzz: deps
 	$(Q)$(MAKE) --no-print-directory $(O)/fuzz/fuzz_trace
 	$(Q)mkdir -p $(O)/fuzz/corpus
 	$(Q)$(O)/fuzz/fuzz_trace -max_total_time=$(FUZZ_SECONDS) $(O)/fuzz/corpus tests/golden \
-		tests/fuzz-regressions tests/fixtures/smaps
+		tests/fuzz-regressions tests/fixtures/smaps tests/fuzz-seeds
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -100,7 +100,7 @@ static int32_t table_max(const struct gs_pcln *p, const struct gs_func *f, uint3
 		} while (p->data[o++] & 0x80);
 		if (uv == 0 && pc != f->entry)
 			return best;
-		val += uv & 1 ? (int32_t)~(uv >> 1) : (int32_t)(uv >> 1);
+		val = (int32_t)((uint32_t)val + (uv & 1 ? ~(uv >> 1) : uv >> 1));	/* wraps, as in Go */
 		shift = 0;
 		do {
 			if (o >= p->len || shift > 28)
@@ -273,6 +273,7 @@ int gs_gobin_load(int fd, struct gs_gobin *g, char *err, size_t errlen)
 	if (gs_pcln_init(&g->pcln, g->pclntab, g->pclntab_len, err, errlen) < 0)
 		goto out;
 	ret = 0;
+	gs_pcln_index(&g->pcln);
 	if (g->pcln.version >= GS_PCLN_118)
 		g->gofunc = find_gofunc(e, shstrndx, &m, g, &g->gofunc_source);
 	if (build_inltab(g, &m) < 0)
@@ -304,6 +305,7 @@ int gs_gobin_from_tables(struct gs_gobin *g, const uint8_t *pclntab, size_t len,
 		return -1;
 	}
 	g->ninlined = g->pcln.ninl;
+	gs_pcln_index(&g->pcln);	/* a speed-up: without it lookups still work */
 	return 0;
 }
 
@@ -311,6 +313,6 @@ void gs_gobin_free(struct gs_gobin *g)
 {
 	free(g->pclntab);
 	free(g->inltab);
-	free(g->pcln.inl);
+	gs_pcln_release(&g->pcln);
 	memset(g, 0, sizeof(*g));
 }

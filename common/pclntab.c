@@ -159,17 +159,68 @@ int gs_pcln_func(const struct gs_pcln *p, uint32_t i, struct gs_func *f)
 	return 0;
 }
 
+int gs_pcln_index(struct gs_pcln *p)
+{
+	uint64_t *e = malloc(((size_t)p->nfunc + 1) * sizeof(*e));
+
+	if (!e)
+		return -1;
+	for (uint32_t i = 0; i <= p->nfunc; i++)
+		e[i] = ft_entry(p, i);
+	free(p->entries);
+	p->entries = e;
+	return 0;
+}
+
+struct gs_pcln_cache {
+	uint64_t mask;
+	struct cache_ent {
+		uint64_t pc;		/* pc + 1: 0 marks an empty slot */
+		const char *func, *file;
+		int32_t line;
+		int found;
+	} *e;
+};
+
+int gs_pcln_cache_enable(struct gs_pcln *p, int bits)
+{
+	struct gs_pcln_cache *c = calloc(1, sizeof(*c));
+
+	if (!c || !(c->e = calloc((size_t)1 << bits, sizeof(*c->e)))) {
+		free(c);
+		return -1;
+	}
+	c->mask = ((uint64_t)1 << bits) - 1;
+	p->cache = c;
+	return 0;
+}
+
+void gs_pcln_release(struct gs_pcln *p)
+{
+	free(p->entries);
+	if (p->cache)
+		free(p->cache->e);
+	free(p->cache);
+	free(p->inl);
+	p->entries = NULL;
+	p->cache = NULL;
+	p->inl = NULL;
+	p->ninl = 0;
+}
+
 int gs_pcln_find(const struct gs_pcln *p, uint64_t pc, struct gs_func *f)
 {
+	const uint64_t *e = p->entries;
+
 	/* as debug/gosym: [entry of the first, entry of slot nfunc) */
-	if (pc < ft_entry(p, 0) || pc >= ft_entry(p, p->nfunc))
+	if (e ? pc < e[0] || pc >= e[p->nfunc] : pc < ft_entry(p, 0) || pc >= ft_entry(p, p->nfunc))
 		return -1;
 	uint32_t lo = 0, hi = p->nfunc;	/* first slot with entry > pc */
 
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 
-		if (ft_entry(p, mid) > pc)
+		if ((e ? e[mid] : ft_entry(p, mid)) > pc)
 			hi = mid;
 		else
 			lo = mid + 1;
@@ -216,7 +267,7 @@ int32_t gs_pcln_value(const struct gs_pcln *p, const struct gs_func *f,
 		if (uvarint32(p, &off, &pcd) < 0)
 			return -1;
 		pc += (uint64_t)pcd * (uint64_t)p->quantum;
-		val += vd;
+		val = (int32_t)((uint32_t)val + (uint32_t)vd);	/* wraps, as Go's int32 does */
 		if (target < pc)
 			return val;
 	}
@@ -273,13 +324,27 @@ const char *gs_pcln_file(const struct gs_pcln *p, const struct gs_func *f, int32
 int gs_pcln_addr2line(const struct gs_pcln *p, uint64_t pc, struct gs_frame *out)
 {
 	struct gs_func f;
+	struct cache_ent *ce = NULL;
 
-	if (gs_pcln_find(p, pc, &f) < 0)
-		return -1;
-	out->func = f.name;
-	out->file = gs_pcln_file(p, &f, gs_pcln_value(p, &f, f.pcfile, pc));
-	out->line = gs_pcln_value(p, &f, f.pcln, pc);
-	return 0;
+	if (p->cache) {
+		/* Fibonacci hashing spreads nearby pcs over the table */
+		ce = &p->cache->e[(pc * 0x9e3779b97f4a7c15ull >> 32) & p->cache->mask];
+		if (ce->pc == pc + 1) {
+			*out = (struct gs_frame){ ce->func, ce->file, ce->line };
+			return ce->found ? 0 : -1;
+		}
+	}
+	int found = gs_pcln_find(p, pc, &f) == 0;
+
+	if (found) {
+		out->func = f.name;
+		out->file = gs_pcln_file(p, &f, gs_pcln_value(p, &f, f.pcfile, pc));
+		out->line = gs_pcln_value(p, &f, f.pcln, pc);
+	}
+	if (ce)
+		*ce = (struct cache_ent){ pc + 1, found ? out->func : "", found ? out->file : "",
+					  found ? out->line : 0, found };
+	return found ? 0 : -1;
 }
 
 int32_t gs_pcln_spdelta(const struct gs_pcln *p, uint64_t pc)

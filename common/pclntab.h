@@ -40,6 +40,8 @@ struct gs_pcln {
 	struct gs_inltree *inl;		/* sorted by func; may be NULL */
 	uint32_t ninl;
 	int inl_entry_size;		/* 20 before Go 1.20, 16 after */
+	uint64_t *entries;		/* gs_pcln_index: nfunc+1 entries, for fast search */
+	struct gs_pcln_cache *cache;	/* gs_pcln_cache_enable: addr2line results by pc */
 };
 
 /* A function, as found for a pc. */
@@ -57,6 +59,13 @@ struct gs_frame {
 	const char *file;		/* "" if unknown */
 	int32_t line;			/* -1 if unknown */
 };
+
+/* Speed-ups, both optional: an array of function entries for the search,
+ * and a direct-mapped cache of 2^bits addr2line results (profiles look up
+ * the same pcs again and again). gs_pcln_release frees them and p->inl. */
+int gs_pcln_index(struct gs_pcln *p);
+int gs_pcln_cache_enable(struct gs_pcln *p, int bits);
+void gs_pcln_release(struct gs_pcln *p);
 
 /* Parse the header. 0, or -1 with a reason. data must outlive p. */
 int gs_pcln_init(struct gs_pcln *p, const uint8_t *data, size_t len,

@@ -4,7 +4,9 @@
  * The input's start picks the parser, so real files seed it as they are:
  * the trace magic -> the trace reader plus smaps state replay (what
  * gsreport does with a trace); "\xff Go buildinf:" -> the buildinfo parser;
- * anything else -> the smaps text parser and classifier.
+ * a pclntab magic -> the pclntab reader (its second half is taken as
+ * serialized inline trees); anything else -> the smaps text parser and
+ * classifier.
  *
  *   make fuzz                     run until stopped
  *   make fuzz FUZZ_SECONDS=600    bounded
@@ -14,6 +16,7 @@
 #include <string.h>
 
 #include "common/goelf.h"
+#include "common/pclntab.h"
 #include "common/smaps.h"
 #include "format/trace.h"
 
@@ -58,8 +61,41 @@ static int no_va(void *ctx, uint64_t va, void *buf, size_t len)
 	return -1;
 }
 
+static void fuzz_pclntab(const uint8_t *d, size_t n)
+{
+	struct gs_pcln p;
+	char err[128];
+	struct gs_frame fr[8];
+	struct gs_func f, last;
+
+	if (gs_pcln_init(&p, d, n, err, sizeof(err)) < 0)
+		return;
+	gs_inltab_parse(&p, d + n / 2, n - n / 2);
+	if (p.nfunc < 4096)
+		gs_pcln_index(&p);
+	gs_pcln_cache_enable(&p, 4);
+	if (gs_pcln_func(&p, 0, &f) == 0 && gs_pcln_func(&p, p.nfunc - 1, &last) == 0) {
+		uint64_t span = last.end > f.entry ? last.end - f.entry : 1;
+
+		for (uint64_t k = 0; k < 64; k++) {
+			uint64_t pc = f.entry + (k * 2654435761u) % (span + 16);
+
+			gs_pcln_addr2line(&p, pc, fr);
+			gs_pcln_addr2line(&p, pc, fr);	/* from the cache */
+			gs_pcln_frames(&p, pc, fr, 8);
+			gs_pcln_spdelta(&p, pc);
+		}
+	}
+	gs_pcln_release(&p);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
+	if (n >= 8 && d[1] == 0xff && d[2] == 0xff && d[3] == 0xff &&
+	    (d[0] == 0xf0 || d[0] == 0xf1 || d[0] == 0xfa)) {
+		fuzz_pclntab(d, n);
+		return 0;
+	}
 	if (n >= GS_FILE_MAGIC_LEN && !memcmp(d, GS_FILE_MAGIC, GS_FILE_MAGIC_LEN)) {
 		fuzz_reader(d, n);
 	} else if (n >= 14 && !memcmp(d, "\xff Go buildinf:", 14)) {

@@ -506,7 +506,7 @@ int main(int argc, char **argv)
 	pid = o.pid;
 
 	struct memrec_opts mo = { .cpu_budget = o.budget_pct / 100.0,
-				  .smaps_min_ms = o.smaps_min_ms };
+				  .smaps_min_ms = o.smaps_min_ms, .interval_ms = o.interval_ms };
 
 	if (memrec_open(&m, pid, w, &mo, err, sizeof(err)) < 0) {
 		if (errno == ESRCH)

@@ -317,7 +317,12 @@ int memrec_tick(struct memrec *m, uint64_t now)
 		return -1;
 	m->statm_samples++;
 	m->last_rss_pages = st.resident;
-	if (now - m->last_maps_ns >= 500000000u && memrec_maps_now(m, now) < 0)
+	/* Libraries arrive just after exec (the dynamic loader), so look often at
+	 * first: every 50 ms for 2 s, then every 500 ms. */
+	uint64_t maps_every = m->statm_samples * (uint64_t)m->o.interval_ms < 2000 ? 50000000u
+										  : 500000000u;
+
+	if (now - m->last_maps_ns >= maps_every && memrec_maps_now(m, now) < 0)
 		return -1;
 	/* cgroup figures move slowly and cost several reads: every 100 ms */
 	if (now - m->cg_last_read_ns >= 100000000u) {

@@ -17,6 +17,7 @@ struct memrec_opts {
 	double cpu_budget;		/* fraction of one core, e.g. 0.02 */
 	uint32_t smaps_min_ms;		/* never read smaps more often */
 	uint32_t keyframe_every;	/* a full keyframe every N smaps reads */
+	uint32_t interval_ms;		/* the tick interval */
 };
 
 struct smaps_snap {

@@ -128,8 +128,10 @@ int gs_objects_load(sqlite3 *db, struct gs_objects *out, char *err, size_t errle
 		}
 		if (o->pclntab &&
 		    gs_gobin_from_tables(&o->go, o->pclntab, o->pclntab_len, o->inltab,
-					 o->inltab_len, o->err, sizeof(o->err)) == 0)
+					 o->inltab_len, o->err, sizeof(o->err)) == 0) {
 			o->has_go = 1;
+			gs_pcln_cache_enable(&o->go.pcln, 16);
+		}
 		if (o->symtab && parse_syms(o) < 0)
 			snprintf(o->err, sizeof(o->err), "its symbol table is damaged");
 	}
@@ -149,7 +151,7 @@ void gs_objects_free(struct gs_objects *objs)
 		free(o->inltab);
 		free(o->symtab);
 		free(o->sym);
-		free(o->go.pcln.inl);
+		gs_pcln_release(&o->go.pcln);
 	}
 	free(objs->o);
 	memset(objs, 0, sizeof(*objs));

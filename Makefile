@@ -76,6 +76,10 @@ $(O)/tests/pcln-addr2line: $(O)/tests/tools/pcln-addr2line.o $(O)/libgs.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
+$(O)/tests/pcsp-check: $(O)/tests/tools/pcsp-check.o $(O)/libgs.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
 $(O)/tests/symbench: $(O)/tests/tools/symbench.o $(O)/libgs.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
@@ -90,7 +94,7 @@ WORKLOADS := $(notdir $(wildcard tests/workloads/*))
 # The symbolization tests need the same program in several shapes.
 WORKLOAD_BINS := $(addprefix $(O)/workloads/,$(WORKLOADS)) \
 	$(O)/workloads/symbols-stripped $(O)/workloads/symbols-pie $(O)/workloads/gcstats-stripped
-workloads: $(WORKLOAD_BINS) $(O)/tests/gosym-addr2line $(O)/tests/pcln-addr2line $(O)/tests/golayout
+workloads: $(WORKLOAD_BINS) $(O)/tests/gosym-addr2line $(O)/tests/pcln-addr2line $(O)/tests/golayout $(O)/tests/pcsp-check
 $(O)/workloads/symbols-stripped: tests/workloads/symbols/*.go
 	@mkdir -p $(@D)
 	$(call msg,GO,$@)
@@ -137,7 +141,7 @@ demo: deps
 	$(Q)O=$(O) scripts/demo.sh
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all workloads $(O)/tests/gentrace
+	$(Q)$(MAKE) --no-print-directory all workloads $(O)/tests/gentrace $(O)/tests/symbench
 	$(Q)O=$(O) scripts/bench.sh
 
 FUZZ_SECONDS ?= 0

@@ -335,20 +335,33 @@ static int cmd_info(sqlite3 *db, FILE *out)
 		fprintf(out, "objects: none recorded (a trace from an older gsrec)\n");
 		return ferror(out) ? -1 : 0;
 	}
+	struct gs_objects objs;
+	char err[128];
+	int have_objs = gs_objects_load(db, &objs, err, sizeof(err)) == 0;
+
 	fprintf(out, "objects:\n");
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		const char *bid = (const char *)sqlite3_column_text(s, 2);
 		const char *gv = (const char *)sqlite3_column_text(s, 3);
 		const char *tabs = (const char *)sqlite3_column_text(s, 6);
 
-		fprintf(out, "  [%d] %s%s%s\n      build-id %s%s%s\n      tables: %s\n",
+		int64_t bias;
+		char where[64] = "load bias unknown (no mapping of it recorded)";
+
+		for (uint32_t i = 0; have_objs && i < objs.n; i++)
+			if ((int)objs.o[i].id == sqlite3_column_int(s, 0) &&
+			    gs_object_bias(db, &objs.o[i], &bias) == 0)
+				snprintf(where, sizeof(where), "load bias 0x%llx", (unsigned long long)bias);
+		fprintf(out, "  [%d] %s%s%s\n      build-id %s%s%s\n      tables: %s\n      %s\n",
 			sqlite3_column_int(s, 0), sqlite3_column_text(s, 1),
 			sqlite3_column_int(s, 4) ? " (main executable)" : "",
 			sqlite3_column_int(s, 5) ? " (position-independent)" : "",
 			bid && *bid ? bid : "(none)", gv && *gv ? ", " : "", gv ? gv : "",
-			tabs ? tabs : "none");
+			tabs ? tabs : "none", where);
 	}
 	sqlite3_finalize(s);
+	if (have_objs)
+		gs_objects_free(&objs);
 	if (sqlite3_prepare_v2(db, "SELECT o.path, l.field, l.value, l.source FROM go_layout l "
 			       "JOIN object o ON o.id = l.object_id ORDER BY o.is_main DESC, o.id, "
 			       "l.rowid", -1, &s, NULL) == SQLITE_OK) {

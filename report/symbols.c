@@ -157,6 +157,48 @@ void gs_objects_free(struct gs_objects *objs)
 	memset(objs, 0, sizeof(*objs));
 }
 
+int gs_object_bias(sqlite3 *db, const struct gs_object *o, int64_t *bias)
+{
+	sqlite3_stmt *s, *q;
+	int ret = -1;
+
+	/* the object's dev and inode; its segments as a JSON array */
+	if (sqlite3_prepare_v2(db, "SELECT dev, inode, segments FROM object WHERE id=?", -1, &q, NULL))
+		return -1;
+	sqlite3_bind_int64(q, 1, o->id);
+	if (sqlite3_step(q) != SQLITE_ROW) {
+		sqlite3_finalize(q);
+		return -1;
+	}
+	uint64_t dev = (uint64_t)sqlite3_column_int64(q, 0);
+	char devs[24];
+
+	/* mapping.dev is "maj:min" in hex, as smaps prints it (glibc's makedev layout) */
+	snprintf(devs, sizeof(devs), "%02x:%02x",
+		 (unsigned)(((dev >> 32) & 0xfffff000u) | ((dev >> 8) & 0xfffu)),
+		 (unsigned)(((dev >> 12) & 0xffffff00u) | (dev & 0xffu)));
+	if (sqlite3_prepare_v2(db, "SELECT m.start, m.offset, "
+			       "json_extract(j.value, '$.offset'), json_extract(j.value, '$.vaddr') "
+			       "FROM mapping m, json_each(?) j WHERE m.inode = ? AND m.dev = ? "
+			       "AND m.offset >= json_extract(j.value, '$.offset') AND m.offset < "
+			       "json_extract(j.value, '$.offset') + json_extract(j.value, '$.filesz') "
+			       "ORDER BY m.id LIMIT 1", -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, (const char *)sqlite3_column_text(q, 2), -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 2, sqlite3_column_int64(q, 1));
+		sqlite3_bind_text(s, 3, devs, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			int64_t start = sqlite3_column_int64(s, 0), off = sqlite3_column_int64(s, 1);
+			int64_t poff = sqlite3_column_int64(s, 2), pvaddr = sqlite3_column_int64(s, 3);
+
+			*bias = start - off - (pvaddr - poff);
+			ret = 0;
+		}
+		sqlite3_finalize(s);
+	}
+	sqlite3_finalize(q);
+	return ret;
+}
+
 struct gs_object *gs_objects_find(struct gs_objects *objs, const char *key)
 {
 	for (uint32_t i = 0; i < objs->n; i++) {

@@ -42,6 +42,13 @@ struct gs_symframe {
 
 int gs_objects_load(sqlite3 *db, struct gs_objects *out, char *err, size_t errlen);
 void gs_objects_free(struct gs_objects *objs);
+/*
+ * The object's load bias in the recorded process, from the trace's mappings:
+ * runtime address = address in the file + bias. 0 and *bias set, or -1
+ * when no mapping of it was recorded. Non-PIE executables have bias 0.
+ */
+int gs_object_bias(sqlite3 *db, const struct gs_object *o, int64_t *bias);
+
 /* By path, last path component, or build-id; NULL key: the main executable. */
 struct gs_object *gs_objects_find(struct gs_objects *objs, const char *key);
 /* Frames at addr (an unrelocated address of the object), innermost first;

@@ -7,6 +7,8 @@
 #      fixed cost of the 100 Hz statm ticks.
 #   2. gsreport import speed and peak memory on synthetic traces of 1M and
 #      10M records (the mix of a real recording) and 1M smaps-heavy records.
+#   3. Go symbol tables of Debian's caddy and prometheus: load time and
+#      memory, lookups per second, and the bytes they add to a trace.
 # BENCH_SECONDS (default 30) sets the recording length.
 set -eu
 cd "$(dirname "$0")/.."
@@ -64,5 +66,28 @@ for spec in "1000000 35 3 real-mix" "10000000 35 3 real-mix" "1000000 10 5 smaps
 	say "| $4 | $1 | $(($(stat -c %s "$tr") / 1024)) KiB | ${e} s | $(awk -v n=$1 -v e=$e 'BEGIN{printf "%.0f", n/e}') | $m KiB |"
 	rm -f "$tr.db"
 done
+say ""
+say "### Go symbol tables"
+say ""
+make -s "$O/tests/symbench" >/dev/null
+for b in caddy prometheus; do
+	[ -x /usr/bin/$b ] || continue
+	say '```'
+	"$O/tests/symbench" /usr/bin/$b 5000000 | tee -a "$res"
+	say '```'
+done
+if [ -x /usr/bin/caddy ]; then
+	mkdir -p "$out/www"
+	printf '{\n\tadmin off\n}\n:18082 {\n\troot * %s\n\tfile_server\n}\n' "$PWD/$out/www" >"$out/Caddyfile"
+	caddy run --config "$out/Caddyfile" --adapter caddyfile >/dev/null 2>&1 &
+	cpid=$!
+	sleep 1
+	bin/gsrec -q -d 2 -o "$out/caddy.trace" -p $cpid
+	kill $cpid
+	bin/gsreport import "$out/caddy.trace" -o "$out/caddy.db" >/dev/null 2>&1
+	pcln=$(sqlite3 "$out/caddy.db" "select total from object_table where kind = 'go.pclntab' and object_id = (select id from object where is_main) limit 1")
+	say ""
+	say "caddy trace (2 s): tables $(sqlite3 "$out/caddy.db" "select value from meta where key = 'table_raw_bytes'") bytes raw, $(sqlite3 "$out/caddy.db" "select value from meta where key = 'table_frame_bytes'") bytes in the trace; caddy's own pclntab: $pcln bytes; gsrec spent $(sqlite3 "$out/caddy.db" "select objects_cpu_ns / 1000000 from recording") ms writing them"
+fi
 say ""
 say "(raw results in $res)"

@@ -53,6 +53,22 @@ head -n "$k" "$T/rt.frames" | cmp -s - "$T/our.frames" && [ "$k" -ge 2 ] &&
 	ok "inlined frames at $pc match the runtime's ($k frames)" ||
 	notok "inlined frames differ: ours $(tr '\n' ' ' <"$T/our.frames") runtime $(tr '\n' ' ' <"$T/rt.frames")"
 
+# Load bias, from the trace's mappings: the runtime address the workload
+# printed for main.spin, less the bias, is main.spin in the file.
+for shape in symbols symbols-pie; do
+	a=$(awk '/^func main.spin/ {print $3}' "$T/$shape.out")
+	bias=$("$GSREPORT" info "$T/$shape.trace" | awk '/load bias 0x/ {print $3; exit}')
+	got=$("$GSREPORT" addr2line "$T/$shape.trace" "$(printf '0x%x' $((a - bias)))" | head -1)
+	check "$shape: main.spin at run time $a, load bias $bias: symbolizes to $got" [ "$got" = main.spin ]
+done
+
+# Frame sizes (pcsp), which the unwinder will use: against DWARF's CFA.
+for shape in symbols cgosym; do
+	out=$("$O/tests/pcsp-check" "$W/$shape" 20000)
+	check "$shape: pcsp agrees with DWARF call frame information ($out)" \
+		eval 'echo "$out" | awk "{exit !(\$3 > 18000 && \$5 == 0)}"'
+done
+
 # The binary can go: the trace is enough.
 rm -f "$T/bin-symbols" "$T/symbols.trace.db"
 "$GSREPORT" addr2line "$T/symbols.trace" <"$T/symbols.addrs" >"$T/after-rm" 2>/dev/null

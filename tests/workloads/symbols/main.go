@@ -11,6 +11,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"reflect"
 	"runtime"
 	"time"
 )
@@ -50,6 +51,9 @@ func main() {
 
 	// The oracle: the frames the runtime reports for a pc in leafCapture
 	// inlined into middleCapture inlined into outerCapture.
+	// Where main.spin is at run time: with the load bias, a PIE's is not its
+	// address in the file.
+	fmt.Printf("func main.spin %#x\n", reflect.ValueOf(spin).Pointer())
 	recordInline()
 	fmt.Printf("inline %#x\n", captured[0])
 	frames := runtime.CallersFrames(captured[:])

@@ -16,6 +16,10 @@
  *  - memstats: in runtime.gcMarkTermination, the base B for which B plus
  *    each mstats offset from the layout (last_gc_unix, pause_total_ns,
  *    pause_ns, pause_end, numgc, last_gc_nanotime) is a RIP-relative target;
+ *  - &memstats.last_gc_unix: in the same function, the target T with T+8,
+ *    T+16, T+2064 and T+4112 also targets (the run that starts there has
+ *    the same layout in every release, see golayout.h), so it is found even
+ *    when mstats' offsets are not;
  *  - gcController: likewise with heapLive and heapInUse;
  *  - allgs: in runtime.forEachG, the target T loaded along with T+8 (the
  *    slice's pointer and length; allglen, a copy of the length, is taken
@@ -56,6 +60,7 @@ static const char *const names[GS_LAY_N] = {
 	[GS_ADDR_MEMSTATS] = "addr.memstats", [GS_ADDR_MHEAP] = "addr.mheap_",
 	[GS_ADDR_ALLGS] = "addr.allgs", [GS_ADDR_ALLGLEN] = "addr.allglen",
 	[GS_ADDR_GCCONTROLLER] = "addr.gcController",
+	[GS_ADDR_MS_GC] = "addr.memstats.last_gc_unix",
 };
 
 const char *gs_lay_name(int field)
@@ -398,6 +403,12 @@ static void from_code(Elf *e, const struct gs_gobin *gb, struct gs_layout *l)
 
 		if (b >= 0)
 			set(l, GS_ADDR_MEMSTATS, b, GS_SRC_CODE);
+		int64_t run[] = { 0, GS_MS_GC_PAUSE_TOTAL, GS_MS_GC_PAUSE_NS, GS_MS_GC_PAUSE_END,
+				  GS_MS_GC_NUMGC };
+
+		b = base_with_offsets(&c, &w, run, 5);
+		if (b >= 0)
+			set(l, GS_ADDR_MS_GC, b, GS_SRC_CODE);
 		int64_t goff[] = { l->v[GS_GC_HEAP_LIVE], l->v[GS_GC_HEAP_INUSE] };
 
 		b = base_with_offsets(&c, &w, goff, 2);
@@ -453,10 +464,17 @@ void gs_layout_find(int fd, const struct gs_gobin *gb, const char *go_version,
 	if (e) {
 		if (!(flags & GS_LAYOUT_NO_SYMTAB))
 			from_symtab(e, l);
+		if (flags & GS_LAYOUT_NO_TABLE_MSTATS)	/* as for a release the table lacks */
+			for (int i = GS_MS_LAST_GC_UNIX; i <= GS_MS_LAST_GC_NANOTIME; i++)
+				set(l, i, -1, GS_SRC_NONE);
 		if (gb)
 			from_code(e, gb, l);
 		elf_end(e);
 	}
+	/* With memstats' address and offset known, the run's address follows. */
+	if (l->v[GS_ADDR_MS_GC] < 0 && l->v[GS_ADDR_MEMSTATS] >= 0 && l->v[GS_MS_LAST_GC_UNIX] >= 0)
+		set(l, GS_ADDR_MS_GC, l->v[GS_ADDR_MEMSTATS] + l->v[GS_MS_LAST_GC_UNIX],
+		    l->src[GS_ADDR_MEMSTATS]);
 	l->note[0] = 0;
 	for (int i = 0; i < GS_LAY_N; i++)
 		if (l->v[i] < 0 && !(i == GS_ADDR_ALLGLEN && l->v[GS_ADDR_ALLGS] >= 0))

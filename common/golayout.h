@@ -31,6 +31,14 @@ enum gs_lay {
 	/* addresses (link-time) */
 	GS_ADDR_MEMSTATS, GS_ADDR_MHEAP, GS_ADDR_ALLGS, GS_ADDR_ALLGLEN,
 	GS_ADDR_GCCONTROLLER,
+	/*
+	 * &memstats.last_gc_unix itself. In every release from 1.16 to 1.23 it
+	 * starts a run that never changed: last_gc_unix, pause_total_ns (+8),
+	 * pause_ns[256] (+16), pause_end[256] (+2064), numgc (+4112, uint32).
+	 * So NumGC, LastGC and pauses can be read even when mstats' own offsets
+	 * are unknown (a stripped binary of a release the table lacks).
+	 */
+	GS_ADDR_MS_GC,
 	GS_LAY_N
 };
 
@@ -49,6 +57,11 @@ struct gs_layout {
 	char note[256];			/* what could not be found, and why */
 };
 
+#define GS_MS_GC_PAUSE_TOTAL	8	/* offsets from GS_ADDR_MS_GC */
+#define GS_MS_GC_PAUSE_NS	16
+#define GS_MS_GC_PAUSE_END	2064
+#define GS_MS_GC_NUMGC		4112
+
 const char *gs_lay_name(int field);	/* "g.goid", "addr.memstats", ... */
 int gs_lay_index(const char *name);
 const char *gs_lay_source_name(int src);
@@ -60,6 +73,7 @@ const char *gs_lay_source_name(int src);
  */
 #define GS_LAYOUT_NO_DWARF	1
 #define GS_LAYOUT_NO_SYMTAB	2
+#define GS_LAYOUT_NO_TABLE_MSTATS 4	/* forget mstats offsets (tests) */
 void gs_layout_find(int fd, const struct gs_gobin *gb, const char *go_version,
 		    int flags, struct gs_layout *out);
 /* The version table alone (or -1s for an unknown version). */

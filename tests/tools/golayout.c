@@ -4,7 +4,10 @@
  * LastGC from that running process's runtime.memstats (process_vm_readv),
  * to compare with what the program's own runtime.ReadMemStats says.
  *
- *   golayout [--no-dwarf] [--no-symtab] BINARY [PID]
+ *   golayout [--no-dwarf] [--no-symtab] [--no-mstats] BINARY [PID]
+ *
+ * With PID, memstats is read through addr.memstats.last_gc_unix, which is
+ * found even without mstats offsets (--no-mstats shows it).
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -30,7 +33,8 @@ int main(int argc, char **argv)
 
 	for (; a < argc && !strncmp(argv[a], "--", 2); a++)
 		flags |= !strcmp(argv[a], "--no-dwarf") ? GS_LAYOUT_NO_DWARF
-			 : !strcmp(argv[a], "--no-symtab") ? GS_LAYOUT_NO_SYMTAB : 0;
+			 : !strcmp(argv[a], "--no-symtab") ? GS_LAYOUT_NO_SYMTAB
+			 : !strcmp(argv[a], "--no-mstats") ? GS_LAYOUT_NO_TABLE_MSTATS : 0;
 	struct gs_gobin gb;
 	struct gs_exe_info info;
 	struct gs_layout l;
@@ -53,14 +57,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "golayout: %s\n", l.note);
 	if (a + 1 < argc) {
 		pid_t pid = atoi(argv[a + 1]);
-		uint64_t ms = (uint64_t)l.v[GS_ADDR_MEMSTATS], last = 0, n1 = 0, n2 = 0;
+		uint64_t gc = (uint64_t)l.v[GS_ADDR_MS_GC], last = 0, n1 = 0, n2 = 0;
 		uint32_t numgc = 0;
 
 		/* numgc before and after, as GO-RUNTIME.md advises: retry on change */
 		for (int tries = 0; tries < 10; tries++) {
-			if (peek(pid, ms + (uint64_t)l.v[GS_MS_NUMGC], &n1, 4) < 0 ||
-			    peek(pid, ms + (uint64_t)l.v[GS_MS_LAST_GC_UNIX], &last, 8) < 0 ||
-			    peek(pid, ms + (uint64_t)l.v[GS_MS_NUMGC], &n2, 4) < 0) {
+			if (l.v[GS_ADDR_MS_GC] < 0 || peek(pid, gc + GS_MS_GC_NUMGC, &n1, 4) < 0 ||
+			    peek(pid, gc, &last, 8) < 0 || peek(pid, gc + GS_MS_GC_NUMGC, &n2, 4) < 0) {
 				fprintf(stderr, "golayout: cannot read pid %d's memory\n", (int)pid);
 				return 1;
 			}

@@ -10,6 +10,7 @@
 #   V=1             show the commands
 
 .DELETE_ON_ERROR:
+.SECONDARY:
 .SUFFIXES:
 
 O	?= build
@@ -31,6 +32,7 @@ WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-sign-compare
 CFLAGS	?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -I. -MMD -MP
 LIBS	:= -lzstd -lsqlite3 -lelf -ldw -lz -lm
+BPF_LIBS := -lbpf
 
 FORMAT_SRC := $(wildcard format/*.c)
 COMMON_SRC := $(wildcard common/*.c)
@@ -54,10 +56,27 @@ $(O)/libgs.a: $(LIB_OBJ)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+# BPF programs: bpf/X.bpf.c -> $(O)/bpf/X.bpf.o -> $(O)/bpf/X.skel.h, the
+# skeleton record/X.c includes. vmlinux.h comes from this kernel's BTF.
+BPF_SRC := $(wildcard bpf/*.bpf.c)
+BPF_SKELS := $(patsubst bpf/%.bpf.c,$(O)/bpf/%.skel.h,$(BPF_SRC))
+$(O)/bpf/vmlinux.h:
+	@mkdir -p $(@D)
+	$(call msg,BTF,$@)
+	$(Q)bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@
+$(O)/bpf/%.bpf.o: bpf/%.bpf.c bpf/%.h $(O)/bpf/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -I$(O)/bpf -Ibpf -c $< -o $@
+$(O)/bpf/%.skel.h: $(O)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)bpftool gen skeleton $< > $@
+$(call obj,$(RECORD_SRC)): $(BPF_SKELS)
+$(call obj,$(RECORD_SRC)): ALL_CFLAGS += -I$(O)/bpf -Ibpf
+
 bin/gsrec: $(call obj,$(RECORD_SRC)) $(O)/libgs.a
 	@mkdir -p $(@D)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS) $(BPF_LIBS)
 
 bin/gsreport: $(call obj,$(REPORT_SRC)) $(O)/libgs.a
 	@mkdir -p $(@D)

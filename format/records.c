@@ -28,6 +28,8 @@ static const char *const rtype_names[GS_REC_MAX_KNOWN + 1] = {
 	[GS_REC_OBJECT] = "object",
 	[GS_REC_OBJECT_TABLE] = "object_table",
 	[GS_REC_GO_LAYOUT] = "go_layout",
+	[GS_REC_STACK] = "stack",
+	[GS_REC_CPU_SAMPLE] = "cpu_sample",
 };
 
 const char *gs_rtype_name(unsigned type)
@@ -62,6 +64,7 @@ const char *gs_stream_name(unsigned stream)
 	case GS_STREAM_STATM: return "statm";
 	case GS_STREAM_SMAPS: return "smaps";
 	case GS_STREAM_CGROUP: return "cgroup";
+	case GS_STREAM_CPU: return "cpu";
 	}
 	return NULL;
 }
@@ -377,6 +380,27 @@ int gs_encode_body(struct gs_buf *b, const struct gs_record *rec)
 		gs_put_blob(b, t->data, t->len);
 		break;
 	}
+	case GS_REC_STACK: {
+		const struct gs_rec_stack *st = &rec->u.stack;
+		uint64_t prev = 0;
+
+		gs_put_uv(b, st->id);
+		gs_put_uv(b, st->n);
+		/* zig-zag deltas: frames of one stack are near each other */
+		for (uint32_t i = 0; i < st->n; i++) {
+			int64_t d = (int64_t)(st->pc[i] - prev);
+
+			gs_put_uv(b, ((uint64_t)d << 1) ^ (uint64_t)(d >> 63));
+			prev = st->pc[i];
+		}
+		break;
+	}
+	case GS_REC_CPU_SAMPLE:
+		gs_put_uv(b, rec->u.cpu.t_ns);
+		gs_put_uv(b, rec->u.cpu.tid);
+		gs_put_uv(b, rec->u.cpu.goid < 0 ? 0 : (uint64_t)rec->u.cpu.goid + 1);
+		gs_put_uv(b, rec->u.cpu.stack);
+		break;
 	case GS_REC_GO_LAYOUT: {
 		const struct gs_rec_go_layout *l = &rec->u.layout;
 
@@ -679,6 +703,34 @@ int gs_decode_body(unsigned type, const uint8_t *p, size_t len,
 		t->data = gs_get_blob(&c, &t->len);
 		if (!c.bad && (t->offset > t->total || t->len > t->total - t->offset))
 			c.bad = 1;
+		break;
+	}
+	case GS_REC_STACK: {
+		struct gs_rec_stack *st = &rec->u.stack;
+		uint64_t n, prev = 0;
+
+		st->id = gs_get_u32(&c);
+		n = gs_get_uv(&c);
+		uint64_t *pc = get_array(&c, a, n, sizeof(*pc), 1);
+
+		for (uint64_t i = 0; i < n && !c.bad; i++) {
+			uint64_t z = gs_get_uv(&c);
+
+			prev += (z >> 1) ^ (uint64_t)-(int64_t)(z & 1);
+			pc[i] = prev;
+		}
+		st->n = (uint32_t)n;
+		st->pc = pc;
+		break;
+	}
+	case GS_REC_CPU_SAMPLE: {
+		uint64_t g;
+
+		rec->u.cpu.t_ns = gs_get_uv(&c);
+		rec->u.cpu.tid = gs_get_u32(&c);
+		g = gs_get_uv(&c);
+		rec->u.cpu.goid = g && g <= (uint64_t)INT64_MAX ? (int64_t)(g - 1) : -1;
+		rec->u.cpu.stack = gs_get_u32(&c);
 		break;
 	}
 	case GS_REC_GO_LAYOUT: {

@@ -51,7 +51,9 @@ enum gs_rtype {
 	GS_REC_OBJECT		= 16,
 	GS_REC_OBJECT_TABLE	= 17,
 	GS_REC_GO_LAYOUT	= 18,
-	GS_REC_MAX_KNOWN	= 18,
+	GS_REC_STACK		= 19,
+	GS_REC_CPU_SAMPLE	= 20,
+	GS_REC_MAX_KNOWN	= 20,
 };
 
 /* Name of a record type, or NULL for one this build does not know. */
@@ -181,6 +183,7 @@ enum gs_stream {
 	GS_STREAM_STATM = 1,		/* timer ticks missed */
 	GS_STREAM_SMAPS = 2,		/* reads that failed */
 	GS_STREAM_CGROUP = 3,
+	GS_STREAM_CPU = 4,		/* CPU samples dropped (ring buffer full) */
 };
 const char *gs_stream_name(unsigned stream);
 
@@ -272,6 +275,19 @@ struct gs_rec_go_layout {
 	const struct gs_layout_entry *e;
 };
 
+/* §6.15 a distinct stack, referred to by id; pcs innermost first */
+struct gs_rec_stack {
+	uint32_t id, n;
+	const uint64_t *pc;		/* runtime addresses */
+};
+
+/* §6.16 an on-CPU sample of the target */
+struct gs_rec_cpu_sample {
+	uint64_t t_ns;
+	uint32_t tid, stack;
+	int64_t goid;			/* -1: unknown */
+};
+
 struct gs_record {
 	unsigned type;
 	union {
@@ -288,6 +304,8 @@ struct gs_record {
 		struct gs_rec_object object;
 		struct gs_rec_object_table table;
 		struct gs_rec_go_layout layout;
+		struct gs_rec_stack stack;
+		struct gs_rec_cpu_sample cpu;
 	} u;
 	/* Unknown types: the raw body, for tools that want to show it. */
 	const uint8_t *raw;

@@ -33,6 +33,7 @@
 #include "common/goelf.h"
 #include "common/proc.h"
 #include "format/trace.h"
+#include "cpurec.h"
 #include "memrec.h"
 #include "objects.h"
 
@@ -52,7 +53,8 @@ struct opts {
 	double duration_s;
 	uint32_t interval_ms, smaps_min_ms, flush_ms;
 	double budget_pct;
-	int record_cmdline, quiet;
+	unsigned freq, ringbuf_kb;
+	int record_cmdline, quiet, no_bpf;
 	pid_t pid;
 	char **cmd;
 };
@@ -103,6 +105,9 @@ static void usage(FILE *f)
 "      --smaps-min-ms MS  never read smaps more often than this (default 50)\n"
 "      --flush-ms MS      write a compressed chunk at least this often\n"
 "                         (default 1000: a killed gsrec loses at most that)\n"
+"  -F, --freq HZ          on-CPU stack samples per second (default 49)\n"
+"      --ringbuf-kb KB    eBPF ring buffer size (default 4096, a power of two)\n"
+"      --no-bpf           record /proc data only, no eBPF streams\n"
 "      --record-cmdline   store the target's command line in the trace\n"
 "  -q, --quiet            no status line and no summary line\n"
 "  -h, --help             this help\n"
@@ -142,7 +147,7 @@ static int parse_num(const char *s, double lo, double hi, double *out)
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { O_SMAPS_MIN = 256, O_FLUSH, O_CMDLINE, O_VERSION };
+	enum { O_SMAPS_MIN = 256, O_FLUSH, O_CMDLINE, O_VERSION, O_RINGBUF, O_NOBPF };
 	static const struct option lopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
@@ -152,6 +157,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "smaps-min-ms", required_argument, NULL, O_SMAPS_MIN },
 		{ "flush-ms", required_argument, NULL, O_FLUSH },
 		{ "record-cmdline", no_argument, NULL, O_CMDLINE },
+		{ "freq", required_argument, NULL, 'F' },
+		{ "ringbuf-kb", required_argument, NULL, O_RINGBUF },
+		{ "no-bpf", no_argument, NULL, O_NOBPF },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -161,8 +169,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	int c;
 
 	*o = (struct opts){ .output = "gsmapper.trace", .interval_ms = 10,
-			    .smaps_min_ms = 50, .flush_ms = 1000, .budget_pct = 2 };
-	while ((c = getopt_long(argc, argv, "+p:o:d:i:b:qh", lopts, NULL)) != -1) {
+			    .smaps_min_ms = 50, .flush_ms = 1000, .budget_pct = 2, .freq = 49,
+			    .ringbuf_kb = 4096 };
+	while ((c = getopt_long(argc, argv, "+p:o:d:i:b:F:qh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_num(optarg, 1, INT_MAX, &v) || v != (pid_t)v) {
@@ -212,6 +221,25 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case O_CMDLINE:
 			o->record_cmdline = 1;
+			break;
+		case 'F':
+			if (parse_num(optarg, 1, 10000, &v)) {
+				msg("invalid frequency '%s': give samples per second from 1 to 10000",
+				    optarg);
+				return -1;
+			}
+			o->freq = (unsigned)v;
+			break;
+		case O_RINGBUF:
+			if (parse_num(optarg, 4, 1 << 20, &v) || ((unsigned)v & ((unsigned)v - 1))) {
+				msg("invalid --ringbuf-kb '%s': give a power of two from 4 to 1048576",
+				    optarg);
+				return -1;
+			}
+			o->ringbuf_kb = (unsigned)v;
+			break;
+		case O_NOBPF:
+			o->no_bpf = 1;
 			break;
 		case 'q':
 			o->quiet = 1;
@@ -437,13 +465,15 @@ int main(int argc, char **argv)
 	struct opts o;
 	struct memrec m = { .statm_fd = -1 };
 	static struct objscan os;
+	static struct cpurec cpu;
+	int have_cpu = 0;
 	struct gs_writer *w = NULL;
 	sigset_t mask, oldmask;
 	int sfd = -1, tfd = -1, pidfd = -1, go_fd = -1, err_fd = -1;
 	pid_t pid;
 	int launched, is_go = 0, rc = EX_INTERNAL, stop_reason = 0;
 	int child_status = -1, signals = 0, gone_at_start = 0;
-	uint64_t t0, deadline = 0, last_status = 0, last_clock;
+	uint64_t t0, deadline = 0, last_status = 0, last_clock, last_lost = 0;
 	char err[256], why[200] = "";
 	long page = sysconf(_SC_PAGESIZE);
 	int tty;
@@ -549,16 +579,34 @@ int main(int argc, char **argv)
 	if (!m.cg.version && write_message(w, GS_INFO, "no memory cgroup found for pid %d",
 					   (int)pid) < 0)
 		goto write_error;
-	if (write_message(w, GS_INFO, "eBPF streams not recorded: this gsrec records /proc "
-			  "data only") < 0)
-		goto write_error;
-
 	t0 = gs_now_ns(CLOCK_MONOTONIC);
 	last_clock = t0;
 	if (o.duration_s > 0)
 		deadline = t0 + (uint64_t)(o.duration_s * 1e9);
+	/* Objects first: they give the goroutine offsets the sampler needs. */
 	if (memrec_maps_now(&m, t0) < 0)
 		goto write_error;
+	if (o.no_bpf) {
+		if (write_message(w, GS_INFO, "eBPF streams not recorded: --no-bpf") < 0)
+			goto write_error;
+	} else {
+		struct cpurec_opts co = { o.freq, o.ringbuf_kb, os.objs.main_goid,
+					  os.objs.main_g_m, os.objs.main_m_curg };
+
+		uint64_t c0 = gs_now_ns(CLOCK_PROCESS_CPUTIME_ID);
+
+		if (cpurec_open(&cpu, pid, &co, w, err, sizeof(err)) == 0) {
+			have_cpu = 1;
+			/* loading and verifying the program is a one-time cost: not the
+			 * smaps budget's */
+			m.credit_ns += (double)(gs_now_ns(CLOCK_PROCESS_CPUTIME_ID) - c0);
+		} else {
+			msg("warning: eBPF streams not recorded: %s; recording /proc data only "
+			    "(--no-bpf says this is intended)", err);
+			if (write_message(w, GS_WARNING, "eBPF streams not recorded: %s", err) < 0)
+				goto write_error;
+		}
+	}
 	int first = memrec_tick(&m, gs_now_ns(CLOCK_MONOTONIC));
 
 	if (first == 0)
@@ -582,9 +630,11 @@ int main(int argc, char **argv)
 	}
 
 	while (!stop_reason) {
-		struct pollfd pfd[3] = { { sfd, POLLIN, 0 }, { tfd, POLLIN, 0 }, { pidfd, POLLIN, 0 } };
+		struct pollfd pfd[4] = { { sfd, POLLIN, 0 }, { tfd, POLLIN, 0 },
+					 { have_cpu ? cpurec_fd(&cpu) : -1, POLLIN, 0 },
+					 { pidfd, POLLIN, 0 } };
 
-		if (poll(pfd, pidfd >= 0 ? 3 : 2, -1) < 0 && errno != EINTR) {
+		if (poll(pfd, 4, -1) < 0 && errno != EINTR) {
 			msg("poll: %s", strerror(errno));
 			FAIL(EX_INTERNAL);
 		}
@@ -615,8 +665,10 @@ int main(int argc, char **argv)
 				stop_reason = GS_END_TARGET_EXIT;
 			}
 		}
-		if (pidfd >= 0 && (pfd[2].revents & POLLIN))
+		if (pidfd >= 0 && (pfd[3].revents & POLLIN))
 			stop_reason = GS_END_TARGET_EXIT;
+		if (have_cpu && (pfd[2].revents & POLLIN) && cpurec_poll(&cpu) < 0)
+			goto write_error;
 		if (pfd[1].revents & POLLIN) {
 			uint64_t ticks = 0;
 
@@ -639,6 +691,11 @@ int main(int argc, char **argv)
 		}
 		if (deadline && now >= deadline && !stop_reason)
 			stop_reason = GS_END_DURATION;
+		if (have_cpu && now - last_lost >= 1000000000u) {
+			last_lost = now;
+			if (cpurec_lost(&cpu, now) < 0)
+				goto write_error;
+		}
 		if (now - last_clock >= 60000000000ull) {
 			if (write_clock(w) < 0)
 				goto write_error;
@@ -652,6 +709,9 @@ int main(int argc, char **argv)
 		}
 	}
 
+	/* What the ring buffer still holds, and what was dropped. */
+	if (have_cpu && (cpurec_poll(&cpu) < 0 || cpurec_lost(&cpu, gs_now_ns(CLOCK_MONOTONIC)) < 0))
+		goto write_error;
 	/* A last full read so the trace ends with fresh Pss, if there is memory. */
 	if (stop_reason != GS_END_TARGET_EXIT &&
 	    memrec_smaps_now(&m, gs_now_ns(CLOCK_MONOTONIC), 1) < 0)
@@ -758,6 +818,8 @@ out:
 		while (waitpid(o.pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
+	if (have_cpu)
+		cpurec_close(&cpu);
 	memrec_close(&m);
 	objects_free(&os.objs);
 	if (w) {

@@ -32,6 +32,7 @@ static void usage(FILE *f)
 "       gsreport summary TRACE|DB [-o FILE]\n"
 "       gsreport addr2line TRACE|DB [--object PATH|BUILDID] [--inlines] [ADDR...]\n"
 "       gsreport info TRACE|DB\n"
+"       gsreport folded TRACE|DB --weight cpu [--by-goroutine] [-o FILE]\n"
 "\n"
 "Replay a gsmapper trace into SQLite and report on it.\n"
 "\n"
@@ -48,6 +49,9 @@ static void usage(FILE *f)
 "             tables the trace holds (the binary is not needed); --inlines also\n"
 "             prints inlined frames, innermost first\n"
 "  info       the target's objects: paths, build-ids, Go versions, tables\n"
+"  folded     stacks for flamegraph.pl (\"root;...;leaf COUNT\"), weighted by\n"
+"             --weight: cpu (on-CPU samples); --by-goroutine puts the\n"
+"             goroutine id first\n"
 "\n"
 "Options:\n"
 "  -o, --output FILE   write the report (or, for import, the database) here\n"
@@ -398,19 +402,22 @@ static int cmd_info(sqlite3 *db, FILE *out)
 
 int main(int argc, char **argv)
 {
-	enum { O_DB = 256, O_FORMAT, O_VERSION, O_OBJECT, O_INLINES };
+	enum { O_DB = 256, O_FORMAT, O_VERSION, O_OBJECT, O_INLINES, O_WEIGHT, O_BYG };
 	static const struct option lopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "db", required_argument, NULL, O_DB },
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "object", required_argument, NULL, O_OBJECT },
 		{ "inlines", no_argument, NULL, O_INLINES },
+		{ "weight", required_argument, NULL, O_WEIGHT },
+		{ "by-goroutine", no_argument, NULL, O_BYG },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ 0 }
 	};
 	const char *output = NULL, *dbopt = NULL, *cmd, *in, *object = NULL;
 	int json = 0, c, rc, inlines = 0;
+	struct gs_folded_opts fo = { .weight = "pss" };
 	sqlite3 *db = NULL;
 	FILE *out = stdout;
 
@@ -450,6 +457,12 @@ int main(int argc, char **argv)
 		case O_INLINES:
 			inlines = 1;
 			break;
+		case O_WEIGHT:
+			fo.weight = optarg;
+			break;
+		case O_BYG:
+			fo.by_goroutine = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return RX_OK;
@@ -462,8 +475,9 @@ int main(int argc, char **argv)
 		}
 	}
 	if (strcmp(cmd, "import") && strcmp(cmd, "timeline") && strcmp(cmd, "summary") &&
-	    strcmp(cmd, "addr2line") && strcmp(cmd, "info")) {
-		msg("unknown command '%s': use import, timeline, summary, addr2line or info", cmd);
+	    strcmp(cmd, "addr2line") && strcmp(cmd, "info") && strcmp(cmd, "folded")) {
+		msg("unknown command '%s': use import, timeline, summary, addr2line, info or "
+		    "folded", cmd);
 		return RX_USAGE;
 	}
 	if (!strcmp(cmd, "addr2line") && optind < argc) {
@@ -505,9 +519,20 @@ int main(int argc, char **argv)
 		rc = RX_OUTPUT;
 		goto done;
 	}
-	if ((!strcmp(cmd, "timeline") ? gs_timeline(db, out, json)
-	     : !strcmp(cmd, "info")   ? cmd_info(db, out)
-				      : gs_summary(db, out)) < 0) {
+	if (!strcmp(cmd, "folded")) {
+		char why[200];
+		int k = gs_folded(db, out, &fo, why, sizeof(why));
+
+		if (k == 1) {
+			msg("%s", why);
+			rc = strstr(why, "not available") ? RX_USAGE : RX_BADTRACE;
+		} else if (k < 0) {
+			msg("writing folded stacks failed: %s", strerror(errno));
+			rc = RX_OUTPUT;
+		}
+	} else if ((!strcmp(cmd, "timeline") ? gs_timeline(db, out, json)
+		    : !strcmp(cmd, "info")   ? cmd_info(db, out)
+					     : gs_summary(db, out)) < 0) {
 		msg("writing the %s failed: %s", cmd, ferror(out) ? strerror(errno) : sqlite3_errmsg(db));
 		rc = ferror(out) ? RX_OUTPUT : RX_INTERNAL;
 	}

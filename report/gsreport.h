@@ -11,7 +11,7 @@
 #include "format/trace.h"
 
 /* Bumped when the database schema changes: older databases are re-imported. */
-#define GS_SCHEMA_VERSION 2
+#define GS_SCHEMA_VERSION 3
 
 /* Exit codes (README.md "Exit codes"). */
 enum {
@@ -26,5 +26,13 @@ int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
 int gs_timeline(sqlite3 *db, FILE *out, int json);
 const char *gs_table_kind_name(unsigned kind);
 int gs_summary(sqlite3 *db, FILE *out);
+
+struct gs_folded_opts {
+	const char *weight;		/* "cpu" */
+	int by_goroutine;
+};
+/* Folded stacks (flamegraph.pl input). 0, -1 on output errors, 1 when
+ * the trace has no data for that weight (msg says so). */
+int gs_folded(sqlite3 *db, FILE *out, const struct gs_folded_opts *o, char *msg, size_t msglen);
 
 #endif

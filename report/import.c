@@ -49,6 +49,8 @@ static const char schema[] =
 "  go_build_id TEXT, go_version TEXT, segments TEXT);\n"
 "CREATE TABLE object_table(object_id INTEGER, kind TEXT, total INTEGER, offset INTEGER,\n"
 "  data BLOB, PRIMARY KEY(object_id, kind, offset)) WITHOUT ROWID;\n"
+"CREATE TABLE stack(id INTEGER PRIMARY KEY, depth INTEGER, pcs BLOB);\n"
+"CREATE TABLE cpu_sample(t_ns INTEGER, tid INTEGER, goid INTEGER, stack_id INTEGER);\n"
 "CREATE TABLE go_layout(object_id INTEGER, field TEXT, value INTEGER, source TEXT);\n"
 "CREATE TABLE recording(t_ns INTEGER, reason TEXT, statm_samples INTEGER,\n"
 "  smaps_reads INTEGER, rollup_reads INTEGER, cgroup_samples INTEGER, lost INTEGER,\n"
@@ -63,7 +65,8 @@ static const char schema[] =
  */
 static const char indexes[] =
 
-"CREATE INDEX mapping_value_map ON mapping_value(mapping_id, read_id);\n";
+"CREATE INDEX mapping_value_map ON mapping_value(mapping_id, read_id);\n"
+"CREATE INDEX cpu_sample_stack ON cpu_sample(stack_id);\n";
 
 /* Column name of an smaps field in mapping_value: "pss_anon_kb". */
 static void field_column(int f, char *buf, size_t n)
@@ -83,7 +86,7 @@ static void field_column(int f, char *buf, size_t n)
 
 enum {
 	S_STATM_BATCH, S_TARGET, S_CLOCK, S_STATM, S_READ, S_CLASS, S_MAPPING, S_MAPPING_END,
-	S_VALUE, S_CGROUP, S_LOST, S_MESSAGE, S_EXIT, S_END, S_OBJECT, S_TABLE, S_LAYOUT, S_NSTMT
+	S_VALUE, S_CGROUP, S_LOST, S_MESSAGE, S_EXIT, S_END, S_OBJECT, S_TABLE, S_LAYOUT, S_STACK, S_CPU, S_NSTMT
 };
 
 /*
@@ -693,6 +696,39 @@ static int on_layout(void *ctx, const struct gs_rec_go_layout *l)
 	return 0;
 }
 
+static int on_stack(void *ctx, const struct gs_rec_stack *st)
+{
+	struct importer *im = ctx;
+	sqlite3_stmt *s = im->st[S_STACK];
+	uint8_t *blob = malloc(st->n * 8 + 1);
+
+	if (!blob)
+		return -1;
+	for (uint32_t i = 0; i < st->n; i++)	/* little-endian u64 each */
+		for (int b = 0; b < 8; b++)
+			blob[i * 8 + b] = (uint8_t)(st->pc[i] >> (8 * b));
+	BI(s, 1, st->id);
+	BI(s, 2, st->n);
+	sqlite3_bind_blob(s, 3, blob, (int)(st->n * 8), SQLITE_TRANSIENT);
+	free(blob);
+	return step(im, s);
+}
+
+static int on_cpu(void *ctx, const struct gs_rec_cpu_sample *c)
+{
+	struct importer *im = ctx;
+	sqlite3_stmt *s = im->st[S_CPU];
+
+	BI(s, 1, c->t_ns);
+	BI(s, 2, c->tid);
+	if (c->goid >= 0)
+		BI(s, 3, c->goid);
+	else
+		sqlite3_bind_null(s, 3);
+	BI(s, 4, c->stack);
+	return step(im, s);
+}
+
 static void on_progress(void *ctx, uint64_t bytes, uint64_t total)
 {
 	struct importer *im = ctx;
@@ -749,6 +785,8 @@ int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
 		[S_OBJECT] = "INSERT OR REPLACE INTO object VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
 		[S_TABLE] = "INSERT OR REPLACE INTO object_table VALUES(?,?,?,?,?)",
 		[S_LAYOUT] = "INSERT INTO go_layout VALUES(?,?,?,?)",
+		[S_STACK] = "INSERT OR REPLACE INTO stack VALUES(?,?,?)",
+		[S_CPU] = "INSERT INTO cpu_sample VALUES(?,?,?,?)",
 	};
 	struct importer im = { .db = db, .page_size = 4096, .progress = progress };
 	struct gs_tool tool = {
@@ -756,6 +794,7 @@ int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
 		.rollup = on_rollup, .statm = on_statm, .cgroup = on_cgroup,
 		.lost = on_lost, .message = on_message, .exit = on_exit_rec, .end = on_end,
 		.object = on_object, .table = on_table, .layout = on_layout,
+		.stack = on_stack, .cpu = on_cpu,
 		.progress = on_progress,
 	};
 	char cols[2048] = "", value_sql[1024], ddl[sizeof(schema) + 2048];

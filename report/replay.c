@@ -158,6 +158,14 @@ int gs_replay(struct gs_reader *r, const struct gs_tool *tool, void *ctx,
 			if (tool->layout)
 				ret = tool->layout(ctx, &rec.u.layout);
 			break;
+		case GS_REC_STACK:
+			if (tool->stack)
+				ret = tool->stack(ctx, &rec.u.stack);
+			break;
+		case GS_REC_CPU_SAMPLE:
+			if (tool->cpu)
+				ret = tool->cpu(ctx, &rec.u.cpu);
+			break;
 		default:
 			break;	/* a newer record type: skipped, counted by the reader */
 		}

@@ -37,6 +37,8 @@ struct gs_tool {
 	int (*object)(void *ctx, const struct gs_rec_object *o);
 	int (*table)(void *ctx, const struct gs_rec_object_table *t);
 	int (*layout)(void *ctx, const struct gs_rec_go_layout *l);
+	int (*stack)(void *ctx, const struct gs_rec_stack *s);
+	int (*cpu)(void *ctx, const struct gs_rec_cpu_sample *c);
 	/* called every 2^16 records with the bytes read so far */
 	void (*progress)(void *ctx, uint64_t bytes, uint64_t total);
 };

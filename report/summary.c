@@ -210,7 +210,7 @@ int gs_summary(sqlite3 *db, FILE *out)
 		fprintf(out, "%s\n", nlost ? "" : "none");
 		sqlite3_finalize(s);
 	}
-	if (sqlite3_prepare_v2(db, "SELECT level, text FROM message WHERE level != 'info' OR text LIKE 'no %'", -1, &s, NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(db, "SELECT level, text FROM message ORDER BY rowid", -1, &s, NULL) == SQLITE_OK) {
 		while (sqlite3_step(s) == SQLITE_ROW)
 			fprintf(out, "# %-10s %s\n", (const char *)sqlite3_column_text(s, 0),
 				sqlite3_column_text(s, 1));

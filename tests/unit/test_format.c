@@ -54,6 +54,7 @@ static const struct gs_segment segs[] = { { 0, 0x400000, 0x812b0, 0x812b0, 5 },
 					   { 0xbf000, 0x4bf000, 0x6e730, 0x9a000, 6 } };
 static const struct gs_layout_entry lay[] = { { "g.goid", 152, 1 }, { "addr.allglen", -1, 0 },
 					       { "addr.memstats", 0x7fffffffffffll, 5 } };
+static const uint64_t stackpcs[] = { 0x48c8fa, 0x48c800, 0x7fffffffe000, 0x401000, 0 };
 static const uint8_t chunk[] = { 0xf0, 0xff, 0xff, 0xff, 0, 0, 1, 8, 0x42 };
 static const struct gs_counter counters[] = { { "oom", 3 }, { "oom_kill", UINT64_MAX - 1 }, { "max", 0 } };
 
@@ -147,6 +148,12 @@ static void build(unsigned type, struct gs_record *r)
 		break;
 	case GS_REC_GO_LAYOUT:
 		r->u.layout = (struct gs_rec_go_layout){ 3, 3, lay };
+		break;
+	case GS_REC_STACK:
+		r->u.stack = (struct gs_rec_stack){ 77, 5, stackpcs };
+		break;
+	case GS_REC_CPU_SAMPLE:
+		r->u.cpu = (struct gs_rec_cpu_sample){ 123456789, 4242, 77, 1ll << 40 };
 		break;
 	}
 }
@@ -258,6 +265,12 @@ static int same(const struct gs_record *a, const struct gs_record *b)
 		return x->object == y->object && x->kind == y->kind && x->total == y->total &&
 		       x->offset == y->offset && x->len == y->len && !memcmp(x->data, y->data, x->len);
 	}
+	case GS_REC_STACK:
+		return a->u.stack.id == b->u.stack.id && a->u.stack.n == b->u.stack.n &&
+		       !memcmp(a->u.stack.pc, b->u.stack.pc, a->u.stack.n * sizeof(uint64_t));
+	case GS_REC_CPU_SAMPLE:
+		return a->u.cpu.t_ns == b->u.cpu.t_ns && a->u.cpu.tid == b->u.cpu.tid &&
+		       a->u.cpu.stack == b->u.cpu.stack && a->u.cpu.goid == b->u.cpu.goid;
 	case GS_REC_GO_LAYOUT: {
 		const struct gs_rec_go_layout *x = &a->u.layout, *y = &b->u.layout;
 
@@ -279,7 +292,7 @@ static const unsigned covered[] = {
 	GS_REC_TARGET, GS_REC_CLOCK, GS_REC_SMAPS_KEY, GS_REC_SMAPS_DELTA,
 	GS_REC_SMAPS_ROLLUP, GS_REC_STATM, GS_REC_CGROUP, GS_REC_LOST,
 	GS_REC_MESSAGE, GS_REC_EXIT, GS_REC_END, GS_REC_OBJECT, GS_REC_OBJECT_TABLE,
-	GS_REC_GO_LAYOUT,
+	GS_REC_GO_LAYOUT, GS_REC_STACK, GS_REC_CPU_SAMPLE,
 };
 #define NCOVERED (sizeof(covered) / sizeof(covered[0]))
 

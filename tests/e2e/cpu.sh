@@ -1,0 +1,88 @@
+# eBPF on-CPU samples: the shares of two hot functions in a known ratio,
+# against the truth and against perf on the same run; goroutine ids against
+# the ones the workload sees; losses reported, never hidden; a stripped
+# server under load symbolizes to real functions.
+. "$(dirname "$0")/lib.bash"
+
+if ! "$GSREC" -q -F 49 -d 0.2 -o "$T/probe.trace" -p $$ 2>"$T/probe.err" ||
+   grep -q "eBPF streams not recorded" "$T/probe.err"; then
+	# Without BPF there is nothing to test; CI must have it.
+	if [ "${CI:-}" = true ]; then notok "eBPF unavailable: $(cat "$T/probe.err")"; else ok "eBPF # SKIP $(cat "$T/probe.err")"; fi
+	exit 0
+fi
+
+shares() {	# shares TRACE [extra folded options]: "total hotA% hotB%"
+	local tr=$1; shift
+	"$GSREPORT" folded --weight cpu "$@" "$tr" |
+		awk '{t += $NF} /;main.hotA;/ {a += $NF} /;main.hotB;/ {b += $NF}
+		     END {printf "%d %.1f %.1f\n", t, 100 * a / t, 100 * b / t}'
+}
+
+"$W/cpuburn" -run 4s >"$T/burn.out" &
+pid=$!
+sleep 0.3
+"$GSREC" -q -F 499 -d 2.5 -o "$T/burn.trace" -p $pid &
+rec=$!
+perf record -q -F 499 -g -p $pid -o "$T/perf.data" -- sleep 2.5 >/dev/null 2>&1
+wait $rec
+wait $pid
+read -r total a b < <(shares "$T/burn.trace")
+check "hotA:hotB is 2:1 within 10% ($a% : $b% of $total samples)" \
+	awk -v a="$a" -v b="$b" 'BEGIN { r = a / b; exit !(r > 1.8 && r < 2.2 && a + b > 80) }'
+perf script -i "$T/perf.data" 2>/dev/null |
+	awk 'BEGIN { RS = "" } { t++; if ($0 ~ /main\.hotA/) a++; if ($0 ~ /main\.hotB/) b++ }
+	     END { printf "%d %.1f %.1f\n", t, 100 * a / t, 100 * b / t }' >"$T/perf.shares"
+read -r pt pa pb <"$T/perf.shares"
+check "perf on the same run: hotA $pa% (ours $a%), hotB $pb% (ours $b%): within 3 points" \
+	awk -v a="$a" -v b="$b" -v pa="$pa" -v pb="$pb" -v pt="$pt" \
+	'BEGIN { d1 = a - pa; d2 = b - pb; exit !(pt > 200 && d1 < 3 && d1 > -3 && d2 < 3 && d2 > -3) }'
+
+# Goroutine ids: the workload printed its own.
+ga=$(awk '/goid hotA/ {print $3}' "$T/burn.out")
+gb=$(awk '/goid hotB/ {print $3}' "$T/burn.out")
+"$GSREPORT" folded --weight cpu --by-goroutine "$T/burn.trace" >"$T/byg"
+bad=$(awk -v ga="goroutine $ga" -v gb="goroutine $gb" -F';' '
+	/main\.hotA/ && $1 != ga {n++} /main\.hotB/ && $1 != gb {n++} END {print n + 0}' "$T/byg")
+check "samples in hotA carry goroutine $ga and hotB $gb, as the workload says ($bad do not)" \
+	[ "$bad" -eq 0 -a -n "$ga" ]
+
+# --no-bpf: nothing sampled, and the reports say so.
+"$GSREC" -q --no-bpf -d 0.5 -o "$T/nobpf.trace" -- "$W/cpuburn" -run 1s >/dev/null
+"$GSREPORT" folded --weight cpu "$T/nobpf.trace" >/dev/null 2>"$T/err"
+rc=$?
+check "--no-bpf: folded says there are no CPU samples (exit $rc)" \
+	eval '[ $rc -eq 4 ] && grep -q "no CPU samples" "$T/err"'
+"$GSREPORT" summary "$T/nobpf.trace" | grep -q "eBPF streams not recorded: --no-bpf" &&
+	ok "--no-bpf: the summary says so" || notok "--no-bpf not in the summary"
+
+# A tiny ring buffer at a high rate: losses are counted and reported.
+"$GSREC" -q -F 10000 --ringbuf-kb 4 -o "$T/tiny.trace" -- "$W/cpuburn" -run 1.5s >/dev/null
+rc=$?
+"$GSREPORT" summary "$T/tiny.trace" >"$T/sum"
+check "tiny ring buffer: recording completes (exit $rc) and reports lost cpu samples" \
+	eval '[ $rc -eq 0 ] && grep -qE "^# lost: .*[0-9]+ cpu" "$T/sum"'
+lost=$(sqlite3 "$T/tiny.trace.db" "select coalesce(sum(count), 0) from lost where stream = 'cpu'")
+got=$(sqlite3 "$T/tiny.trace.db" "select count(*) from cpu_sample")
+check "tiny ring buffer: $got samples kept and $lost lost, both counted" [ "$lost" -gt 0 -a "$got" -gt 0 ]
+
+# Debian's stripped caddy, under load: stacks are real caddy and Go functions.
+if [ -x /usr/bin/caddy ] && command -v wrk >/dev/null; then
+	mkdir -p "$T/www" && head -c 65536 /dev/urandom >"$T/www/blob"
+	printf '{\n\tadmin off\n}\n:18083 {\n\troot * %s\n\tfile_server\n}\n' "$T/www" >"$T/Caddyfile"
+	caddy run --config "$T/Caddyfile" --adapter caddyfile >"$T/caddy.log" 2>&1 &
+	cpid=$!
+	cleanup_hook() { kill $cpid 2>/dev/null; wait $cpid 2>/dev/null; }
+	for _ in $(seq 50); do curl -sf localhost:18083/blob >/dev/null && break; sleep 0.1; done
+	wrk -t1 -c8 -d3s http://127.0.0.1:18083/blob >/dev/null 2>&1 &
+	wpid=$!
+	sleep 0.5
+	"$GSREC" -q -F 199 -d 2 -o "$T/caddy.trace" -p $cpid
+	wait $wpid
+	"$GSREPORT" folded --weight cpu "$T/caddy.trace" >"$T/caddy.folded"
+	awk '{t += $NF} /net\/http\.\(\*conn\)\.serve/ {h += $NF}
+	     /caddyhttp|caddyserver/ {c += $NF} {n = split($1, f, ";"); if (f[n] == "[unknown]") u += $NF}
+	     END {printf "%d %d %d %d\n", t, h, c, u}' "$T/caddy.folded" >"$T/c"
+	read -r t h c u <"$T/c"
+	check "caddy under load: $t samples, $h in net/http serving, $c in caddy's own code, $u unknown leaves" \
+		awk -v t="$t" -v h="$h" -v c="$c" -v u="$u" 'BEGIN { exit !(t > 50 && h > t / 4 && c > 0 && u < t / 10) }'
+fi

@@ -64,7 +64,7 @@ $(O)/bpf/vmlinux.h:
 	@mkdir -p $(@D)
 	$(call msg,BTF,$@)
 	$(Q)bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@
-$(O)/bpf/%.bpf.o: bpf/%.bpf.c bpf/%.h $(O)/bpf/vmlinux.h
+$(O)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(O)/bpf/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -I$(O)/bpf -Ibpf -c $< -o $@
 $(O)/bpf/%.skel.h: $(O)/bpf/%.bpf.o

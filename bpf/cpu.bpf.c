@@ -15,11 +15,12 @@
 #include <bpf/bpf_helpers.h>
 
 #include "cpu.h"
+#include "goid.h"
 
 const volatile __u32 target_tgid = 0;
-const volatile __s64 off_goid = -1;	/* g.goid */
-const volatile __s64 off_g_m = -1;	/* g.m */
-const volatile __s64 off_m_curg = -1;	/* m.curg */
+/* Wake gsrec only when this much is waiting: it drains the buffer on its
+ * own 100 Hz tick, and a wakeup per event would cost more than the event. */
+const volatile __u64 wakeup_bytes = 1 << 20;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -41,24 +42,20 @@ static __always_inline void count(__u32 which)
 		(*v)++;
 }
 
-static __always_inline __s64 read_goid(void)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 fsbase = BPF_CORE_READ(task, thread.fsbase), g = 0, m = 0;
-	__s64 goid = -1;
+/*
+ * Launched targets: gsrec attaches before the command execs (so nothing it
+ * does is missed) and the programs stay silent until the exec, so nothing
+ * of the forked gsrec that precedes it is recorded.
+ */
+const volatile __u32 wait_exec = 0;
+__u32 exec_seen = 0;
 
-	if (off_goid < 0 || !fsbase || bpf_probe_read_user(&g, sizeof(g), (void *)(fsbase - 8)) || !g)
-		return -1;
-	if (bpf_probe_read_user(&goid, sizeof(goid), (void *)(g + off_goid)))
-		return -1;
-	if (goid == 0 && off_g_m >= 0 && off_m_curg >= 0) {
-		/* g0 (system stack): the goroutine it works for is m.curg */
-		if (bpf_probe_read_user(&m, sizeof(m), (void *)(g + off_g_m)) || !m ||
-		    bpf_probe_read_user(&g, sizeof(g), (void *)(m + off_m_curg)) || !g ||
-		    bpf_probe_read_user(&goid, sizeof(goid), (void *)(g + off_goid)))
-			return 0;
-	}
-	return goid;
+SEC("raw_tp/sched_process_exec")
+int on_exec(void *ctx)
+{
+	if ((__u32)(bpf_get_current_pid_tgid() >> 32) == target_tgid)
+		exec_seen = 1;
+	return 0;
 }
 
 SEC("perf_event")
@@ -68,7 +65,7 @@ int on_cpu_sample(void *ctx)
 	struct gs_cpu_event *e;
 	long n;
 
-	if ((__u32)(id >> 32) != target_tgid)
+	if ((__u32)(id >> 32) != target_tgid || (wait_exec && !exec_seen))
 		return 0;
 	count(GS_CPU_SAMPLES);
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -81,7 +78,8 @@ int on_cpu_sample(void *ctx)
 	e->goid = read_goid();
 	n = bpf_get_stack(ctx, e->frames, sizeof(e->frames), BPF_F_USER_STACK);
 	e->nframes = n > 0 ? (__u32)((__u64)n / 8) : 0;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes
+				 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 	return 0;
 }
 

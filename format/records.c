@@ -30,6 +30,8 @@ static const char *const rtype_names[GS_REC_MAX_KNOWN + 1] = {
 	[GS_REC_GO_LAYOUT] = "go_layout",
 	[GS_REC_STACK] = "stack",
 	[GS_REC_CPU_SAMPLE] = "cpu_sample",
+	[GS_REC_FAULT] = "fault",
+	[GS_REC_RELEASE] = "release",
 };
 
 const char *gs_rtype_name(unsigned type)
@@ -65,6 +67,7 @@ const char *gs_stream_name(unsigned stream)
 	case GS_STREAM_SMAPS: return "smaps";
 	case GS_STREAM_CGROUP: return "cgroup";
 	case GS_STREAM_CPU: return "cpu";
+	case GS_STREAM_MEM: return "faults";
 	}
 	return NULL;
 }
@@ -395,6 +398,22 @@ int gs_encode_body(struct gs_buf *b, const struct gs_record *rec)
 		}
 		break;
 	}
+	case GS_REC_FAULT:
+		gs_put_uv(b, rec->u.fault.t_ns);
+		gs_put_uv(b, rec->u.fault.tid);
+		gs_put_uv(b, rec->u.fault.goid < 0 ? 0 : (uint64_t)rec->u.fault.goid + 1);
+		gs_put_uv(b, rec->u.fault.stack);
+		gs_put_uv(b, rec->u.fault.addr);
+		gs_put_uv(b, rec->u.fault.major);
+		break;
+	case GS_REC_RELEASE:
+		gs_put_uv(b, rec->u.release.t_ns);
+		gs_put_uv(b, rec->u.release.tid);
+		gs_put_uv(b, rec->u.release.kind);
+		gs_put_uv(b, rec->u.release.addr);
+		gs_put_uv(b, rec->u.release.len);
+		gs_put_uv(b, rec->u.release.arg);
+		break;
 	case GS_REC_CPU_SAMPLE:
 		gs_put_uv(b, rec->u.cpu.t_ns);
 		gs_put_uv(b, rec->u.cpu.tid);
@@ -723,6 +742,26 @@ int gs_decode_body(unsigned type, const uint8_t *p, size_t len,
 		st->pc = pc;
 		break;
 	}
+	case GS_REC_FAULT: {
+		uint64_t g;
+
+		rec->u.fault.t_ns = gs_get_uv(&c);
+		rec->u.fault.tid = gs_get_u32(&c);
+		g = gs_get_uv(&c);
+		rec->u.fault.goid = g && g <= (uint64_t)INT64_MAX ? (int64_t)(g - 1) : -1;
+		rec->u.fault.stack = gs_get_u32(&c);
+		rec->u.fault.addr = gs_get_uv(&c);
+		rec->u.fault.major = gs_get_u32(&c);
+		break;
+	}
+	case GS_REC_RELEASE:
+		rec->u.release.t_ns = gs_get_uv(&c);
+		rec->u.release.tid = gs_get_u32(&c);
+		rec->u.release.kind = gs_get_u32(&c);
+		rec->u.release.addr = gs_get_uv(&c);
+		rec->u.release.len = gs_get_uv(&c);
+		rec->u.release.arg = gs_get_uv(&c);
+		break;
 	case GS_REC_CPU_SAMPLE: {
 		uint64_t g;
 

@@ -53,7 +53,9 @@ enum gs_rtype {
 	GS_REC_GO_LAYOUT	= 18,
 	GS_REC_STACK		= 19,
 	GS_REC_CPU_SAMPLE	= 20,
-	GS_REC_MAX_KNOWN	= 20,
+	GS_REC_FAULT		= 21,
+	GS_REC_RELEASE		= 22,
+	GS_REC_MAX_KNOWN	= 22,
 };
 
 /* Name of a record type, or NULL for one this build does not know. */
@@ -184,6 +186,7 @@ enum gs_stream {
 	GS_STREAM_SMAPS = 2,		/* reads that failed */
 	GS_STREAM_CGROUP = 3,
 	GS_STREAM_CPU = 4,		/* CPU samples dropped (ring buffer full) */
+	GS_STREAM_MEM = 5,		/* faults and releases dropped */
 };
 const char *gs_stream_name(unsigned stream);
 
@@ -288,6 +291,24 @@ struct gs_rec_cpu_sample {
 	int64_t goid;			/* -1: unknown */
 };
 
+/* §6.17 a page fault of the target: a page became resident */
+struct gs_rec_fault {
+	uint64_t t_ns, addr;
+	uint32_t tid, stack, major;
+	int64_t goid;			/* -1: unknown */
+};
+
+/* §6.18 the target gave memory back (or may have) */
+enum gs_release_kind {
+	GS_REL_MUNMAP = 1, GS_REL_MADVISE = 2, GS_REL_MREMAP = 3, GS_REL_BRK = 4,
+};
+
+struct gs_rec_release {
+	uint64_t t_ns;
+	uint32_t tid, kind;
+	uint64_t addr, len, arg;	/* madvise: advice; mremap: new length; brk: new break */
+};
+
 struct gs_record {
 	unsigned type;
 	union {
@@ -306,6 +327,8 @@ struct gs_record {
 		struct gs_rec_go_layout layout;
 		struct gs_rec_stack stack;
 		struct gs_rec_cpu_sample cpu;
+		struct gs_rec_fault fault;
+		struct gs_rec_release release;
 	} u;
 	/* Unknown types: the raw body, for tools that want to show it. */
 	const uint8_t *raw;

@@ -24,60 +24,6 @@
 #include "cpu.skel.h"
 #include "cpurec.h"
 
-static uint64_t hash_stack(const uint64_t *pc, uint32_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull ^ n;
-
-	for (uint32_t i = 0; i < n; i++)
-		h = (h ^ pc[i]) * 0x100000001b3ull;
-	return h ? h : 1;
-}
-
-/* Id of this stack, writing a STACK record the first time. -1 on error. */
-static int64_t stack_id(struct cpurec *c, const uint64_t *pc, uint32_t n)
-{
-	uint64_t h = hash_stack(pc, n);
-
-	if (c->count * 2 >= c->size) {	/* grow the open-addressing table */
-		uint32_t size = c->size ? c->size * 2 : 4096;
-		struct stackent *t = calloc(size, sizeof(*t));
-
-		if (!t)
-			return -1;
-		for (uint32_t i = 0; i < c->size; i++) {
-			if (!c->tab[i].hash)
-				continue;
-			uint32_t j = (uint32_t)c->tab[i].hash & (size - 1);
-
-			while (t[j].hash)
-				j = (j + 1) & (size - 1);
-			t[j] = c->tab[i];
-		}
-		free(c->tab);
-		c->tab = t;
-		c->size = size;
-	}
-	uint32_t j = (uint32_t)h & (c->size - 1);
-
-	for (; c->tab[j].hash; j = (j + 1) & (c->size - 1))
-		if (c->tab[j].hash == h && c->tab[j].n == n &&
-		    !memcmp(c->tab[j].pc, pc, n * sizeof(*pc)))
-			return c->tab[j].id;
-	uint64_t *copy = malloc(n * sizeof(*pc) + 1);
-
-	if (!copy)
-		return -1;
-	memcpy(copy, pc, n * sizeof(*pc));
-	c->tab[j] = (struct stackent){ h, c->next_id++, n, copy };
-	c->count++;
-	struct gs_record r = { .type = GS_REC_STACK };
-
-	r.u.stack = (struct gs_rec_stack){ c->tab[j].id, n, copy };
-	if (gs_writer_add(c->w, &r) < 0)
-		return -1;
-	return c->tab[j].id;
-}
-
 static int on_event(void *ctx, void *data, size_t len)
 {
 	struct cpurec *c = ctx;
@@ -88,7 +34,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	if (len < sizeof(*e) || c->err)
 		return 0;
 	n = e->nframes < GS_MAX_FRAMES ? e->nframes : GS_MAX_FRAMES;
-	id = stack_id(c, (const uint64_t *)e->frames, n);
+	id = stacks_id(c->stacks, (const uint64_t *)e->frames, n);
 	if (id < 0) {
 		c->err = errno ? errno : EIO;
 		return -1;
@@ -105,12 +51,13 @@ static int on_event(void *ctx, void *data, size_t len)
 }
 
 int cpurec_open(struct cpurec *c, pid_t tgid, const struct cpurec_opts *o,
-		struct gs_writer *w, char *err, size_t errlen)
+		struct stacks *stacks, struct gs_writer *w, char *err, size_t errlen)
 {
 	int ncpu = libbpf_num_possible_cpus();
 
 	memset(c, 0, sizeof(*c));
 	c->w = w;
+	c->stacks = stacks;
 	libbpf_set_print(NULL);	/* our messages say what failed */
 	c->skel = cpu_bpf__open();
 	if (!c->skel) {
@@ -122,6 +69,8 @@ int cpurec_open(struct cpurec *c, pid_t tgid, const struct cpurec_opts *o,
 	c->skel->rodata->off_g_m = o->off_g_m;
 	c->skel->rodata->off_m_curg = o->off_m_curg;
 	bpf_map__set_max_entries(c->skel->maps.events, o->ringbuf_kb * 1024);
+	c->skel->rodata->wakeup_bytes = (__u64)o->ringbuf_kb * 1024 / 4;
+	c->skel->rodata->wait_exec = (__u32)!!o->wait_exec;
 	if (cpu_bpf__load(c->skel)) {
 		snprintf(err, errlen, "cannot load the BPF program: %s%s", strerror(errno),
 			 errno == EPERM ? " (needs CAP_BPF and CAP_PERFMON, or root)" : "");
@@ -155,6 +104,11 @@ int cpurec_open(struct cpurec *c, pid_t tgid, const struct cpurec_opts *o,
 		}
 	}
 	c->ncpu = ncpu;
+	c->exec = bpf_program__attach(c->skel->progs.on_exec);
+	if (!c->exec) {
+		snprintf(err, errlen, "cannot attach to sched_process_exec: %s", strerror(errno));
+		goto fail;
+	}
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_event, c, NULL);
 	if (!c->rb) {
 		snprintf(err, errlen, "cannot set up the ring buffer: %s", strerror(errno));
@@ -209,15 +163,13 @@ int cpurec_lost(struct cpurec *c, uint64_t now)
 void cpurec_close(struct cpurec *c)
 {
 	ring_buffer__free(c->rb);
+	bpf_link__destroy(c->exec);
 	for (int i = 0; c->links && i < c->ncpu; i++)
 		bpf_link__destroy(c->links[i]);
 	for (int i = 0; c->pfd && i < c->ncpu; i++)
 		if (c->pfd[i] > 0)
 			close(c->pfd[i]);
 	cpu_bpf__destroy(c->skel);
-	for (uint32_t i = 0; i < c->size; i++)
-		free(c->tab[i].pc);
-	free(c->tab);
 	free(c->links);
 	free(c->pfd);
 	memset(c, 0, sizeof(*c));

@@ -30,10 +30,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/gobin.h"
 #include "common/goelf.h"
+#include "common/golayout.h"
 #include "common/proc.h"
 #include "format/trace.h"
 #include "cpurec.h"
+#include "faultrec.h"
 #include "memrec.h"
 #include "objects.h"
 
@@ -53,7 +56,7 @@ struct opts {
 	double duration_s;
 	uint32_t interval_ms, smaps_min_ms, flush_ms;
 	double budget_pct;
-	unsigned freq, ringbuf_kb;
+	unsigned freq, ringbuf_kb, fault_period;
 	int record_cmdline, quiet, no_bpf;
 	pid_t pid;
 	char **cmd;
@@ -107,6 +110,7 @@ static void usage(FILE *f)
 "                         (default 1000: a killed gsrec loses at most that)\n"
 "  -F, --freq HZ          on-CPU stack samples per second (default 49)\n"
 "      --ringbuf-kb KB    eBPF ring buffer size (default 4096, a power of two)\n"
+"      --fault-period N   record every Nth page fault (default 1: every one)\n"
 "      --no-bpf           record /proc data only, no eBPF streams\n"
 "      --record-cmdline   store the target's command line in the trace\n"
 "  -q, --quiet            no status line and no summary line\n"
@@ -147,7 +151,7 @@ static int parse_num(const char *s, double lo, double hi, double *out)
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { O_SMAPS_MIN = 256, O_FLUSH, O_CMDLINE, O_VERSION, O_RINGBUF, O_NOBPF };
+	enum { O_SMAPS_MIN = 256, O_FLUSH, O_CMDLINE, O_VERSION, O_RINGBUF, O_NOBPF, O_FPERIOD };
 	static const struct option lopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
@@ -160,6 +164,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "freq", required_argument, NULL, 'F' },
 		{ "ringbuf-kb", required_argument, NULL, O_RINGBUF },
 		{ "no-bpf", no_argument, NULL, O_NOBPF },
+		{ "fault-period", required_argument, NULL, O_FPERIOD },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -170,7 +175,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 
 	*o = (struct opts){ .output = "gsmapper.trace", .interval_ms = 10,
 			    .smaps_min_ms = 50, .flush_ms = 1000, .budget_pct = 2, .freq = 49,
-			    .ringbuf_kb = 4096 };
+			    .ringbuf_kb = 4096, .fault_period = 1 };
 	while ((c = getopt_long(argc, argv, "+p:o:d:i:b:F:qh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -240,6 +245,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case O_NOBPF:
 			o->no_bpf = 1;
+			break;
+		case O_FPERIOD:
+			if (parse_num(optarg, 1, 1e9, &v)) {
+				msg("invalid --fault-period '%s': give a count, 1 for every fault", optarg);
+				return -1;
+			}
+			o->fault_period = (unsigned)v;
 			break;
 		case 'q':
 			o->quiet = 1;
@@ -447,6 +459,95 @@ static void status(const struct memrec *m, struct gs_writer *w, double elapsed,
 		m->smaps_reads + m->rollup_reads, rss, pss, tb, m->lost, final ? "\n" : "");
 }
 
+/* ---- eBPF streams ---- */
+
+struct bpfstate {
+	struct cpurec cpu;
+	struct faultrec flt;
+	struct stacks stacks;
+	int have_cpu, have_flt;
+	char cpu_err[256], flt_err[256];
+};
+
+/*
+ * Open the fault and CPU streams for pid. wait_exec: pid is a forked child
+ * about to exec the command (launch mode), whose first events must not be
+ * missed. Failures are kept in the state, to be said after TARGET.
+ */
+static void bpf_start(struct bpfstate *b, pid_t pid, const struct opts *o, int64_t goid,
+		      int64_t g_m, int64_t m_curg, int wait_exec, struct gs_writer *w)
+{
+	struct faultrec_opts fo = { o->fault_period, o->ringbuf_kb, goid, g_m, m_curg, wait_exec };
+	struct cpurec_opts co = { o->freq, o->ringbuf_kb, goid, g_m, m_curg, wait_exec };
+
+	b->stacks.w = w;
+	b->have_flt = faultrec_open(&b->flt, pid, &fo, &b->stacks, w, b->flt_err,
+				    sizeof(b->flt_err)) == 0;
+	b->have_cpu = cpurec_open(&b->cpu, pid, &co, &b->stacks, w, b->cpu_err,
+				  sizeof(b->cpu_err)) == 0;
+}
+
+/* Say what could not be started, on stderr and in the trace. */
+static int bpf_report(struct bpfstate *b, struct gs_writer *w)
+{
+	if (!b->have_flt) {
+		msg("warning: page faults not recorded: %s", b->flt_err);
+		if (write_message(w, GS_WARNING, "page faults not recorded: %s", b->flt_err) < 0)
+			return -1;
+	}
+	if (!b->have_cpu) {
+		msg("warning: eBPF streams not recorded: %s; recording /proc data only "
+		    "(--no-bpf says this is intended)", b->cpu_err);
+		if (write_message(w, GS_WARNING, "eBPF streams not recorded: %s", b->cpu_err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The goroutine offsets of the program at path, before it runs. */
+static void layout_of_file(const char *path, int64_t *goid, int64_t *g_m, int64_t *m_curg)
+{
+	struct gs_exe_info info;
+	struct gs_gobin gb;
+	struct gs_layout l;
+	char err[160];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*goid = *g_m = *m_curg = -1;
+	if (fd < 0)
+		return;
+	if (gs_exe_info_read(fd, &info) == 0 && info.is_go &&
+	    gs_gobin_load(fd, &gb, err, sizeof(err)) == 0) {
+		gs_layout_find(fd, &gb, info.go_version, 0, &l);
+		*goid = l.v[GS_G_GOID];
+		*g_m = l.v[GS_G_M];
+		*m_curg = l.v[GS_M_CURG];
+		gs_gobin_free(&gb);
+	}
+	close(fd);
+}
+
+/* Where execvp would find cmd: a path with a slash as it is, else $PATH. */
+static int resolve_command(const char *cmd, char *out, size_t n)
+{
+	const char *path = getenv("PATH");
+
+	if (strchr(cmd, '/')) {
+		snprintf(out, n, "%s", cmd);
+		return 0;
+	}
+	for (const char *p = path ? path : "/usr/local/bin:/usr/bin:/bin"; *p;) {
+		const char *colon = strchr(p, ':');
+		size_t len = colon ? (size_t)(colon - p) : strlen(p);
+
+		snprintf(out, n, "%.*s/%s", (int)len, len ? p : ".", cmd);
+		if (access(out, X_OK) == 0)
+			return 0;
+		p += len + (colon ? 1 : 0);
+	}
+	return -1;
+}
+
 /* ---- main ---- */
 
 static int keep_old(const char *path)
@@ -465,14 +566,20 @@ int main(int argc, char **argv)
 	struct opts o;
 	struct memrec m = { .statm_fd = -1 };
 	static struct objscan os;
-	static struct cpurec cpu;
-	int have_cpu = 0;
+	static struct bpfstate bs;
+	int bpf_started = 0;
+#define cpu bs.cpu
+#define flt bs.flt
+#define stacks bs.stacks
+#define have_cpu bs.have_cpu
+#define have_flt bs.have_flt
 	struct gs_writer *w = NULL;
 	sigset_t mask, oldmask;
 	int sfd = -1, tfd = -1, pidfd = -1, go_fd = -1, err_fd = -1;
 	pid_t pid;
 	int launched, is_go = 0, rc = EX_INTERNAL, stop_reason = 0;
 	int child_status = -1, signals = 0, gone_at_start = 0;
+	uint64_t setup_cpu_ns = 0;
 	uint64_t t0, deadline = 0, last_status = 0, last_clock, last_lost = 0;
 	char err[256], why[200] = "";
 	long page = sysconf(_SC_PAGESIZE);
@@ -521,7 +628,18 @@ int main(int argc, char **argv)
 			FAIL(EX_LAUNCH_FAIL);
 		}
 		int e = 0;
+		char exe[PATH_MAX];
 
+		/* Attach before it execs, so its first page faults are seen too. */
+		if (!o.no_bpf && resolve_command(o.cmd[0], exe, sizeof(exe)) == 0) {
+			int64_t goid, g_m, m_curg;
+			uint64_t c0 = gs_now_ns(CLOCK_PROCESS_CPUTIME_ID);
+
+			layout_of_file(exe, &goid, &g_m, &m_curg);
+			bpf_start(&bs, o.pid, &o, goid, g_m, m_curg, 1, w);
+			bpf_started = 1;
+			setup_cpu_ns = gs_now_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
+		}
 		/* Let it exec, then learn whether exec worked: EOF means it did. */
 		if (write(go_fd, "g", 1) != 1 || read(err_fd, &e, sizeof(e)) == sizeof(e)) {
 			waitpid(o.pid, NULL, 0);
@@ -590,22 +708,18 @@ int main(int argc, char **argv)
 		if (write_message(w, GS_INFO, "eBPF streams not recorded: --no-bpf") < 0)
 			goto write_error;
 	} else {
-		struct cpurec_opts co = { o.freq, o.ringbuf_kb, os.objs.main_goid,
-					  os.objs.main_g_m, os.objs.main_m_curg };
+		if (!bpf_started) {
+			uint64_t c0 = gs_now_ns(CLOCK_PROCESS_CPUTIME_ID);
 
-		uint64_t c0 = gs_now_ns(CLOCK_PROCESS_CPUTIME_ID);
-
-		if (cpurec_open(&cpu, pid, &co, w, err, sizeof(err)) == 0) {
-			have_cpu = 1;
-			/* loading and verifying the program is a one-time cost: not the
-			 * smaps budget's */
-			m.credit_ns += (double)(gs_now_ns(CLOCK_PROCESS_CPUTIME_ID) - c0);
-		} else {
-			msg("warning: eBPF streams not recorded: %s; recording /proc data only "
-			    "(--no-bpf says this is intended)", err);
-			if (write_message(w, GS_WARNING, "eBPF streams not recorded: %s", err) < 0)
-				goto write_error;
+			bpf_start(&bs, pid, &o, os.objs.main_goid, os.objs.main_g_m,
+				  os.objs.main_m_curg, 0, w);
+			setup_cpu_ns += gs_now_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
 		}
+		if (bpf_report(&bs, w) < 0)
+			goto write_error;
+		/* loading and verifying the programs is a one-time cost: not the
+		 * smaps budget's */
+		m.credit_ns += (double)setup_cpu_ns;
 	}
 	int first = memrec_tick(&m, gs_now_ns(CLOCK_MONOTONIC));
 
@@ -630,11 +744,12 @@ int main(int argc, char **argv)
 	}
 
 	while (!stop_reason) {
-		struct pollfd pfd[4] = { { sfd, POLLIN, 0 }, { tfd, POLLIN, 0 },
+		struct pollfd pfd[5] = { { sfd, POLLIN, 0 }, { tfd, POLLIN, 0 },
 					 { have_cpu ? cpurec_fd(&cpu) : -1, POLLIN, 0 },
-					 { pidfd, POLLIN, 0 } };
+					 { pidfd, POLLIN, 0 },
+					 { have_flt ? faultrec_fd(&flt) : -1, POLLIN, 0 } };
 
-		if (poll(pfd, 4, -1) < 0 && errno != EINTR) {
+		if (poll(pfd, 5, -1) < 0 && errno != EINTR) {
 			msg("poll: %s", strerror(errno));
 			FAIL(EX_INTERNAL);
 		}
@@ -667,8 +782,18 @@ int main(int argc, char **argv)
 		}
 		if (pidfd >= 0 && (pfd[3].revents & POLLIN))
 			stop_reason = GS_END_TARGET_EXIT;
-		if (have_cpu && (pfd[2].revents & POLLIN) && cpurec_poll(&cpu) < 0)
-			goto write_error;
+		/* eBPF events cost what the target's activity makes them cost: counted
+		 * apart (m.events_cpu_ns), not taken from the smaps budget */
+		if (have_cpu || have_flt) {	/* drained every tick, and when they call */
+			uint64_t c0 = gs_now_ns(CLOCK_THREAD_CPUTIME_ID);
+
+			if ((have_cpu && cpurec_poll(&cpu) < 0) || (have_flt && faultrec_poll(&flt) < 0))
+				goto write_error;
+			uint64_t spent = gs_now_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+
+			m.credit_ns += (double)spent;
+			m.events_cpu_ns += spent;
+		}
 		if (pfd[1].revents & POLLIN) {
 			uint64_t ticks = 0;
 
@@ -691,9 +816,10 @@ int main(int argc, char **argv)
 		}
 		if (deadline && now >= deadline && !stop_reason)
 			stop_reason = GS_END_DURATION;
-		if (have_cpu && now - last_lost >= 1000000000u) {
+		if ((have_cpu || have_flt) && now - last_lost >= 1000000000u) {
 			last_lost = now;
-			if (cpurec_lost(&cpu, now) < 0)
+			if ((have_cpu && cpurec_lost(&cpu, now) < 0) ||
+			    (have_flt && faultrec_lost(&flt, now) < 0))
 				goto write_error;
 		}
 		if (now - last_clock >= 60000000000ull) {
@@ -711,6 +837,8 @@ int main(int argc, char **argv)
 
 	/* What the ring buffer still holds, and what was dropped. */
 	if (have_cpu && (cpurec_poll(&cpu) < 0 || cpurec_lost(&cpu, gs_now_ns(CLOCK_MONOTONIC)) < 0))
+		goto write_error;
+	if (have_flt && (faultrec_poll(&flt) < 0 || faultrec_lost(&flt, gs_now_ns(CLOCK_MONOTONIC)) < 0))
 		goto write_error;
 	/* A last full read so the trace ends with fresh Pss, if there is memory. */
 	if (stop_reason != GS_END_TARGET_EXIT &&
@@ -820,6 +948,9 @@ out:
 	}
 	if (have_cpu)
 		cpurec_close(&cpu);
+	if (have_flt)
+		faultrec_close(&flt);
+	stacks_free(&stacks);
 	memrec_close(&m);
 	objects_free(&os.objs);
 	if (w) {

@@ -66,6 +66,7 @@ struct memrec {
 	struct gs_smaps maps;
 	uint64_t last_maps_ns;
 	uint64_t objects_cpu_ns;	/* spent in on_maps: not charged to the budget */
+	uint64_t events_cpu_ns;		/* spent on eBPF events: not charged either */
 
 	/* counts for END and the status line */
 	uint64_t statm_samples, smaps_reads, rollup_reads, cgroup_samples, lost;

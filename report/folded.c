@@ -140,62 +140,78 @@ static int cmp_entry(const void *x, const void *y)
 	return strcmp(a, b);
 }
 
-int gs_folded(sqlite3 *db, FILE *out, const struct gs_folded_opts *o, char *msg, size_t msglen)
-{
-	struct gs_objects objs = { 0 };
-	struct ranges rs = { 0 };
-	struct agg agg = { 0 };
-	struct buf line = { 0 };
-	sqlite3_stmt *s = NULL;
-	char err[160];
-	int ret = -1;
+/* ---- symbolized stacks, cached by id ---- */
 
-	if (strcmp(o->weight, "cpu")) {
-		snprintf(msg, msglen, "--weight %s is not available yet: this gsreport knows cpu",
-			 o->weight);
-		return 1;
-	}
-	if (sqlite3_prepare_v2(db, o->by_goroutine
-			       ? "SELECT s.pcs, s.depth, count(*), c.goid FROM cpu_sample c JOIN stack s "
-				 "ON s.id = c.stack_id GROUP BY s.id, c.goid"
-			       : "SELECT s.pcs, s.depth, count(*), NULL FROM cpu_sample c JOIN stack s "
-				 "ON s.id = c.stack_id GROUP BY s.id", -1, &s, NULL)) {
-		snprintf(msg, msglen, "this trace has no CPU samples (recorded without eBPF, or by "
-			 "an older gsrec)");
-		return 1;
-	}
-	if (gs_objects_load(db, &objs, err, sizeof(err)) < 0 || load_ranges(db, &objs, &rs) < 0)
-		goto out;
-	/* executable mappings by name, for pcs in no object */
+struct symctx {
+	sqlite3 *db;
+	struct gs_objects objs;
+	struct ranges rs;
 	struct { uint64_t lo, hi; char name[48]; } maps[32];
-	size_t nm = 0;
+	size_t nm;
+	sqlite3_stmt *get;		/* pcs of a stack */
+	struct agg cache;		/* "id" -> folded frames, root first */
+	struct buf line;
+};
+
+static int sym_open(struct symctx *c, sqlite3 *db)
+{
+	char err[160];
 	sqlite3_stmt *ms;
 
+	memset(c, 0, sizeof(*c));
+	c->db = db;
+	if (gs_objects_load(db, &c->objs, err, sizeof(err)) < 0 || load_ranges(db, &c->objs, &c->rs) < 0 ||
+	    sqlite3_prepare_v2(db, "SELECT pcs, depth FROM stack WHERE id = ?", -1, &c->get, NULL))
+		return -1;
+	/* executable mappings by name, for pcs in no object ([vdso]) */
 	if (sqlite3_prepare_v2(db, "SELECT DISTINCT start, end, path FROM mapping WHERE perms "
 			       "LIKE '__x_' AND path != '' LIMIT 32", -1, &ms, NULL) == SQLITE_OK) {
-		while (sqlite3_step(ms) == SQLITE_ROW && nm < 32) {
+		while (sqlite3_step(ms) == SQLITE_ROW && c->nm < 32) {
 			const char *p = (const char *)sqlite3_column_text(ms, 2), *slash = strrchr(p, '/');
 
-			maps[nm].lo = (uint64_t)sqlite3_column_int64(ms, 0);
-			maps[nm].hi = (uint64_t)sqlite3_column_int64(ms, 1);
-			snprintf(maps[nm].name, sizeof(maps[nm].name), p[0] == '[' ? "%s" : "[%s]",
+			c->maps[c->nm].lo = (uint64_t)sqlite3_column_int64(ms, 0);
+			c->maps[c->nm].hi = (uint64_t)sqlite3_column_int64(ms, 1);
+			snprintf(c->maps[c->nm].name, sizeof(c->maps[0].name), p[0] == '[' ? "%s" : "[%s]",
 				 slash ? slash + 1 : p);
-			nm++;
+			c->nm++;
 		}
 		sqlite3_finalize(ms);
 	}
-	uint64_t total = 0;
+	return 0;
+}
 
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		const uint8_t *pcs = sqlite3_column_blob(s, 0);
-		int depth = sqlite3_column_int(s, 1);
-		uint64_t n = (uint64_t)sqlite3_column_int64(s, 2);
-		const char *frames[256];
-		int flen[256], nf = 0;
+static void sym_close(struct symctx *c)
+{
+	sqlite3_finalize(c->get);
+	for (size_t i = 0; i < c->cache.size; i++)
+		free(c->cache.e[i].s);
+	free(c->cache.e);
+	free(c->line.p);
+	free(c->rs.r);
+	gs_objects_free(&c->objs);
+}
 
-		if (sqlite3_column_bytes(s, 0) < depth * 8)
-			continue;
-		for (int i = 0; i < depth && nf < 255; i++) {
+/* The frames of stack id, root first, joined by ';'. Valid until the next call. */
+static const char *sym_stack(struct symctx *c, int64_t id)
+{
+	char key[32];
+
+	snprintf(key, sizeof(key), "#%lld", (long long)id);
+	size_t j = c->cache.size ? hstr(key) & (c->cache.size - 1) : 0;
+
+	for (; c->cache.size && c->cache.e[j].s; j = (j + 1) & (c->cache.size - 1))
+		if (!strcmp(c->cache.e[j].s, key))
+			return c->cache.e[j].s + strlen(key) + 1;
+	const char *frames[256];
+	int flen[256], nf = 0;
+
+	sqlite3_bind_int64(c->get, 1, id);
+	if (sqlite3_step(c->get) == SQLITE_ROW) {
+		const uint8_t *pcs = sqlite3_column_blob(c->get, 0);
+		int depth = sqlite3_column_int(c->get, 1);
+
+		for (int i = 0; pcs && sqlite3_column_bytes(c->get, 0) >= depth * 8 && i < depth &&
+		     nf < 255; i++) {
 			uint64_t pc = 0;
 
 			for (int b = 0; b < 8; b++)
@@ -205,78 +221,473 @@ int gs_folded(sqlite3 *db, FILE *out, const struct gs_folded_opts *o, char *msg,
 			struct gs_symframe fr[16];
 			int k = 0;
 
-			for (size_t r = 0; r < rs.n; r++)
-				if (pc >= rs.r[r].lo && pc < rs.r[r].hi) {
-					k = gs_object_symbolize(rs.r[r].o, pc - (uint64_t)rs.r[r].bias, 1,
-								fr, 16);
+			for (size_t r = 0; r < c->rs.n; r++)
+				if (pc >= c->rs.r[r].lo && pc < c->rs.r[r].hi) {
+					k = gs_object_symbolize(c->rs.r[r].o, pc - (uint64_t)c->rs.r[r].bias,
+								1, fr, 16);
 					break;
 				}
 			if (!k) {
-				/* no object (e.g. [vdso], which has no file): name the mapping */
 				frames[nf] = "[unknown]";
 				flen[nf] = 9;
-				for (size_t r = 0; r < nm; r++)
-					if (pc >= maps[r].lo && pc < maps[r].hi) {
-						frames[nf] = maps[r].name;
-						flen[nf] = (int)strlen(maps[r].name);
+				for (size_t r = 0; r < c->nm; r++)
+					if (pc >= c->maps[r].lo && pc < c->maps[r].hi) {
+						frames[nf] = c->maps[r].name;
+						flen[nf] = (int)strlen(c->maps[r].name);
 						break;
 					}
 				nf++;
 			}
-			for (int j = 0; j < k && nf < 255; j++) {
-				frames[nf] = fr[j].func;
-				flen[nf++] = fr[j].func_len;
+			for (int m = 0; m < k && nf < 255; m++) {
+				frames[nf] = fr[m].func;
+				flen[nf++] = fr[m].func_len;
 			}
 		}
+	}
+	sqlite3_reset(c->get);
+	c->line.len = 0;
+	put(&c->line, key, strlen(key), 0);
+	put(&c->line, "", 0, 0);
+	c->line.p[c->line.len++] = 0;	/* key, NUL, then the frames */
+	size_t start = c->line.len;
+
+	for (int i = nf - 1; i >= 0; i--)	/* root first */
+		put(&c->line, frames[i], (size_t)flen[i], c->line.len > start);
+	if (c->line.len == start)
+		put(&c->line, "[no-stack]", 10, 0);
+	/* cache it: the entry's string holds "key\0frames" */
+	if (agg_add(&c->cache, key, 0) == 0) {
+		j = hstr(key) & (c->cache.size - 1);
+		while (strcmp(c->cache.e[j].s, key))
+			j = (j + 1) & (c->cache.size - 1);
+		char *both = malloc(c->line.len + 1);
+
+		if (both) {
+			memcpy(both, c->line.p, c->line.len + 1);
+			free(c->cache.e[j].s);
+			c->cache.e[j].s = both;
+			return both + strlen(key) + 1;
+		}
+	}
+	return c->line.p + start;
+}
+
+static int print_sorted(struct agg *agg, FILE *out)
+{
+	char **keys = malloc((agg->count + 1) * sizeof(*keys));
+	size_t nk = 0;
+
+	if (!keys)
+		return -1;
+	for (size_t i = 0; i < agg->size; i++)
+		if (agg->e[i].s)
+			keys[nk++] = agg->e[i].s;
+	qsort(keys, nk, sizeof(*keys), cmp_entry);
+	for (size_t i = 0; i < nk; i++) {
+		size_t j = hstr(keys[i]) & (agg->size - 1);
+
+		while (strcmp(agg->e[j].s, keys[i]))
+			j = (j + 1) & (agg->size - 1);
+		if (agg->e[j].n)
+			fprintf(out, "%s %" PRIu64 "\n", keys[i], agg->e[j].n);
+	}
+	free(keys);
+	return ferror(out) ? -1 : 0;
+}
+
+static void agg_free(struct agg *a)
+{
+	for (size_t i = 0; i < a->size; i++)
+		free(a->e[i].s);
+	free(a->e);
+	memset(a, 0, sizeof(*a));
+}
+
+/* ---- weights from samples: cpu, faults, fault-bytes ---- */
+
+static int count_weight(struct symctx *c, FILE *out, const struct gs_folded_opts *o,
+			char *msg, size_t msglen)
+{
+	int faults = strcmp(o->weight, "cpu") != 0, bytes = !strcmp(o->weight, "fault-bytes");
+	char sql[256];
+	sqlite3_stmt *s;
+	struct agg agg = { 0 };
+	struct buf line = { 0 };
+	uint64_t total = 0;
+	int ret = -1;
+
+	snprintf(sql, sizeof(sql), "SELECT stack_id, count(*), %s FROM %s GROUP BY stack_id%s",
+		 o->by_goroutine ? "goid" : "NULL", faults ? "fault" : "cpu_sample",
+		 o->by_goroutine ? ", goid" : "");
+	if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL)) {
+		snprintf(msg, msglen, "this trace has no %s (recorded without eBPF, or by an older "
+			 "gsrec)", faults ? "page faults" : "CPU samples");
+		return 1;
+	}
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		uint64_t n = (uint64_t)sqlite3_column_int64(s, 1) * (bytes ? 4096u : 1u);
+		const char *frames = sym_stack(c, sqlite3_column_int64(s, 0));
+
 		line.len = 0;
 		if (o->by_goroutine) {
 			char g[40];
 
-			if (sqlite3_column_type(s, 3) == SQLITE_NULL)
+			if (sqlite3_column_type(s, 2) == SQLITE_NULL)
 				snprintf(g, sizeof(g), "goroutine ?");
 			else
-				snprintf(g, sizeof(g), "goroutine %lld", sqlite3_column_int64(s, 3));
+				snprintf(g, sizeof(g), "goroutine %lld", sqlite3_column_int64(s, 2));
 			put(&line, g, strlen(g), 0);
 			line.p[strlen("goroutine")] = ' ';	/* flamegraph.pl splits on the last space only */
 		}
-		for (int i = nf - 1; i >= 0; i--)	/* root first */
-			put(&line, frames[i], (size_t)flen[i], line.len > 0);
-		if (!line.len)
-			put(&line, "[no stack]", 10, 0);
+		put(&line, "", 0, 0);
+		if (line.len)
+			line.p[line.len++] = ';';
+		memcpy(line.p + line.len, "", 1);
+		/* frames are already clean: append as they are */
+		size_t fl = strlen(frames);
+
+		if (line.len + fl + 1 > line.cap) {
+			char *p = realloc(line.p, line.len + fl + 1);
+
+			if (!p)
+				goto out;
+			line.p = p;
+			line.cap = line.len + fl + 1;
+		}
+		memcpy(line.p + line.len, frames, fl + 1);
+		line.len += fl;
 		if (agg_add(&agg, line.p, n) < 0)
 			goto out;
 		total += n;
 	}
 	if (!total) {
-		snprintf(msg, msglen, "this trace has no CPU samples (was the target running? try a "
-			 "higher -F)");
+		snprintf(msg, msglen, "this trace has no %s (was the target running? try a higher -F)",
+			 faults ? "page faults" : "CPU samples");
 		ret = 1;
 		goto out;
 	}
-	/* sorted output, like flamegraph.pl's stackcollapse tools */
-	char **keys = malloc(agg.count * sizeof(*keys));
-	size_t nk = 0;
-
-	for (size_t i = 0; keys && i < agg.size; i++)
-		if (agg.e[i].s)
-			keys[nk++] = agg.e[i].s;
-	qsort(keys, nk, sizeof(*keys), cmp_entry);
-	for (size_t i = 0; i < nk; i++) {
-		size_t j = hstr(keys[i]) & (agg.size - 1);
-
-		while (strcmp(agg.e[j].s, keys[i]))
-			j = (j + 1) & (agg.size - 1);
-		fprintf(out, "%s %" PRIu64 "\n", keys[i], agg.e[j].n);
-	}
-	free(keys);
-	ret = ferror(out) ? -1 : 0;
+	ret = print_sorted(&agg, out);
 out:
 	sqlite3_finalize(s);
-	for (size_t i = 0; i < agg.size; i++)
-		free(agg.e[i].s);
-	free(agg.e);
+	agg_free(&agg);
 	free(line.p);
-	free(rs.r);
-	gs_objects_free(&objs);
+	return ret;
+}
+
+/* ---- pss: resident pages by the stack that made them resident ---- */
+
+struct pagemap {			/* page number -> stack id, open addressing */
+	uint64_t *page;			/* page + 1; 0 empty, UINT64_MAX deleted */
+	int64_t *stack;
+	size_t size, used;
+};
+
+static size_t pm_slot(const struct pagemap *m, uint64_t page)
+{
+	return (size_t)((page * 0x9e3779b97f4a7c15ull) >> 20) & (m->size - 1);
+}
+
+static int pm_grow(struct pagemap *m)
+{
+	size_t size = m->size ? m->size * 2 : 1u << 16;
+	uint64_t *pg = calloc(size, sizeof(*pg));
+	int64_t *st = malloc(size * sizeof(*st));
+	struct pagemap n = { pg, st, size, 0 };
+
+	if (!pg || !st) {
+		free(pg);
+		free(st);
+		return -1;
+	}
+	for (size_t i = 0; i < m->size; i++) {
+		if (!m->page[i] || m->page[i] == UINT64_MAX)
+			continue;
+		size_t j = pm_slot(&n, m->page[i] - 1);
+
+		while (n.page[j])
+			j = (j + 1) & (size - 1);
+		n.page[j] = m->page[i];
+		n.stack[j] = m->stack[i];
+		n.used++;
+	}
+	free(m->page);
+	free(m->stack);
+	*m = n;
+	return 0;
+}
+
+/* The first fault on a page since its last release owns it. */
+static int pm_fault(struct pagemap *m, uint64_t page, int64_t stack)
+{
+	if ((m->used + 1) * 2 > m->size && pm_grow(m) < 0)
+		return -1;
+	size_t j = pm_slot(m, page), tomb = SIZE_MAX;
+
+	for (; m->page[j]; j = (j + 1) & (m->size - 1)) {
+		if (m->page[j] == page + 1)
+			return 0;
+		if (m->page[j] == UINT64_MAX && tomb == SIZE_MAX)
+			tomb = j;
+	}
+	if (tomb != SIZE_MAX)
+		j = tomb;
+	else
+		m->used++;
+	m->page[j] = page + 1;
+	m->stack[j] = stack;
+	return 0;
+}
+
+static void pm_release(struct pagemap *m, uint64_t lo, uint64_t hi)
+{
+	if (!m->size || hi <= lo)
+		return;
+	if (hi - lo > m->size) {	/* a huge range: scan the table instead */
+		for (size_t i = 0; i < m->size; i++)
+			if (m->page[i] && m->page[i] != UINT64_MAX && m->page[i] - 1 >= lo &&
+			    m->page[i] - 1 < hi)
+				m->page[i] = UINT64_MAX;
+		return;
+	}
+	for (uint64_t p = lo; p < hi; p++)
+		for (size_t j = pm_slot(m, p); m->page[j]; j = (j + 1) & (m->size - 1))
+			if (m->page[j] == p + 1) {
+				m->page[j] = UINT64_MAX;
+				break;
+			}
+}
+
+struct live {				/* a mapping live at the chosen read */
+	uint64_t start, end, pss_bytes, rss_pages;
+	char label[96], cls[24];
+	struct agg per_stack;		/* stack id -> attributed pages */
+	uint64_t attributed;
+};
+
+static int cmp_live(const void *a, const void *b)
+{
+	const struct live *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int pss_weight(struct symctx *c, FILE *out, const struct gs_folded_opts *o,
+		      char *msg, size_t msglen)
+{
+	sqlite3 *db = c->db;
+	sqlite3_stmt *s = NULL, *f = NULL, *r = NULL;
+	struct pagemap pm = { 0 };
+	struct live *lv = NULL;
+	size_t nlv = 0;
+	struct agg agg = { 0 };
+	int64_t read_id = -1, t = 0;
+	int ret = -1;
+	char sql[512];
+
+	/* the moment: a per-mapping read (end, peak, or the last at or before t0+S) */
+	if (!strcmp(o->at, "end"))
+		snprintf(sql, sizeof(sql), "SELECT id, t_ns FROM smaps_read WHERE kind != 'rollup' "
+			 "ORDER BY id DESC LIMIT 1");
+	else if (!strcmp(o->at, "peak"))
+		snprintf(sql, sizeof(sql), "SELECT id, t_ns FROM smaps_read WHERE kind != 'rollup' "
+			 "ORDER BY pss_kb DESC, id LIMIT 1");
+	else
+		snprintf(sql, sizeof(sql), "SELECT id, t_ns FROM smaps_read WHERE kind != 'rollup' AND "
+			 "t_ns <= (SELECT min(mono_ns) FROM clock) + %.0f ORDER BY id DESC LIMIT 1",
+			 atof(o->at) * 1e9);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+		read_id = sqlite3_column_int64(s, 0);
+		t = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (read_id < 0) {
+		snprintf(msg, msglen, "no per-mapping smaps read %s in this trace", !strcmp(o->at, "end") ||
+			 !strcmp(o->at, "peak") ? "at all" : "at or before that time");
+		return 1;
+	}
+	/* replay faults and releases up to that moment, in time order */
+	if (sqlite3_prepare_v2(db, "SELECT t_ns, addr, stack_id FROM fault WHERE t_ns <= ? ORDER BY rowid",
+			       -1, &f, NULL) ||
+	    sqlite3_prepare_v2(db, "SELECT t_ns, kind, addr, len, arg FROM release WHERE t_ns <= ? "
+			       "ORDER BY rowid", -1, &r, NULL)) {
+		snprintf(msg, msglen, "this trace has no page faults (recorded without eBPF, or by an "
+			 "older gsrec): --weight pss needs them");
+		ret = 1;
+		goto out;
+	}
+	sqlite3_bind_int64(f, 1, t);
+	sqlite3_bind_int64(r, 1, t);
+	int fm = sqlite3_step(f) == SQLITE_ROW, rm = sqlite3_step(r) == SQLITE_ROW;
+	uint64_t brk_top = 0;
+
+	while (fm || rm) {
+		if (fm && (!rm || sqlite3_column_int64(f, 0) <= sqlite3_column_int64(r, 0))) {
+			if (pm_fault(&pm, (uint64_t)sqlite3_column_int64(f, 1) >> 12,
+				     sqlite3_column_int64(f, 2)) < 0)
+				goto out;
+			fm = sqlite3_step(f) == SQLITE_ROW;
+		} else {
+			const char *kind = (const char *)sqlite3_column_text(r, 1);
+			uint64_t addr = (uint64_t)sqlite3_column_int64(r, 2);
+			uint64_t len = (uint64_t)sqlite3_column_int64(r, 3);
+			uint64_t arg = (uint64_t)sqlite3_column_int64(r, 4);
+
+			if (!strcmp(kind, "brk")) {
+				if (arg && brk_top && arg < brk_top)
+					pm_release(&pm, (arg + 4095) >> 12, (brk_top + 4095) >> 12);
+				if (arg)
+					brk_top = arg;
+			} else {
+				/* munmap, madvise (a freeing advice), mremap's old range */
+				pm_release(&pm, addr >> 12, (addr + len + 4095) >> 12);
+			}
+			rm = sqlite3_step(r) == SQLITE_ROW;
+		}
+	}
+	/* the mappings live at that read, with their Pss and Rss */
+	snprintf(sql, sizeof(sql),
+		 "SELECT m.start, m.end, m.path, m.class, v.pss_kb, v.rss_kb FROM mapping m "
+		 "JOIN mapping_value v ON v.mapping_id = m.id WHERE m.first_read <= %lld AND "
+		 "(m.last_read IS NULL OR m.last_read >= %lld) AND v.read_id = (SELECT max(read_id) "
+		 "FROM mapping_value WHERE mapping_id = m.id AND read_id <= %lld)",
+		 (long long)read_id, (long long)read_id, (long long)read_id);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL))
+		goto out;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct live *n = realloc(lv, (nlv + 1) * sizeof(*lv));
+
+		if (!n)
+			goto out;
+		lv = n;
+		struct live *l = &lv[nlv++];
+		const char *path = (const char *)sqlite3_column_text(s, 2);
+		const char *slash = strrchr(path, '/');
+
+		memset(l, 0, sizeof(*l));
+		l->start = (uint64_t)sqlite3_column_int64(s, 0);
+		l->end = (uint64_t)sqlite3_column_int64(s, 1);
+		l->pss_bytes = (uint64_t)sqlite3_column_int64(s, 4) * 1024;
+		l->rss_pages = (uint64_t)sqlite3_column_int64(s, 5) / 4;
+		snprintf(l->cls, sizeof(l->cls), "%s", sqlite3_column_text(s, 3));
+		if (path[0] == '[')
+			snprintf(l->label, sizeof(l->label), "%s", path);
+		else if (path[0])
+			snprintf(l->label, sizeof(l->label), "[%s]", slash ? slash + 1 : path);
+		else
+			snprintf(l->label, sizeof(l->label), "[anon %#" PRIx64 "]", l->start);
+	}
+	qsort(lv, nlv, sizeof(*lv), cmp_live);
+	/* attributed pages per mapping and stack */
+	for (size_t i = 0; i < pm.size; i++) {
+		if (!pm.page[i] || pm.page[i] == UINT64_MAX)
+			continue;
+		uint64_t a = (pm.page[i] - 1) << 12;
+		size_t lo = 0, hi = nlv;
+
+		while (lo < hi) {	/* last mapping with start <= a */
+			size_t mid = (lo + hi) / 2;
+
+			if (lv[mid].start <= a)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (!lo || a >= lv[lo - 1].end)
+			continue;	/* a page outside every live mapping: it went away */
+		char key[24];
+
+		snprintf(key, sizeof(key), "%lld", (long long)pm.stack[i]);
+		if (agg_add(&lv[lo - 1].per_stack, key, 1) < 0)
+			goto out;
+		lv[lo - 1].attributed++;
+	}
+	/* each mapping's Pss over its pages: attributed ones to their stacks,
+	 * the rest [unattributed]; integer bytes that add up exactly */
+	struct buf line = { 0 };
+
+	for (size_t i = 0; i < nlv; i++) {
+		struct live *l = &lv[i];
+		uint64_t pages = l->rss_pages > l->attributed ? l->rss_pages : l->attributed;
+		uint64_t given = 0;
+
+		if (!l->pss_bytes)
+			continue;
+		for (size_t k = 0; pages && k < l->per_stack.size; k++) {
+			if (!l->per_stack.e[k].s)
+				continue;
+			uint64_t w = (uint64_t)((double)l->pss_bytes * (double)l->per_stack.e[k].n /
+						(double)pages);
+
+			line.len = 0;
+			if (!o->no_class)
+				put(&line, l->cls, strlen(l->cls), 0);
+			if (!o->no_mapping)
+				put(&line, l->label, strlen(l->label), line.len > 0);
+			const char *frames = sym_stack(c, atoll(l->per_stack.e[k].s));
+
+			put(&line, "", 0, 0);
+			if (line.len)
+				line.p[line.len++] = ';';
+			line.p[line.len] = 0;
+			size_t fl = strlen(frames);
+			char *np = realloc(line.p, line.len + fl + 1);
+
+			if (!np)
+				goto out;
+			line.p = np;
+			line.cap = line.len + fl + 1;
+			memcpy(line.p + line.len, frames, fl + 1);
+			if (agg_add(&agg, line.p, w) < 0)
+				goto out;
+			given += w;
+		}
+		line.len = 0;
+		if (!o->no_class)
+			put(&line, l->cls, strlen(l->cls), 0);
+		if (!o->no_mapping)
+			put(&line, l->label, strlen(l->label), line.len > 0);
+		put(&line, "[unattributed]", 14, line.len > 0);
+		if (agg_add(&agg, line.p, l->pss_bytes - given) < 0)
+			goto out;
+	}
+	free(line.p);
+	if (o->unit_kb)
+		for (size_t i = 0; i < agg.size; i++)
+			agg.e[i].n = (agg.e[i].n + 512) / 1024;
+	ret = print_sorted(&agg, out);
+out:
+	sqlite3_finalize(s);
+	sqlite3_finalize(f);
+	sqlite3_finalize(r);
+	for (size_t i = 0; i < nlv; i++)
+		agg_free(&lv[i].per_stack);
+	free(lv);
+	free(pm.page);
+	free(pm.stack);
+	agg_free(&agg);
+	return ret;
+}
+
+int gs_folded(sqlite3 *db, FILE *out, const struct gs_folded_opts *o, char *msg, size_t msglen)
+{
+	struct symctx c;
+	int ret;
+
+	if (strcmp(o->weight, "cpu") && strcmp(o->weight, "faults") &&
+	    strcmp(o->weight, "fault-bytes") && strcmp(o->weight, "pss")) {
+		snprintf(msg, msglen, "--weight %s is not available: use pss, cpu, faults or "
+			 "fault-bytes", o->weight);
+		return 1;
+	}
+	if (sym_open(&c, db) < 0) {
+		snprintf(msg, msglen, "this trace has no stacks (recorded without eBPF, or by an "
+			 "older gsrec)");
+		sym_close(&c);
+		return 1;
+	}
+	ret = !strcmp(o->weight, "pss") ? pss_weight(&c, out, o, msg, msglen)
+					 : count_weight(&c, out, o, msg, msglen);
+	sym_close(&c);
 	return ret;
 }

@@ -32,7 +32,7 @@ static void usage(FILE *f)
 "       gsreport summary TRACE|DB [-o FILE]\n"
 "       gsreport addr2line TRACE|DB [--object PATH|BUILDID] [--inlines] [ADDR...]\n"
 "       gsreport info TRACE|DB\n"
-"       gsreport folded TRACE|DB --weight cpu [--by-goroutine] [-o FILE]\n"
+"       gsreport folded TRACE|DB [--weight W] [--at end|peak|SECONDS] [-o FILE]\n"
 "\n"
 "Replay a gsmapper trace into SQLite and report on it.\n"
 "\n"
@@ -50,8 +50,11 @@ static void usage(FILE *f)
 "             prints inlined frames, innermost first\n"
 "  info       the target's objects: paths, build-ids, Go versions, tables\n"
 "  folded     stacks for flamegraph.pl (\"root;...;leaf COUNT\"), weighted by\n"
-"             --weight: cpu (on-CPU samples); --by-goroutine puts the\n"
-"             goroutine id first\n"
+"             --weight: pss (default: resident memory at --at, bytes, by the\n"
+"             stack that made each page resident, each mapping scaled to its\n"
+"             smaps Pss; first frames: class, mapping), cpu (samples), faults,\n"
+"             fault-bytes; --by-goroutine puts the goroutine first (cpu, faults),\n"
+"             --no-class, --no-mapping, --unit kb\n"
 "\n"
 "Options:\n"
 "  -o, --output FILE   write the report (or, for import, the database) here\n"
@@ -402,7 +405,8 @@ static int cmd_info(sqlite3 *db, FILE *out)
 
 int main(int argc, char **argv)
 {
-	enum { O_DB = 256, O_FORMAT, O_VERSION, O_OBJECT, O_INLINES, O_WEIGHT, O_BYG };
+	enum { O_DB = 256, O_FORMAT, O_VERSION, O_OBJECT, O_INLINES, O_WEIGHT, O_BYG, O_AT,
+	       O_NOCLASS, O_NOMAP, O_UNIT };
 	static const struct option lopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "db", required_argument, NULL, O_DB },
@@ -411,13 +415,17 @@ int main(int argc, char **argv)
 		{ "inlines", no_argument, NULL, O_INLINES },
 		{ "weight", required_argument, NULL, O_WEIGHT },
 		{ "by-goroutine", no_argument, NULL, O_BYG },
+		{ "at", required_argument, NULL, O_AT },
+		{ "no-class", no_argument, NULL, O_NOCLASS },
+		{ "no-mapping", no_argument, NULL, O_NOMAP },
+		{ "unit", required_argument, NULL, O_UNIT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ 0 }
 	};
 	const char *output = NULL, *dbopt = NULL, *cmd, *in, *object = NULL;
 	int json = 0, c, rc, inlines = 0;
-	struct gs_folded_opts fo = { .weight = "pss" };
+	struct gs_folded_opts fo = { .weight = "pss", .at = "end" };
 	sqlite3 *db = NULL;
 	FILE *out = stdout;
 
@@ -462,6 +470,30 @@ int main(int argc, char **argv)
 			break;
 		case O_BYG:
 			fo.by_goroutine = 1;
+			break;
+		case O_AT: {
+			char *end;
+
+			fo.at = optarg;
+			if (strcmp(optarg, "end") && strcmp(optarg, "peak") &&
+			    (strtod(optarg, &end) < 0 || *end || end == optarg)) {
+				msg("invalid --at '%s': use end, peak or seconds since the start", optarg);
+				return RX_USAGE;
+			}
+			break;
+		}
+		case O_NOCLASS:
+			fo.no_class = 1;
+			break;
+		case O_NOMAP:
+			fo.no_mapping = 1;
+			break;
+		case O_UNIT:
+			if (strcmp(optarg, "b") && strcmp(optarg, "kb")) {
+				msg("invalid --unit '%s': use b or kb", optarg);
+				return RX_USAGE;
+			}
+			fo.unit_kb = !strcmp(optarg, "kb");
 			break;
 		case 'h':
 			usage(stdout);

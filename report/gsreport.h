@@ -11,7 +11,7 @@
 #include "format/trace.h"
 
 /* Bumped when the database schema changes: older databases are re-imported. */
-#define GS_SCHEMA_VERSION 3
+#define GS_SCHEMA_VERSION 4
 
 /* Exit codes (README.md "Exit codes"). */
 enum {
@@ -28,8 +28,9 @@ const char *gs_table_kind_name(unsigned kind);
 int gs_summary(sqlite3 *db, FILE *out);
 
 struct gs_folded_opts {
-	const char *weight;		/* "cpu" */
-	int by_goroutine;
+	const char *weight;		/* pss, cpu, faults, fault-bytes */
+	const char *at;			/* pss: end, peak or seconds */
+	int by_goroutine, no_class, no_mapping, unit_kb;
 };
 /* Folded stacks (flamegraph.pl input). 0, -1 on output errors, 1 when
  * the trace has no data for that weight (msg says so). */

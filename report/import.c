@@ -51,6 +51,10 @@ static const char schema[] =
 "  data BLOB, PRIMARY KEY(object_id, kind, offset)) WITHOUT ROWID;\n"
 "CREATE TABLE stack(id INTEGER PRIMARY KEY, depth INTEGER, pcs BLOB);\n"
 "CREATE TABLE cpu_sample(t_ns INTEGER, tid INTEGER, goid INTEGER, stack_id INTEGER);\n"
+"CREATE TABLE fault(t_ns INTEGER, tid INTEGER, goid INTEGER, addr INTEGER, major INTEGER,\n"
+"  stack_id INTEGER);\n"
+"CREATE TABLE release(t_ns INTEGER, tid INTEGER, kind TEXT, addr INTEGER, len INTEGER,\n"
+"  arg INTEGER);\n"
 "CREATE TABLE go_layout(object_id INTEGER, field TEXT, value INTEGER, source TEXT);\n"
 "CREATE TABLE recording(t_ns INTEGER, reason TEXT, statm_samples INTEGER,\n"
 "  smaps_reads INTEGER, rollup_reads INTEGER, cgroup_samples INTEGER, lost INTEGER,\n"
@@ -66,7 +70,8 @@ static const char schema[] =
 static const char indexes[] =
 
 "CREATE INDEX mapping_value_map ON mapping_value(mapping_id, read_id);\n"
-"CREATE INDEX cpu_sample_stack ON cpu_sample(stack_id);\n";
+"CREATE INDEX cpu_sample_stack ON cpu_sample(stack_id);\n"
+"CREATE INDEX fault_stack ON fault(stack_id);\n";
 
 /* Column name of an smaps field in mapping_value: "pss_anon_kb". */
 static void field_column(int f, char *buf, size_t n)
@@ -86,7 +91,7 @@ static void field_column(int f, char *buf, size_t n)
 
 enum {
 	S_STATM_BATCH, S_TARGET, S_CLOCK, S_STATM, S_READ, S_CLASS, S_MAPPING, S_MAPPING_END,
-	S_VALUE, S_CGROUP, S_LOST, S_MESSAGE, S_EXIT, S_END, S_OBJECT, S_TABLE, S_LAYOUT, S_STACK, S_CPU, S_NSTMT
+	S_VALUE, S_CGROUP, S_LOST, S_MESSAGE, S_EXIT, S_END, S_OBJECT, S_TABLE, S_LAYOUT, S_STACK, S_CPU, S_FAULT, S_RELEASE, S_NSTMT
 };
 
 /*
@@ -729,6 +734,38 @@ static int on_cpu(void *ctx, const struct gs_rec_cpu_sample *c)
 	return step(im, s);
 }
 
+static int on_fault(void *ctx, const struct gs_rec_fault *f)
+{
+	struct importer *im = ctx;
+	sqlite3_stmt *s = im->st[S_FAULT];
+
+	BI(s, 1, f->t_ns);
+	BI(s, 2, f->tid);
+	if (f->goid >= 0)
+		BI(s, 3, f->goid);
+	else
+		sqlite3_bind_null(s, 3);
+	BI(s, 4, f->addr);
+	BI(s, 5, f->major);
+	BI(s, 6, f->stack);
+	return step(im, s);
+}
+
+static int on_release(void *ctx, const struct gs_rec_release *r)
+{
+	struct importer *im = ctx;
+	sqlite3_stmt *s = im->st[S_RELEASE];
+	static const char *const kinds[] = { "?", "munmap", "madvise", "mremap", "brk" };
+
+	BI(s, 1, r->t_ns);
+	BI(s, 2, r->tid);
+	BT(s, 3, r->kind <= GS_REL_BRK ? kinds[r->kind] : "?");
+	BI(s, 4, r->addr);
+	BI(s, 5, r->len);
+	BI(s, 6, r->arg);
+	return step(im, s);
+}
+
 static void on_progress(void *ctx, uint64_t bytes, uint64_t total)
 {
 	struct importer *im = ctx;
@@ -787,6 +824,8 @@ int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
 		[S_LAYOUT] = "INSERT INTO go_layout VALUES(?,?,?,?)",
 		[S_STACK] = "INSERT OR REPLACE INTO stack VALUES(?,?,?)",
 		[S_CPU] = "INSERT INTO cpu_sample VALUES(?,?,?,?)",
+		[S_FAULT] = "INSERT INTO fault VALUES(?,?,?,?,?,?)",
+		[S_RELEASE] = "INSERT INTO release VALUES(?,?,?,?,?,?)",
 	};
 	struct importer im = { .db = db, .page_size = 4096, .progress = progress };
 	struct gs_tool tool = {
@@ -794,7 +833,7 @@ int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
 		.rollup = on_rollup, .statm = on_statm, .cgroup = on_cgroup,
 		.lost = on_lost, .message = on_message, .exit = on_exit_rec, .end = on_end,
 		.object = on_object, .table = on_table, .layout = on_layout,
-		.stack = on_stack, .cpu = on_cpu,
+		.stack = on_stack, .cpu = on_cpu, .fault = on_fault, .release = on_release,
 		.progress = on_progress,
 	};
 	char cols[2048] = "", value_sql[1024], ddl[sizeof(schema) + 2048];

@@ -166,6 +166,14 @@ int gs_replay(struct gs_reader *r, const struct gs_tool *tool, void *ctx,
 			if (tool->cpu)
 				ret = tool->cpu(ctx, &rec.u.cpu);
 			break;
+		case GS_REC_FAULT:
+			if (tool->fault)
+				ret = tool->fault(ctx, &rec.u.fault);
+			break;
+		case GS_REC_RELEASE:
+			if (tool->release)
+				ret = tool->release(ctx, &rec.u.release);
+			break;
 		default:
 			break;	/* a newer record type: skipped, counted by the reader */
 		}

@@ -39,6 +39,8 @@ struct gs_tool {
 	int (*layout)(void *ctx, const struct gs_rec_go_layout *l);
 	int (*stack)(void *ctx, const struct gs_rec_stack *s);
 	int (*cpu)(void *ctx, const struct gs_rec_cpu_sample *c);
+	int (*fault)(void *ctx, const struct gs_rec_fault *f);
+	int (*release)(void *ctx, const struct gs_rec_release *r);
 	/* called every 2^16 records with the bytes read so far */
 	void (*progress)(void *ctx, uint64_t bytes, uint64_t total);
 };

@@ -4,6 +4,7 @@
  * fails test record_types_all_have_cases), and the reader stops cleanly at
  * torn or damaged frames.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -155,6 +156,12 @@ static void build(unsigned type, struct gs_record *r)
 	case GS_REC_CPU_SAMPLE:
 		r->u.cpu = (struct gs_rec_cpu_sample){ 123456789, 4242, 77, 1ll << 40 };
 		break;
+	case GS_REC_FAULT:
+		r->u.fault = (struct gs_rec_fault){ 5, 0xc000123000, 7, 9, 1, -1 };
+		break;
+	case GS_REC_RELEASE:
+		r->u.release = (struct gs_rec_release){ 6, 8, GS_REL_MADVISE, 0xc000400000, 1 << 21, 4 };
+		break;
 	}
 }
 
@@ -268,6 +275,12 @@ static int same(const struct gs_record *a, const struct gs_record *b)
 	case GS_REC_STACK:
 		return a->u.stack.id == b->u.stack.id && a->u.stack.n == b->u.stack.n &&
 		       !memcmp(a->u.stack.pc, b->u.stack.pc, a->u.stack.n * sizeof(uint64_t));
+	case GS_REC_FAULT:
+		return a->u.fault.t_ns == b->u.fault.t_ns && a->u.fault.addr == b->u.fault.addr &&
+		       a->u.fault.tid == b->u.fault.tid && a->u.fault.stack == b->u.fault.stack &&
+		       a->u.fault.major == b->u.fault.major && a->u.fault.goid == b->u.fault.goid;
+	case GS_REC_RELEASE:
+		return !memcmp(&a->u.release, &b->u.release, sizeof(a->u.release));
 	case GS_REC_CPU_SAMPLE:
 		return a->u.cpu.t_ns == b->u.cpu.t_ns && a->u.cpu.tid == b->u.cpu.tid &&
 		       a->u.cpu.stack == b->u.cpu.stack && a->u.cpu.goid == b->u.cpu.goid;
@@ -292,7 +305,7 @@ static const unsigned covered[] = {
 	GS_REC_TARGET, GS_REC_CLOCK, GS_REC_SMAPS_KEY, GS_REC_SMAPS_DELTA,
 	GS_REC_SMAPS_ROLLUP, GS_REC_STATM, GS_REC_CGROUP, GS_REC_LOST,
 	GS_REC_MESSAGE, GS_REC_EXIT, GS_REC_END, GS_REC_OBJECT, GS_REC_OBJECT_TABLE,
-	GS_REC_GO_LAYOUT, GS_REC_STACK, GS_REC_CPU_SAMPLE,
+	GS_REC_GO_LAYOUT, GS_REC_STACK, GS_REC_CPU_SAMPLE, GS_REC_FAULT, GS_REC_RELEASE,
 };
 #define NCOVERED (sizeof(covered) / sizeof(covered[0]))
 

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * faults.bpf.c - which code made the target's memory resident, and when it
+ * gave memory back.
+ *
+ * on_fault runs on the page-fault perf software events (minor and major,
+ * every fault by default: sample period 1) and records the faulting address
+ * with the user stack and goroutine. on_sys_enter runs on the raw
+ * sys_enter tracepoint (no tracefs needed) and records the calls that drop
+ * pages: munmap, madvise with an advice that frees (DONTNEED, FREE, REMOVE,
+ * DONTNEED_LOCKED), mremap (the old range leaves) and brk. Everything is
+ * filtered to the target's threads first.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "faults.h"
+#include "goid.h"
+
+const volatile __u32 target_tgid = 0;
+/* Wake gsrec only when this much is waiting: it drains the buffer on its
+ * own 100 Hz tick, and a wakeup per event would cost more than the event. */
+const volatile __u64 wakeup_bytes = 1 << 20;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, GS_MEM_NSTATS);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+/*
+ * Launched targets: gsrec attaches before the command execs (so nothing it
+ * does is missed) and the programs stay silent until the exec, so nothing
+ * of the forked gsrec that precedes it is recorded.
+ */
+const volatile __u32 wait_exec = 0;
+__u32 exec_seen = 0;
+
+SEC("raw_tp/sched_process_exec")
+int on_exec(void *ctx)
+{
+	if ((__u32)(bpf_get_current_pid_tgid() >> 32) == target_tgid)
+		exec_seen = 1;
+	return 0;
+}
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &which);
+
+	if (v)
+		(*v)++;
+}
+
+static __always_inline struct gs_mem_event *reserve(__u16 kind)
+{
+	struct gs_mem_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count(GS_MEM_DROPPED);
+		return 0;
+	}
+	e->t_ns = bpf_ktime_get_ns();
+	e->tid = (__u32)bpf_get_current_pid_tgid();
+	e->kind = kind;
+	e->major = 0;
+	e->goid = -1;
+	e->addr = e->len = e->arg = 0;
+	e->nframes = 0;
+	e->pad = 0;
+	return e;
+}
+
+static __always_inline int fault(struct bpf_perf_event_data *ctx, __u16 major)
+{
+	struct gs_mem_event *e;
+	long n;
+
+	if ((__u32)(bpf_get_current_pid_tgid() >> 32) != target_tgid || (wait_exec && !exec_seen))
+		return 0;
+	count(GS_MEM_FAULTS);
+	e = reserve(GS_EV_FAULT);
+	if (!e)
+		return 0;
+	e->major = major;
+	e->addr = ctx->addr;
+	e->goid = read_goid();
+	n = bpf_get_stack(ctx, e->frames, sizeof(e->frames), BPF_F_USER_STACK);
+	e->nframes = n > 0 ? (__u32)((__u64)n / 8) : 0;
+	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes
+				 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+SEC("perf_event")
+int on_fault_min(struct bpf_perf_event_data *ctx)
+{
+	return fault(ctx, 0);
+}
+
+SEC("perf_event")
+int on_fault_maj(struct bpf_perf_event_data *ctx)
+{
+	return fault(ctx, 1);
+}
+
+/* x86_64 syscall numbers and the madvise advices that drop pages */
+#define NR_BRK 12
+#define NR_MUNMAP 11
+#define NR_MREMAP 25
+#define NR_MADVISE 28
+
+SEC("raw_tp/sys_enter")
+int on_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	long id = (long)ctx->args[1];
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+	struct gs_mem_event *e;
+	__u16 kind;
+
+	if (id != NR_MUNMAP && id != NR_MADVISE && id != NR_MREMAP && id != NR_BRK)
+		return 0;
+	if ((__u32)(bpf_get_current_pid_tgid() >> 32) != target_tgid || (wait_exec && !exec_seen))
+		return 0;
+	__u64 a0 = PT_REGS_PARM1_CORE_SYSCALL(regs), a1 = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	__u64 a2 = PT_REGS_PARM3_CORE_SYSCALL(regs);
+
+	if (id == NR_MADVISE && a2 != 4 /* DONTNEED */ && a2 != 8 /* FREE */ &&
+	    a2 != 9 /* REMOVE */ && a2 != 24 /* DONTNEED_LOCKED */)
+		return 0;
+	kind = id == NR_MUNMAP ? GS_EV_MUNMAP : id == NR_MADVISE ? GS_EV_MADVISE
+		: id == NR_MREMAP ? GS_EV_MREMAP : GS_EV_BRK;
+	count(GS_MEM_RELEASES);
+	e = reserve(kind);
+	if (!e)
+		return 0;
+	e->goid = read_goid();
+	if (kind == GS_EV_BRK) {
+		e->arg = a0;
+	} else {
+		e->addr = a0;
+		e->len = a1;
+		e->arg = a2;
+	}
+	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes
+				 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

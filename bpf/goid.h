@@ -1,0 +1,37 @@
+/*
+ * goid.h - the current goroutine's id, for BPF programs (included by the
+ * .bpf.c files, after vmlinux.h and the libbpf helpers).
+ *
+ * g is in the TLS slot at fsbase-8 (R14 holds it only inside Go
+ * ABIInternal code, not in assembly, cgo or signal handlers). On the
+ * system stack g is g0 (goid 0) and the goroutine it works for is m.curg.
+ * The offsets are this binary's (common/golayout.c), set by gsrec.
+ */
+#ifndef GS_BPF_GOID_H
+#define GS_BPF_GOID_H
+
+const volatile __s64 off_goid = -1;	/* g.goid */
+const volatile __s64 off_g_m = -1;	/* g.m */
+const volatile __s64 off_m_curg = -1;	/* m.curg */
+
+static __always_inline __s64 read_goid(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 fsbase = BPF_CORE_READ(task, thread.fsbase), g = 0, m = 0;
+	__s64 goid = -1;
+
+	if (off_goid < 0 || !fsbase || bpf_probe_read_user(&g, sizeof(g), (void *)(fsbase - 8)) || !g)
+		return -1;
+	if (bpf_probe_read_user(&goid, sizeof(goid), (void *)(g + off_goid)))
+		return -1;
+	if (goid == 0 && off_g_m >= 0 && off_m_curg >= 0) {
+		/* g0 (system stack): the goroutine it works for is m.curg */
+		if (bpf_probe_read_user(&m, sizeof(m), (void *)(g + off_g_m)) || !m ||
+		    bpf_probe_read_user(&g, sizeof(g), (void *)(m + off_m_curg)) || !g ||
+		    bpf_probe_read_user(&goid, sizeof(goid), (void *)(g + off_goid)))
+			return 0;
+	}
+	return goid;
+}
+
+#endif

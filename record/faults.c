@@ -1,0 +1,190 @@
+/*
+ * faults.c - records which code made the target's memory resident and when
+ * it gave memory back: loads bpf/faults.bpf.c, attaches it to the minor and
+ * major page-fault perf software events of every CPU (sample period
+ * --fault-period, 1 by default: every fault) and to the raw sys_enter
+ * tracepoint, and writes FAULT and RELEASE records (FORMAT.md §6.17-6.18).
+ */
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "faultrec.h"
+#include "faults.h"
+#include "faults.skel.h"
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct faultrec *f = ctx;
+	const struct gs_mem_event *e = data;
+	struct gs_record r;
+
+	if (len < sizeof(*e) || f->err)
+		return 0;
+	memset(&r, 0, sizeof(r));
+	if (e->kind == GS_EV_FAULT) {
+		uint32_t n = e->nframes < GS_MAX_FRAMES ? e->nframes : GS_MAX_FRAMES;
+		int64_t id = stacks_id(f->stacks, (const uint64_t *)e->frames, n);
+
+		if (id < 0) {
+			f->err = errno ? errno : EIO;
+			return -1;
+		}
+		r.type = GS_REC_FAULT;
+		r.u.fault = (struct gs_rec_fault){ e->t_ns, e->addr, e->tid, (uint32_t)id, e->major,
+						   e->goid };
+		f->faults++;
+	} else {
+		static const uint32_t kinds[] = { [GS_EV_MUNMAP] = GS_REL_MUNMAP,
+			[GS_EV_MADVISE] = GS_REL_MADVISE, [GS_EV_MREMAP] = GS_REL_MREMAP,
+			[GS_EV_BRK] = GS_REL_BRK };
+
+		if (e->kind > GS_EV_BRK)
+			return 0;
+		r.type = GS_REC_RELEASE;
+		r.u.release = (struct gs_rec_release){ e->t_ns, e->tid, kinds[e->kind], e->addr,
+						       e->len, e->arg };
+		f->releases++;
+	}
+	if (gs_writer_add(f->w, &r) < 0) {
+		f->err = errno;
+		return -1;
+	}
+	return 0;
+}
+
+int faultrec_open(struct faultrec *f, pid_t tgid, const struct faultrec_opts *o,
+		  struct stacks *stacks, struct gs_writer *w, char *err, size_t errlen)
+{
+	int ncpu = libbpf_num_possible_cpus();
+
+	memset(f, 0, sizeof(*f));
+	f->w = w;
+	f->stacks = stacks;
+	f->skel = faults_bpf__open();
+	if (!f->skel) {
+		snprintf(err, errlen, "cannot open the fault program: %s", strerror(errno));
+		goto fail;
+	}
+	f->skel->rodata->target_tgid = (__u32)tgid;
+	f->skel->rodata->off_goid = o->off_goid;
+	f->skel->rodata->off_g_m = o->off_g_m;
+	f->skel->rodata->off_m_curg = o->off_m_curg;
+	bpf_map__set_max_entries(f->skel->maps.events, o->ringbuf_kb * 1024);
+	f->skel->rodata->wakeup_bytes = (__u64)o->ringbuf_kb * 1024 / 4;
+	f->skel->rodata->wait_exec = (__u32)!!o->wait_exec;
+	if (faults_bpf__load(f->skel)) {
+		snprintf(err, errlen, "cannot load the fault program: %s", strerror(errno));
+		goto fail;
+	}
+	f->links = calloc((size_t)ncpu * 2, sizeof(*f->links));
+	f->pfd = calloc((size_t)ncpu * 2, sizeof(*f->pfd));
+	if (!f->links || !f->pfd) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (int cpu = 0; cpu < ncpu; cpu++) {
+		for (int maj = 0; maj < 2; maj++) {
+			struct perf_event_attr attr = {
+				.type = PERF_TYPE_SOFTWARE, .size = sizeof(attr),
+				.config = maj ? PERF_COUNT_SW_PAGE_FAULTS_MAJ : PERF_COUNT_SW_PAGE_FAULTS_MIN,
+				.sample_period = o->period, .sample_type = PERF_SAMPLE_ADDR,
+			};
+			int fd = (int)syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+			int k = f->npfd++;
+
+			f->pfd[k] = fd;
+			if (fd < 0) {
+				if (errno == ENODEV)
+					continue;
+				snprintf(err, errlen, "perf_event_open (page faults) on CPU %d: %s", cpu,
+					 strerror(errno));
+				goto fail;
+			}
+			f->links[k] = bpf_program__attach_perf_event(
+				maj ? f->skel->progs.on_fault_maj : f->skel->progs.on_fault_min, fd);
+			if (!f->links[k]) {
+				snprintf(err, errlen, "cannot attach to page faults on CPU %d: %s", cpu,
+					 strerror(errno));
+				goto fail;
+			}
+		}
+	}
+	f->exec = bpf_program__attach(f->skel->progs.on_exec);
+	f->sys_enter = f->exec ? bpf_program__attach(f->skel->progs.on_sys_enter) : NULL;
+	if (!f->sys_enter) {
+		snprintf(err, errlen, "cannot attach to sys_enter: %s", strerror(errno));
+		goto fail;
+	}
+	f->rb = ring_buffer__new(bpf_map__fd(f->skel->maps.events), on_event, f, NULL);
+	if (!f->rb) {
+		snprintf(err, errlen, "cannot set up the fault ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	return 0;
+fail:
+	faultrec_close(f);
+	return -1;
+}
+
+int faultrec_fd(struct faultrec *f)
+{
+	return f->rb ? ring_buffer__epoll_fd(f->rb) : -1;
+}
+
+int faultrec_poll(struct faultrec *f)
+{
+	if (!f->rb)
+		return 0;
+	if (ring_buffer__consume(f->rb) < 0 || f->err) {
+		errno = f->err ? f->err : EIO;
+		return -1;
+	}
+	return 0;
+}
+
+int faultrec_lost(struct faultrec *f, uint64_t now)
+{
+	__u32 key = GS_MEM_DROPPED;
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *v = calloc((size_t)ncpu, sizeof(*v)), total = 0;
+
+	if (!f->skel || !v) {
+		free(v);
+		return 0;
+	}
+	if (bpf_map_lookup_elem(bpf_map__fd(f->skel->maps.stats), &key, v) == 0)
+		for (int i = 0; i < ncpu; i++)
+			total += v[i];
+	free(v);
+	if (total <= f->lost_reported)
+		return 0;
+	struct gs_record r = { .type = GS_REC_LOST };
+
+	r.u.lost = (struct gs_rec_lost){ now, GS_STREAM_MEM, total - f->lost_reported };
+	f->lost_reported = total;
+	return gs_writer_add(f->w, &r);
+}
+
+void faultrec_close(struct faultrec *f)
+{
+	ring_buffer__free(f->rb);
+	bpf_link__destroy(f->sys_enter);
+	bpf_link__destroy(f->exec);
+	for (int i = 0; f->links && i < f->npfd; i++)
+		bpf_link__destroy(f->links[i]);
+	for (int i = 0; f->pfd && i < f->npfd; i++)
+		if (f->pfd[i] > 0)
+			close(f->pfd[i]);
+	faults_bpf__destroy(f->skel);
+	free(f->links);
+	free(f->pfd);
+	memset(f, 0, sizeof(*f));
+}

@@ -1,0 +1,56 @@
+# Pss-weighted folded stacks: resident memory by the code that made it
+# resident. Oracles: the workload's own smaps_rollup Pss (the lines must sum
+# to it), the known 2:1 ratio of what two named functions retain, and memory
+# given back to the OS leaving the attribution.
+. "$(dirname "$0")/lib.bash"
+
+if ! "$GSREC" -q -d 0.2 -o "$T/probe.trace" -p $$ 2>"$T/probe.err" ||
+   grep -q "not recorded" "$T/probe.err"; then
+	if [ "${CI:-}" = true ]; then notok "eBPF unavailable: $(cat "$T/probe.err")"; else ok "eBPF # SKIP $(cat "$T/probe.err")"; fi
+	exit 0
+fi
+
+"$GSREC" -q -o "$T/r.trace" -- "$W/retain" -mb 100 -hold 3s >"$T/r.out"
+rc=$?
+want_kb=$(awk '/pss_kb/ {print $2}' "$T/r.out")
+"$GSREPORT" folded "$T/r.trace" >"$T/r.folded"
+check "gsrec exit $rc, folded --weight pss written" [ $rc -eq 0 -a -s "$T/r.folded" ]
+read -r sum big small churn back heap < <(awk '{t += $NF} /;main\.retainBig/ {b += $NF}
+	/;main\.retainSmall/ {s += $NF} /;main\.churn/ {c += $NF} /;main\.giveBack/ {g += $NF}
+	/^heap;/ {h += $NF} END {print t, b, s, c, g, h}' "$T/r.folded")
+check "the lines sum to $sum bytes: the Pss the workload read itself ($want_kb kB) within 2%" \
+	within "$sum" $((want_kb * 1024)) 2
+check "retainBig:retainSmall is 2:1 within 10% ($big : $small bytes)" \
+	awk -v b="$big" -v s="$small" 'BEGIN { r = b / s; exit !(r > 1.8 && r < 2.2) }'
+check "the two carry at least 80% of the heap class ($big + $small of $heap)" \
+	awk -v b="$big" -v s="$small" -v h="$heap" 'BEGIN { exit !((b + s) >= 0.8 * h) }'
+check "memory given back (100 MiB by giveBack) left the attribution ($back bytes remain)" \
+	[ "${back:-0}" -lt $((10 << 20)) ]
+n=$(sqlite3 "$T/r.trace.db" "select count(*) from release where kind = 'madvise'")
+check "the runtime's madvise releases were recorded ($n)" [ "$n" -gt 0 ]
+
+# The first frames: class, then mapping, then code; options drop them.
+head -1 "$T/r.folded" | grep -qE '^(heap|runtime|binary|libs|thread_stacks|c_heap|file|anon_other);\[' &&
+	ok "lines start with the memory class and the mapping" || notok "first frames: $(head -1 "$T/r.folded")"
+"$GSREPORT" folded --no-class --no-mapping "$T/r.trace" | grep -q '^runtime.goexit;runtime.main;main.main;main.retainBig' &&
+	ok "--no-class --no-mapping start at the code" || notok "--no-class --no-mapping"
+"$GSREPORT" folded --unit kb "$T/r.trace" | awk '{t += $NF} END {exit !(t > 0)}' &&
+	ok "--unit kb" || notok "--unit kb"
+
+# peak and a moment in seconds are per-mapping reads too, and add up the same way
+for at in peak 1; do
+	s=$("$GSREPORT" folded --at $at "$T/r.trace" | awk '{t += $NF} END {print t}')
+	id=$([ $at = peak ] && echo "ORDER BY pss_kb DESC, id LIMIT 1" ||
+		echo "AND t_ns <= (SELECT min(mono_ns) FROM clock) + 1e9 ORDER BY id DESC LIMIT 1")
+	want=$(sqlite3 "$T/r.trace.db" "select pss_kb * 1024 from smaps_read where kind != 'rollup' $id")
+	check "--at $at: the lines sum to that read's Pss ($s, $want)" [ "$s" = "$want" ]
+done
+
+# faults and fault-bytes weights
+f=$("$GSREPORT" folded --weight faults "$T/r.trace" | awk '{t += $NF} END {print t}')
+n=$(sqlite3 "$T/r.trace.db" "select count(*) from fault")
+check "--weight faults counts every fault recorded ($f, $n)" [ "$f" = "$n" -a "$n" -gt 1000 ]
+b=$("$GSREPORT" folded --weight fault-bytes "$T/r.trace" | awk '{t += $NF} END {print t}')
+check "--weight fault-bytes is faults x 4096 ($b)" [ "$b" = $((n * 4096)) ]
+"$GSREPORT" folded --weight nope "$T/r.trace" >/dev/null 2>&1
+check "an unknown weight is a usage error" [ $? -eq 2 ]

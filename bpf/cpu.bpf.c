@@ -13,6 +13,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 
 #include "cpu.h"
 #include "goid.h"
@@ -59,7 +60,7 @@ int on_exec(void *ctx)
 }
 
 SEC("perf_event")
-int on_cpu_sample(void *ctx)
+int on_cpu_sample(struct bpf_perf_event_data *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct gs_cpu_event *e;
@@ -76,6 +77,7 @@ int on_cpu_sample(void *ctx)
 	e->t_ns = bpf_ktime_get_ns();
 	e->tid = (__u32)id;
 	e->goid = read_goid();
+	e->sp_word = sp_word(ctx->regs.sp);
 	n = bpf_get_stack(ctx, e->frames, sizeof(e->frames), BPF_F_USER_STACK);
 	e->nframes = n > 0 ? (__u32)((__u64)n / 8) : 0;
 	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes

@@ -12,6 +12,7 @@ struct gs_cpu_event {
 	__u32 tid;
 	__u32 nframes;
 	__s64 goid;		/* -1 when it could not be read */
+	__u64 sp_word;		/* the word at the user SP: a frameless leaf's return address */
 	__u64 frames[GS_MAX_FRAMES];	/* user stack, innermost first */
 };
 

@@ -76,6 +76,7 @@ static __always_inline struct gs_mem_event *reserve(__u16 kind)
 	e->addr = e->len = e->arg = 0;
 	e->nframes = 0;
 	e->pad = 0;
+	e->sp_word = 0;
 	return e;
 }
 
@@ -93,6 +94,7 @@ static __always_inline int fault(struct bpf_perf_event_data *ctx, __u16 major)
 	e->major = major;
 	e->addr = ctx->addr;
 	e->goid = read_goid();
+	e->sp_word = sp_word(ctx->regs.sp);
 	n = bpf_get_stack(ctx, e->frames, sizeof(e->frames), BPF_F_USER_STACK);
 	e->nframes = n > 0 ? (__u32)((__u64)n / 8) : 0;
 	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes

@@ -24,6 +24,7 @@ struct gs_mem_event {
 	__u64 addr, len, arg;
 	__u32 nframes;		/* faults only */
 	__u32 pad;
+	__u64 sp_word;		/* faults: the word at the user SP (see cpu.h) */
 	__u64 frames[GS_MAX_FRAMES];
 };
 

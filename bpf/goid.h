@@ -10,6 +10,23 @@
 #ifndef GS_BPF_GOID_H
 #define GS_BPF_GOID_H
 
+/*
+ * The word at the user stack pointer. A frameless Go leaf function (or any
+ * function before its prologue saves BP) leaves BP pointing at its caller's
+ * frame, so a frame-pointer walk skips its caller; there the caller's
+ * return address is this word. gsreport decides, with the pcsp table, when
+ * to use it. sp must come from a direct load of the perf event's ctx->regs
+ * (the verifier rewrites it; a probe read of &ctx->regs would not be it).
+ */
+static __always_inline __u64 sp_word(__u64 sp)
+{
+	__u64 w = 0;
+
+	if (bpf_probe_read_user(&w, sizeof(w), (void *)sp))
+		return 0;
+	return w;
+}
+
 const volatile __s64 off_goid = -1;	/* g.goid */
 const volatile __s64 off_g_m = -1;	/* g.m */
 const volatile __s64 off_m_curg = -1;	/* m.curg */

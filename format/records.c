@@ -405,6 +405,7 @@ int gs_encode_body(struct gs_buf *b, const struct gs_record *rec)
 		gs_put_uv(b, rec->u.fault.stack);
 		gs_put_uv(b, rec->u.fault.addr);
 		gs_put_uv(b, rec->u.fault.major);
+		gs_put_uv(b, rec->u.fault.sp_word);
 		break;
 	case GS_REC_RELEASE:
 		gs_put_uv(b, rec->u.release.t_ns);
@@ -419,6 +420,7 @@ int gs_encode_body(struct gs_buf *b, const struct gs_record *rec)
 		gs_put_uv(b, rec->u.cpu.tid);
 		gs_put_uv(b, rec->u.cpu.goid < 0 ? 0 : (uint64_t)rec->u.cpu.goid + 1);
 		gs_put_uv(b, rec->u.cpu.stack);
+		gs_put_uv(b, rec->u.cpu.sp_word);
 		break;
 	case GS_REC_GO_LAYOUT: {
 		const struct gs_rec_go_layout *l = &rec->u.layout;
@@ -752,6 +754,7 @@ int gs_decode_body(unsigned type, const uint8_t *p, size_t len,
 		rec->u.fault.stack = gs_get_u32(&c);
 		rec->u.fault.addr = gs_get_uv(&c);
 		rec->u.fault.major = gs_get_u32(&c);
+		rec->u.fault.sp_word = c.p < c.end ? gs_get_uv(&c) : 0;
 		break;
 	}
 	case GS_REC_RELEASE:
@@ -770,6 +773,7 @@ int gs_decode_body(unsigned type, const uint8_t *p, size_t len,
 		g = gs_get_uv(&c);
 		rec->u.cpu.goid = g && g <= (uint64_t)INT64_MAX ? (int64_t)(g - 1) : -1;
 		rec->u.cpu.stack = gs_get_u32(&c);
+		rec->u.cpu.sp_word = c.p < c.end ? gs_get_uv(&c) : 0;
 		break;
 	}
 	case GS_REC_GO_LAYOUT: {

@@ -289,6 +289,7 @@ struct gs_rec_cpu_sample {
 	uint64_t t_ns;
 	uint32_t tid, stack;
 	int64_t goid;			/* -1: unknown */
+	uint64_t sp_word;		/* the word at the user SP, 0 if unread */
 };
 
 /* §6.17 a page fault of the target: a page became resident */
@@ -296,6 +297,7 @@ struct gs_rec_fault {
 	uint64_t t_ns, addr;
 	uint32_t tid, stack, major;
 	int64_t goid;			/* -1: unknown */
+	uint64_t sp_word;		/* the word at the user SP, 0 if unread */
 };
 
 /* §6.18 the target gave memory back (or may have) */

@@ -191,12 +191,73 @@ static void sym_close(struct symctx *c)
 	gs_objects_free(&c->objs);
 }
 
-/* The frames of stack id, root first, joined by ';'. Valid until the next call. */
-static const char *sym_stack(struct symctx *c, int64_t id)
+/* The range (object) holding runtime address pc, or NULL. */
+static const struct range *range_of(const struct symctx *c, uint64_t pc)
 {
-	char key[32];
+	for (size_t r = 0; r < c->rs.n; r++)
+		if (pc >= c->rs.r[r].lo && pc < c->rs.r[r].hi)
+			return &c->rs.r[r];
+	return NULL;
+}
 
-	snprintf(key, sizeof(key), "#%lld", (long long)id);
+/*
+ * Frameless leaves. When the innermost pc is where its function has pushed
+ * nothing (pcsp 0: a frameless leaf, or a prologue not yet run), BP still
+ * points at the caller's frame and the frame-pointer walk skipped the
+ * caller; its return address is the word at SP. Return it when it should
+ * be inserted after the leaf, 0 when the walk is right as it is.
+ */
+static uint64_t missing_caller(const struct symctx *c, const uint64_t *pcs, int depth,
+			       uint64_t sp_word)
+{
+	const struct range *leaf, *ret;
+	struct gs_func f1, f2;
+
+	if (!sp_word || depth < 1 || !(leaf = range_of(c, pcs[0])) || !leaf->o->has_go ||
+	    gs_pcln_spdelta(&leaf->o->go.pcln, pcs[0] - (uint64_t)leaf->bias) != 0 ||
+	    !(ret = range_of(c, sp_word - 1)))
+		return 0;
+	/* already there (the walk found it after all)? */
+	if (depth >= 2 && ret->o->has_go && range_of(c, pcs[1] - 1) == ret &&
+	    gs_pcln_find(&ret->o->go.pcln, sp_word - 1 - (uint64_t)ret->bias, &f1) == 0 &&
+	    gs_pcln_find(&ret->o->go.pcln, pcs[1] - 1 - (uint64_t)ret->bias, &f2) == 0 &&
+	    f1.entry == f2.entry)
+		return 0;
+	return sp_word;
+}
+
+/* The frames of stack id, root first, joined by ';'. Valid until the next call. */
+static const char *sym_stack(struct symctx *c, int64_t id, uint64_t sp_word)
+{
+	char key[48];
+	uint64_t pcs[256];
+	int depth = 0;
+
+	sqlite3_bind_int64(c->get, 1, id);
+	if (sqlite3_step(c->get) == SQLITE_ROW) {
+		const uint8_t *raw = sqlite3_column_blob(c->get, 0);
+		int d = sqlite3_column_int(c->get, 1);
+
+		if (raw && d >= 0 && sqlite3_column_bytes(c->get, 0) >= d * 8)
+			for (int i = 0; i < d && depth < 255; i++) {
+				uint64_t pc = 0;
+
+				for (int b = 0; b < 8; b++)
+					pc |= (uint64_t)raw[i * 8 + b] << (8 * b);
+				pcs[depth++] = pc;
+			}
+	}
+	sqlite3_reset(c->get);
+	uint64_t extra = missing_caller(c, pcs, depth, sp_word);
+
+	if (extra) {	/* insert the caller after the leaf */
+		memmove(pcs + 2, pcs + 1, (size_t)(depth - 1) * sizeof(*pcs));
+		pcs[1] = extra;
+		depth++;
+		snprintf(key, sizeof(key), "#%lld:%llx", (long long)id, (unsigned long long)extra);
+	} else {
+		snprintf(key, sizeof(key), "#%lld", (long long)id);
+	}
 	size_t j = c->cache.size ? hstr(key) & (c->cache.size - 1) : 0;
 
 	for (; c->cache.size && c->cache.e[j].s; j = (j + 1) & (c->cache.size - 1))
@@ -205,17 +266,10 @@ static const char *sym_stack(struct symctx *c, int64_t id)
 	const char *frames[256];
 	int flen[256], nf = 0;
 
-	sqlite3_bind_int64(c->get, 1, id);
-	if (sqlite3_step(c->get) == SQLITE_ROW) {
-		const uint8_t *pcs = sqlite3_column_blob(c->get, 0);
-		int depth = sqlite3_column_int(c->get, 1);
+	{
+		for (int i = 0; i < depth && nf < 255; i++) {
+			uint64_t pc = pcs[i];
 
-		for (int i = 0; pcs && sqlite3_column_bytes(c->get, 0) >= depth * 8 && i < depth &&
-		     nf < 255; i++) {
-			uint64_t pc = 0;
-
-			for (int b = 0; b < 8; b++)
-				pc |= (uint64_t)pcs[i * 8 + b] << (8 * b);
 			if (i > 0 && pc)
 				pc--;	/* a return address: the call is before it */
 			struct gs_symframe fr[16];
@@ -238,13 +292,20 @@ static const char *sym_stack(struct symctx *c, int64_t id)
 					}
 				nf++;
 			}
+			int bottom = 0;
+
 			for (int m = 0; m < k && nf < 255; m++) {
 				frames[nf] = fr[m].func;
 				flen[nf++] = fr[m].func_len;
+				/* a goroutine's or thread's first frame: what a walk finds
+				 * past it is not a caller */
+				bottom |= (fr[m].func_len == 14 && !memcmp(fr[m].func, "runtime.goexit", 14)) ||
+					  (fr[m].func_len == 14 && !memcmp(fr[m].func, "runtime.mstart", 14));
 			}
+			if (bottom)
+				break;
 		}
 	}
-	sqlite3_reset(c->get);
 	c->line.len = 0;
 	put(&c->line, key, strlen(key), 0);
 	put(&c->line, "", 0, 0);
@@ -316,9 +377,9 @@ static int count_weight(struct symctx *c, FILE *out, const struct gs_folded_opts
 	uint64_t total = 0;
 	int ret = -1;
 
-	snprintf(sql, sizeof(sql), "SELECT stack_id, count(*), %s FROM %s GROUP BY stack_id%s",
-		 o->by_goroutine ? "goid" : "NULL", faults ? "fault" : "cpu_sample",
-		 o->by_goroutine ? ", goid" : "");
+	snprintf(sql, sizeof(sql), "SELECT stack_id, count(*), %s, sp_word FROM %s GROUP BY "
+		 "stack_id, sp_word%s", o->by_goroutine ? "goid" : "NULL",
+		 faults ? "fault" : "cpu_sample", o->by_goroutine ? ", goid" : "");
 	if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL)) {
 		snprintf(msg, msglen, "this trace has no %s (recorded without eBPF, or by an older "
 			 "gsrec)", faults ? "page faults" : "CPU samples");
@@ -326,7 +387,8 @@ static int count_weight(struct symctx *c, FILE *out, const struct gs_folded_opts
 	}
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		uint64_t n = (uint64_t)sqlite3_column_int64(s, 1) * (bytes ? 4096u : 1u);
-		const char *frames = sym_stack(c, sqlite3_column_int64(s, 0));
+		const char *frames = sym_stack(c, sqlite3_column_int64(s, 0),
+					       (uint64_t)sqlite3_column_int64(s, 3));
 
 		line.len = 0;
 		if (o->by_goroutine) {
@@ -624,7 +686,7 @@ static int pss_weight(struct symctx *c, FILE *out, const struct gs_folded_opts *
 				put(&line, l->cls, strlen(l->cls), 0);
 			if (!o->no_mapping)
 				put(&line, l->label, strlen(l->label), line.len > 0);
-			const char *frames = sym_stack(c, atoll(l->per_stack.e[k].s));
+			const char *frames = sym_stack(c, atoll(l->per_stack.e[k].s), 0);
 
 			put(&line, "", 0, 0);
 			if (line.len)

@@ -50,9 +50,10 @@ static const char schema[] =
 "CREATE TABLE object_table(object_id INTEGER, kind TEXT, total INTEGER, offset INTEGER,\n"
 "  data BLOB, PRIMARY KEY(object_id, kind, offset)) WITHOUT ROWID;\n"
 "CREATE TABLE stack(id INTEGER PRIMARY KEY, depth INTEGER, pcs BLOB);\n"
-"CREATE TABLE cpu_sample(t_ns INTEGER, tid INTEGER, goid INTEGER, stack_id INTEGER);\n"
+"CREATE TABLE cpu_sample(t_ns INTEGER, tid INTEGER, goid INTEGER, stack_id INTEGER,\n"
+"  sp_word INTEGER);\n"
 "CREATE TABLE fault(t_ns INTEGER, tid INTEGER, goid INTEGER, addr INTEGER, major INTEGER,\n"
-"  stack_id INTEGER);\n"
+"  stack_id INTEGER, sp_word INTEGER);\n"
 "CREATE TABLE release(t_ns INTEGER, tid INTEGER, kind TEXT, addr INTEGER, len INTEGER,\n"
 "  arg INTEGER);\n"
 "CREATE TABLE go_layout(object_id INTEGER, field TEXT, value INTEGER, source TEXT);\n"
@@ -731,6 +732,7 @@ static int on_cpu(void *ctx, const struct gs_rec_cpu_sample *c)
 	else
 		sqlite3_bind_null(s, 3);
 	BI(s, 4, c->stack);
+	BI(s, 5, c->sp_word);
 	return step(im, s);
 }
 
@@ -748,6 +750,7 @@ static int on_fault(void *ctx, const struct gs_rec_fault *f)
 	BI(s, 4, f->addr);
 	BI(s, 5, f->major);
 	BI(s, 6, f->stack);
+	BI(s, 7, f->sp_word);
 	return step(im, s);
 }
 
@@ -823,8 +826,8 @@ int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
 		[S_TABLE] = "INSERT OR REPLACE INTO object_table VALUES(?,?,?,?,?)",
 		[S_LAYOUT] = "INSERT INTO go_layout VALUES(?,?,?,?)",
 		[S_STACK] = "INSERT OR REPLACE INTO stack VALUES(?,?,?)",
-		[S_CPU] = "INSERT INTO cpu_sample VALUES(?,?,?,?)",
-		[S_FAULT] = "INSERT INTO fault VALUES(?,?,?,?,?,?)",
+		[S_CPU] = "INSERT INTO cpu_sample VALUES(?,?,?,?,?)",
+		[S_FAULT] = "INSERT INTO fault VALUES(?,?,?,?,?,?,?)",
 		[S_RELEASE] = "INSERT INTO release VALUES(?,?,?,?,?,?)",
 	};
 	struct importer im = { .db = db, .page_size = 4096, .progress = progress };

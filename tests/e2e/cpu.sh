@@ -37,6 +37,17 @@ check "perf on the same run: hotA $pa% (ours $a%), hotB $pb% (ours $b%): within 
 	awk -v a="$a" -v b="$b" -v pa="$pa" -v pb="$pb" -v pt="$pt" \
 	'BEGIN { d1 = a - pa; d2 = b - pb; exit !(pt > 200 && d1 < 3 && d1 > -3 && d2 < 3 && d2 > -3) }'
 
+# Frameless leaves: mix has no frame, so a frame-pointer walk from inside it
+# skips its caller; callerA calls it twice as often as callerB.
+"$GSREC" -q -F 499 -o "$T/fl.trace" -- "$W/frameless" -run 3s
+"$GSREPORT" folded --weight cpu "$T/fl.trace" >"$T/fl.folded"
+read -r ma mb lost <<<"$(awk '/;main\.callerA;main\.mix / {a += $NF} /;main\.callerB;main\.mix / {b += $NF}
+	/;main\.main;main\.mix / {l += $NF} END {print a + 0, b + 0, l + 0}' "$T/fl.folded")"
+check "frameless leaf: its callers are recovered ($ma under callerA, $mb under callerB, $lost without)" \
+	awk -v a="$ma" -v b="$mb" -v l="$lost" 'BEGIN { r = a / (b ? b : 1); exit !(r > 1.7 && r < 2.3 && l <= (a + b) / 50 && a > 50) }'
+grep -q '\[unknown\];runtime.mstart' "$T/fl.folded" && notok "frames past runtime.mstart were kept" ||
+	ok "stacks stop at runtime.goexit and runtime.mstart"
+
 # Goroutine ids: the workload printed its own.
 ga=$(awk '/goid hotA/ {print $3}' "$T/burn.out")
 gb=$(awk '/goid hotB/ {print $3}' "$T/burn.out")

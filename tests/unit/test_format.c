@@ -154,10 +154,10 @@ static void build(unsigned type, struct gs_record *r)
 		r->u.stack = (struct gs_rec_stack){ 77, 5, stackpcs };
 		break;
 	case GS_REC_CPU_SAMPLE:
-		r->u.cpu = (struct gs_rec_cpu_sample){ 123456789, 4242, 77, 1ll << 40 };
+		r->u.cpu = (struct gs_rec_cpu_sample){ 123456789, 4242, 77, 1ll << 40, 0x48c8fa };
 		break;
 	case GS_REC_FAULT:
-		r->u.fault = (struct gs_rec_fault){ 5, 0xc000123000, 7, 9, 1, -1 };
+		r->u.fault = (struct gs_rec_fault){ 5, 0xc000123000, 7, 9, 1, -1, 0x7fff12345678 };
 		break;
 	case GS_REC_RELEASE:
 		r->u.release = (struct gs_rec_release){ 6, 8, GS_REL_MADVISE, 0xc000400000, 1 << 21, 4 };
@@ -278,12 +278,14 @@ static int same(const struct gs_record *a, const struct gs_record *b)
 	case GS_REC_FAULT:
 		return a->u.fault.t_ns == b->u.fault.t_ns && a->u.fault.addr == b->u.fault.addr &&
 		       a->u.fault.tid == b->u.fault.tid && a->u.fault.stack == b->u.fault.stack &&
-		       a->u.fault.major == b->u.fault.major && a->u.fault.goid == b->u.fault.goid;
+		       a->u.fault.major == b->u.fault.major && a->u.fault.goid == b->u.fault.goid &&
+		       a->u.fault.sp_word == b->u.fault.sp_word;
 	case GS_REC_RELEASE:
 		return !memcmp(&a->u.release, &b->u.release, sizeof(a->u.release));
 	case GS_REC_CPU_SAMPLE:
 		return a->u.cpu.t_ns == b->u.cpu.t_ns && a->u.cpu.tid == b->u.cpu.tid &&
-		       a->u.cpu.stack == b->u.cpu.stack && a->u.cpu.goid == b->u.cpu.goid;
+		       a->u.cpu.stack == b->u.cpu.stack && a->u.cpu.goid == b->u.cpu.goid &&
+		       a->u.cpu.sp_word == b->u.cpu.sp_word;
 	case GS_REC_GO_LAYOUT: {
 		const struct gs_rec_go_layout *x = &a->u.layout, *y = &b->u.layout;
 

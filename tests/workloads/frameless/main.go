@@ -1,0 +1,42 @@
+// frameless spends its time in a frameless leaf function (mix: no frame,
+// so no saved frame pointer) called from two callers in a known ratio:
+// callerA makes two calls for each of callerB's. A frame-pointer walk from
+// inside mix skips its caller; gsmapper must find it.
+package main
+
+import (
+	"flag"
+	"time"
+)
+
+var sink uint64
+
+//go:noinline
+func mix(x uint64) uint64 { return (x ^ (x >> 7)) * 0x9e3779b97f4a7c15 }
+
+//go:noinline
+func callerA(n int) {
+	x := sink
+	for i := 0; i < n; i++ {
+		x = mix(x)
+	}
+	sink = x
+}
+
+//go:noinline
+func callerB(n int) {
+	x := sink
+	for i := 0; i < n; i++ {
+		x = mix(x)
+	}
+	sink = x
+}
+
+func main() {
+	run := flag.Duration("run", 3*time.Second, "how long")
+	flag.Parse()
+	for end := time.Now().Add(*run); time.Now().Before(end); {
+		callerA(200000)
+		callerB(100000)
+	}
+}

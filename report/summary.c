@@ -5,6 +5,7 @@
  */
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -94,6 +95,73 @@ static double slope(sqlite3 *db, const char *sql)
 		sqlite3_finalize(s);
 	}
 	return v;
+}
+
+struct topline {
+	uint64_t w;
+	char *text;
+};
+
+static int cmp_top(const void *a, const void *b)
+{
+	const struct topline *x = a, *y = b;
+
+	return x->w < y->w ? 1 : x->w > y->w ? -1 : strcmp(x->text, y->text);
+}
+
+/* The heaviest folded stacks of a weight, their last frames shown. */
+static void top_stacks(sqlite3 *db, FILE *out, const char *weight, const char *title,
+		       int bytes)
+{
+	struct gs_folded_opts o = { .weight = weight, .at = "end" };
+	char *buf = NULL, msg[160], b1[32];
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	struct topline *t = NULL;
+	size_t n = 0;
+	uint64_t total = 0;
+
+	if (!mem)
+		return;
+	int k = gs_folded(db, mem, &o, msg, sizeof(msg));
+
+	fclose(mem);
+	if (k != 0 || !buf) {
+		free(buf);
+		return;
+	}
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		char *sp = strrchr(line, ' ');
+		struct topline *nt;
+
+		if (!sp || !(nt = realloc(t, (n + 1) * sizeof(*t))))
+			break;
+		t = nt;
+		*sp = 0;
+		t[n++] = (struct topline){ strtoull(sp + 1, NULL, 10), line };
+		total += t[n - 1].w;
+	}
+	qsort(t, n, sizeof(*t), cmp_top);
+	fprintf(out, "\nTop stacks by %s:\n", title);
+	for (size_t i = 0; i < n && i < 5; i++) {
+		/* the leaf end is what tells stacks apart: show its last 4 frames */
+		const char *s = t[i].text;
+		int semis = 0;
+
+		for (const char *p = t[i].text + strlen(t[i].text); p > t[i].text; p--)
+			if (p[-1] == ';' && ++semis == 4) {
+				s = p;
+				break;
+			}
+		if (bytes)
+			hb(b1, sizeof(b1), (double)t[i].w);
+		else
+			snprintf(b1, sizeof(b1), "%" PRIu64, t[i].w);
+		fprintf(out, "  %12s %5.1f%%  %s%s\n", b1, total ? 100.0 * (double)t[i].w / (double)total : 0.0,
+			s == t[i].text ? "" : "...;", s);
+	}
+	free(t);
+	free(buf);
 }
 
 int gs_summary(sqlite3 *db, FILE *out)
@@ -300,6 +368,11 @@ int gs_summary(sqlite3 *db, FILE *out)
 	fprintf(out, "  RSS                    %12s/s  %12s/s\n", isnan(rs) ? "-" : hb(b1, sizeof(b1), rs),
 		isnan(rs10) ? "-" : hb(b2, sizeof(b2), rs10));
 	fprintf(out, "  Pss                    %12s/s\n", isnan(ps) ? "-" : hb(b1, sizeof(b1), ps));
+
+	if (q_int(db, "SELECT count(*) FROM fault", 0) > 0)
+		top_stacks(db, out, "pss", "Pss at the end (which code made it resident)", 1);
+	if (q_int(db, "SELECT count(*) FROM cpu_sample", 0) > 0)
+		top_stacks(db, out, "cpu", "CPU samples", 0);
 
 	/* cgroup */
 	if (ncg && sqlite3_prepare_v2(db, "SELECT version, path, usage_bytes, limit_bytes, counters, "

@@ -54,3 +54,8 @@ b=$("$GSREPORT" folded --weight fault-bytes "$T/r.trace" | awk '{t += $NF} END {
 check "--weight fault-bytes is faults x 4096 ($b)" [ "$b" = $((n * 4096)) ]
 "$GSREPORT" folded --weight nope "$T/r.trace" >/dev/null 2>&1
 check "an unknown weight is a usage error" [ $? -eq 2 ]
+
+# The summary names the heaviest stacks by Pss and by CPU.
+"$GSREPORT" summary "$T/r.trace" >"$T/sum"
+awk '/^Top stacks by Pss/ {getline; print; exit}' "$T/sum" | grep -q "main.retainBig" &&
+	ok "summary: the top Pss stack is retainBig's" || notok "summary top stacks: $(grep -A2 'Top stacks' "$T/sum")"

@@ -90,4 +90,41 @@ if [ -x /usr/bin/caddy ]; then
 	say "caddy trace (2 s): tables $(sqlite3 "$out/caddy.db" "select value from meta where key = 'table_raw_bytes'") bytes raw, $(sqlite3 "$out/caddy.db" "select value from meta where key = 'table_frame_bytes'") bytes in the trace; caddy's own pclntab: $pcln bytes; gsrec spent $(sqlite3 "$out/caddy.db" "select objects_cpu_ns / 1000000 from recording") ms writing them"
 fi
 say ""
+say "### eBPF overhead on caddy (static file on loopback, wrk -t1 -c16 -d8s)"
+say ""
+if [ -x /usr/bin/caddy ] && command -v wrk >/dev/null && command -v perf >/dev/null; then
+	mkdir -p "$out/www" && head -c 4096 /dev/urandom >"$out/www/f"
+	printf '{\n\tadmin off\n}\n:18084 {\n\troot * %s\n\tfile_server\n}\n' "$PWD/$out/www" >"$out/Caddyfile.load"
+	caddy run --config "$out/Caddyfile.load" --adapter caddyfile >/dev/null 2>&1 &
+	cpid=$!
+	sleep 1
+	rps() { wrk -t1 -c16 -d8s http://127.0.0.1:18084/f 2>/dev/null | awk '/Requests\/sec/ {print $2}'; }
+	say "| run | no recorder | gsrec (defaults: -F 49, every fault) | perf record -g -F 49 |"
+	say "|---|---|---|---|"
+	for run in 1 2; do
+		a=$(rps)
+		bin/gsrec -q -o "$out/load.trace" -p $cpid &
+		g=$!; sleep 0.5; b=$(rps); kill -INT $g; wait $g
+		perf record -q -g -F 49 -p $cpid -o "$out/load.perf" -- sleep 9 >/dev/null 2>&1 &
+		p=$!; sleep 0.5; c=$(rps); wait $p
+		say "| $run | $a | $b ($(awk -v a=$a -v b=$b 'BEGIN{printf "%+.1f%%", 100*(b-a)/a}')) | $c ($(awk -v a=$a -v c=$c 'BEGIN{printf "%+.1f%%", 100*(c-a)/a}')) |"
+	done
+	say ""
+	say "Trace size for the same CPU samples (caddy under wrk, -F 499, 8 s):"
+	bin/gsrec -q -F 499 -o "$out/size.trace" -p $cpid &
+	g=$!
+	perf record -q -g -F 499 -p $cpid -o "$out/size.perf" -- sleep 8 >/dev/null 2>&1 &
+	p=$!
+	perf record -q -g -z -F 499 -p $cpid -o "$out/size.perfz" -- sleep 8 >/dev/null 2>&1 &
+	pz=$!
+	rps >/dev/null
+	wait $p $pz
+	kill -INT $g; wait $g
+	kill $cpid
+	bin/gsreport import "$out/size.trace" -o "$out/size.db" >/dev/null 2>&1
+	n=$(sqlite3 "$out/size.db" "select count(*) from cpu_sample")
+	tb=$(stat -c %s "$out/size.trace"); sym=$(sqlite3 "$out/size.db" "select value from meta where key = 'table_frame_bytes'")
+	say "gsrec trace $tb bytes ($n CPU samples, plus /proc data; of it $sym bytes of embedded symbol tables); perf.data $(stat -c %s "$out/size.perf") bytes; perf.data with -z $(stat -c %s "$out/size.perfz") bytes"
+fi
+say ""
 say "(raw results in $res)"

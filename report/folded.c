@@ -533,8 +533,34 @@ static int cmp_live(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-static int pss_weight(struct symctx *c, FILE *out, const struct gs_folded_opts *o,
-		      char *msg, size_t msglen)
+/* The per-mapping read for a moment: end, peak, or the last at or before t0+S. */
+static int pick_read(sqlite3 *db, const char *at, int64_t *read_id, int64_t *t)
+{
+	char sql[256];
+	sqlite3_stmt *s;
+
+	*read_id = -1;
+	if (!strcmp(at, "end"))
+		snprintf(sql, sizeof(sql), "SELECT id, t_ns FROM smaps_read WHERE kind != 'rollup' "
+			 "ORDER BY id DESC LIMIT 1");
+	else if (!strcmp(at, "peak"))
+		snprintf(sql, sizeof(sql), "SELECT id, t_ns FROM smaps_read WHERE kind != 'rollup' "
+			 "ORDER BY pss_kb DESC, id LIMIT 1");
+	else
+		snprintf(sql, sizeof(sql), "SELECT id, t_ns FROM smaps_read WHERE kind != 'rollup' AND "
+			 "t_ns <= (SELECT min(mono_ns) FROM clock) + %.0f ORDER BY id DESC LIMIT 1",
+			 atof(at) * 1e9);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+		*read_id = sqlite3_column_int64(s, 0);
+		*t = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	return *read_id < 0 ? -1 : 0;
+}
+
+/* Pss at a read, by class, mapping and the stack that made it resident, into agg. */
+static int pss_agg(struct symctx *c, const struct gs_folded_opts *o, int64_t read_id, int64_t t,
+		   struct agg *out, char *msg, size_t msglen)
 {
 	sqlite3 *db = c->db;
 	sqlite3_stmt *s = NULL, *f = NULL, *r = NULL;
@@ -542,32 +568,9 @@ static int pss_weight(struct symctx *c, FILE *out, const struct gs_folded_opts *
 	struct live *lv = NULL;
 	size_t nlv = 0;
 	struct agg agg = { 0 };
-	int64_t read_id = -1, t = 0;
 	int ret = -1;
 	char sql[512];
 
-	/* the moment: a per-mapping read (end, peak, or the last at or before t0+S) */
-	if (!strcmp(o->at, "end"))
-		snprintf(sql, sizeof(sql), "SELECT id, t_ns FROM smaps_read WHERE kind != 'rollup' "
-			 "ORDER BY id DESC LIMIT 1");
-	else if (!strcmp(o->at, "peak"))
-		snprintf(sql, sizeof(sql), "SELECT id, t_ns FROM smaps_read WHERE kind != 'rollup' "
-			 "ORDER BY pss_kb DESC, id LIMIT 1");
-	else
-		snprintf(sql, sizeof(sql), "SELECT id, t_ns FROM smaps_read WHERE kind != 'rollup' AND "
-			 "t_ns <= (SELECT min(mono_ns) FROM clock) + %.0f ORDER BY id DESC LIMIT 1",
-			 atof(o->at) * 1e9);
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
-		read_id = sqlite3_column_int64(s, 0);
-		t = sqlite3_column_int64(s, 1);
-	}
-	sqlite3_finalize(s);
-	s = NULL;
-	if (read_id < 0) {
-		snprintf(msg, msglen, "no per-mapping smaps read %s in this trace", !strcmp(o->at, "end") ||
-			 !strcmp(o->at, "peak") ? "at all" : "at or before that time");
-		return 1;
-	}
 	/* replay faults and releases up to that moment, in time order */
 	if (sqlite3_prepare_v2(db, "SELECT t_ns, addr, stack_id FROM fault WHERE t_ns <= ? ORDER BY rowid",
 			       -1, &f, NULL) ||
@@ -714,10 +717,9 @@ static int pss_weight(struct symctx *c, FILE *out, const struct gs_folded_opts *
 			goto out;
 	}
 	free(line.p);
-	if (o->unit_kb)
-		for (size_t i = 0; i < agg.size; i++)
-			agg.e[i].n = (agg.e[i].n + 512) / 1024;
-	ret = print_sorted(&agg, out);
+	*out = agg;
+	memset(&agg, 0, sizeof(agg));
+	ret = 0;
 out:
 	sqlite3_finalize(s);
 	sqlite3_finalize(f);
@@ -731,15 +733,99 @@ out:
 	return ret;
 }
 
+static int pss_weight(struct symctx *c, FILE *out, const struct gs_folded_opts *o,
+		      char *msg, size_t msglen)
+{
+	struct agg agg = { 0 };
+	int64_t read_id, t;
+	int ret;
+
+	if (pick_read(c->db, o->at, &read_id, &t) < 0) {
+		snprintf(msg, msglen, "no per-mapping smaps read %s in this trace",
+			 !strcmp(o->at, "end") || !strcmp(o->at, "peak") ? "at all"
+									: "at or before that time");
+		return 1;
+	}
+	ret = pss_agg(c, o, read_id, t, &agg, msg, msglen);
+	if (ret == 0) {
+		if (o->unit_kb)
+			for (size_t i = 0; i < agg.size; i++)
+				agg.e[i].n = (agg.e[i].n + 512) / 1024;
+		ret = print_sorted(&agg, out);
+	}
+	agg_free(&agg);
+	return ret;
+}
+
+/*
+ * Growth over [--from, --to]: the Pss lines at the read ending the window
+ * less those at the read before it starts, so memory given back in the
+ * window counts against the code that had made it resident. flamegraph.pl
+ * takes no negative weights: lines that shrank are left out, and their
+ * total is said on stderr.
+ */
+static int pss_growth(struct symctx *c, FILE *out, const struct gs_folded_opts *o,
+		      char *msg, size_t msglen)
+{
+	struct agg a = { 0 }, b = { 0 };
+	int64_t ra, ta, rb, tb;
+	uint64_t shrank = 0;
+	int ret = 1;
+
+	if (pick_read(c->db, o->from, &ra, &ta) < 0 || pick_read(c->db, o->to, &rb, &tb) < 0 ||
+	    rb < ra) {
+		snprintf(msg, msglen, "no per-mapping smaps reads for --from %s --to %s in this trace",
+			 o->from, o->to);
+		return 1;
+	}
+	if ((ret = pss_agg(c, o, ra, ta, &a, msg, msglen)) != 0 ||
+	    (ret = pss_agg(c, o, rb, tb, &b, msg, msglen)) != 0)
+		goto out;
+	for (size_t i = 0; i < b.size; i++) {	/* b.n - a.n, per line */
+		if (!b.e[i].s)
+			continue;
+		uint64_t before = 0;
+
+		if (a.size)
+			for (size_t j = hstr(b.e[i].s) & (a.size - 1); a.e[j].s; j = (j + 1) & (a.size - 1))
+				if (!strcmp(a.e[j].s, b.e[i].s)) {
+					before = a.e[j].n;
+					a.e[j].n = 0;	/* matched */
+					break;
+				}
+		if (b.e[i].n >= before) {
+			b.e[i].n -= before;
+		} else {
+			shrank += before - b.e[i].n;
+			b.e[i].n = 0;
+		}
+	}
+	for (size_t j = 0; j < a.size; j++)	/* lines gone entirely */
+		if (a.e[j].s)
+			shrank += a.e[j].n;
+	if (o->unit_kb)
+		for (size_t i = 0; i < b.size; i++)
+			b.e[i].n = (b.e[i].n + 512) / 1024;
+	ret = print_sorted(&b, out);
+	if (shrank)
+		fprintf(stderr, "gsreport: %llu bytes of Pss were given back or shrank in the window "
+			"(lines that shrank are not shown)\n", (unsigned long long)shrank);
+out:
+	agg_free(&a);
+	agg_free(&b);
+	return ret;
+}
+
 int gs_folded(sqlite3 *db, FILE *out, const struct gs_folded_opts *o, char *msg, size_t msglen)
 {
 	struct symctx c;
 	int ret;
 
 	if (strcmp(o->weight, "cpu") && strcmp(o->weight, "faults") &&
-	    strcmp(o->weight, "fault-bytes") && strcmp(o->weight, "pss")) {
-		snprintf(msg, msglen, "--weight %s is not available: use pss, cpu, faults or "
-			 "fault-bytes", o->weight);
+	    strcmp(o->weight, "fault-bytes") && strcmp(o->weight, "pss") &&
+	    strcmp(o->weight, "pss-growth")) {
+		snprintf(msg, msglen, "--weight %s is not available: use pss, pss-growth, cpu, faults "
+			 "or fault-bytes", o->weight);
 		return 1;
 	}
 	if (sym_open(&c, db) < 0) {
@@ -748,8 +834,9 @@ int gs_folded(sqlite3 *db, FILE *out, const struct gs_folded_opts *o, char *msg,
 		sym_close(&c);
 		return 1;
 	}
-	ret = !strcmp(o->weight, "pss") ? pss_weight(&c, out, o, msg, msglen)
-					 : count_weight(&c, out, o, msg, msglen);
+	ret = !strcmp(o->weight, "pss")	       ? pss_weight(&c, out, o, msg, msglen)
+	      : !strcmp(o->weight, "pss-growth") ? pss_growth(&c, out, o, msg, msglen)
+						 : count_weight(&c, out, o, msg, msglen);
 	sym_close(&c);
 	return ret;
 }

@@ -52,7 +52,9 @@ static void usage(FILE *f)
 "  folded     stacks for flamegraph.pl (\"root;...;leaf COUNT\"), weighted by\n"
 "             --weight: pss (default: resident memory at --at, bytes, by the\n"
 "             stack that made each page resident, each mapping scaled to its\n"
-"             smaps Pss; first frames: class, mapping), cpu (samples), faults,\n"
+"             smaps Pss; first frames: class, mapping), pss-growth (the same,\n"
+"             grown over --from S --to S, net of what was given back), cpu\n"
+"             (samples), faults,\n"
 "             fault-bytes; --by-goroutine puts the goroutine first (cpu, faults),\n"
 "             --no-class, --no-mapping, --unit kb\n"
 "\n"
@@ -406,7 +408,7 @@ static int cmd_info(sqlite3 *db, FILE *out)
 int main(int argc, char **argv)
 {
 	enum { O_DB = 256, O_FORMAT, O_VERSION, O_OBJECT, O_INLINES, O_WEIGHT, O_BYG, O_AT,
-	       O_NOCLASS, O_NOMAP, O_UNIT };
+	       O_NOCLASS, O_NOMAP, O_UNIT, O_FROM, O_TO };
 	static const struct option lopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "db", required_argument, NULL, O_DB },
@@ -419,13 +421,15 @@ int main(int argc, char **argv)
 		{ "no-class", no_argument, NULL, O_NOCLASS },
 		{ "no-mapping", no_argument, NULL, O_NOMAP },
 		{ "unit", required_argument, NULL, O_UNIT },
+		{ "from", required_argument, NULL, O_FROM },
+		{ "to", required_argument, NULL, O_TO },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ 0 }
 	};
 	const char *output = NULL, *dbopt = NULL, *cmd, *in, *object = NULL;
 	int json = 0, c, rc, inlines = 0;
-	struct gs_folded_opts fo = { .weight = "pss", .at = "end" };
+	struct gs_folded_opts fo = { .weight = "pss", .at = "end", .from = "0", .to = "end" };
 	sqlite3 *db = NULL;
 	FILE *out = stdout;
 
@@ -480,6 +484,21 @@ int main(int argc, char **argv)
 				msg("invalid --at '%s': use end, peak or seconds since the start", optarg);
 				return RX_USAGE;
 			}
+			break;
+		}
+		case O_FROM:
+		case O_TO: {
+			char *end;
+
+			if (strcmp(optarg, "end") && (strtod(optarg, &end) < 0 || *end || end == optarg)) {
+				msg("invalid --%s '%s': give seconds since the start (or end)",
+				    c == O_FROM ? "from" : "to", optarg);
+				return RX_USAGE;
+			}
+			if (c == O_FROM)
+				fo.from = optarg;
+			else
+				fo.to = optarg;
 			break;
 		}
 		case O_NOCLASS:

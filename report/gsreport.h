@@ -30,6 +30,7 @@ int gs_summary(sqlite3 *db, FILE *out);
 struct gs_folded_opts {
 	const char *weight;		/* pss, cpu, faults, fault-bytes */
 	const char *at;			/* pss: end, peak or seconds */
+	const char *from, *to;		/* pss-growth: seconds (or end/peak) */
 	int by_goroutine, no_class, no_mapping, unit_kb;
 };
 /* Folded stacks (flamegraph.pl input). 0, -1 on output errors, 1 when

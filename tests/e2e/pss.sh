@@ -59,3 +59,12 @@ check "an unknown weight is a usage error" [ $? -eq 2 ]
 "$GSREPORT" summary "$T/r.trace" >"$T/sum"
 awk '/^Top stacks by Pss/ {getline; print; exit}' "$T/sum" | grep -q "main.retainBig" &&
 	ok "summary: the top Pss stack is retainBig's" || notok "summary top stacks: $(grep -A2 'Top stacks' "$T/sum")"
+
+# Growth over a window, net of what was given back.
+"$GSREPORT" folded --weight pss-growth --from 0 --to end "$T/r.trace" 2>/dev/null >"$T/growth"
+read -r gb gs gg < <(awk '/;main\.retainBig/ {b += $NF} /;main\.retainSmall/ {s += $NF}
+	/;main\.giveBack/ {g += $NF} END {print b + 0, s + 0, g + 0}' "$T/growth")
+check "pss-growth: retainBig:retainSmall 2:1 within 10% ($gb : $gs), giveBack nets under 10 MiB ($gg)" \
+	awk -v b="$gb" -v s="$gs" -v g="$gg" 'BEGIN { r = b / (s ? s : 1); exit !(r > 1.8 && r < 2.2 && g < 10485760) }'
+"$GSREPORT" folded --weight pss-growth --from x "$T/r.trace" >/dev/null 2>&1
+check "pss-growth: a bad --from is a usage error" [ $? -eq 2 ]

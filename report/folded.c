@@ -772,13 +772,14 @@ static int pss_growth(struct symctx *c, FILE *out, const struct gs_folded_opts *
 	uint64_t shrank = 0;
 	int ret = 1;
 
-	if (pick_read(c->db, o->from, &ra, &ta) < 0 || pick_read(c->db, o->to, &rb, &tb) < 0 ||
-	    rb < ra) {
-		snprintf(msg, msglen, "no per-mapping smaps reads for --from %s --to %s in this trace",
-			 o->from, o->to);
+	/* no read yet at --from: the window starts from nothing */
+	if (pick_read(c->db, o->from, &ra, &ta) < 0)
+		ra = -1;
+	if (pick_read(c->db, o->to, &rb, &tb) < 0 || rb < ra) {
+		snprintf(msg, msglen, "no per-mapping smaps read for --to %s in this trace", o->to);
 		return 1;
 	}
-	if ((ret = pss_agg(c, o, ra, ta, &a, msg, msglen)) != 0 ||
+	if ((ra >= 0 && (ret = pss_agg(c, o, ra, ta, &a, msg, msglen)) != 0) ||
 	    (ret = pss_agg(c, o, rb, tb, &b, msg, msglen)) != 0)
 		goto out;
 	for (size_t i = 0; i < b.size; i++) {	/* b.n - a.n, per line */

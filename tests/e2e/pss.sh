@@ -10,7 +10,9 @@ if ! "$GSREC" -q -d 0.2 -o "$T/probe.trace" -p $$ 2>"$T/probe.err" ||
 	exit 0
 fi
 
-"$GSREC" -q -o "$T/r.trace" -- "$W/retain" -mb 100 -hold 3s >"$T/r.out"
+# -b 5: this test is about attribution, so the last per-mapping read must be
+# fresh when the workload reads its own Pss (pacing is tested elsewhere).
+"$GSREC" -q -b 5 -o "$T/r.trace" -- "$W/retain" -mb 100 -hold 4s >"$T/r.out"
 rc=$?
 want_kb=$(awk '/pss_kb/ {print $2}' "$T/r.out")
 "$GSREPORT" folded "$T/r.trace" >"$T/r.folded"

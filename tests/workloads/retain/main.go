@@ -64,11 +64,15 @@ func main() {
 	hold := flag.Duration("hold", 3*time.Second, "how long to hold at the end")
 	flag.Parse()
 	giveBack(*unit)
-	for i := 0; i < 10; i++ {
-		retainBig(*unit * 2 / 10)
-		retainSmall(*unit / 10)
-		churn(*unit / 10)
-		time.Sleep(50 * time.Millisecond)
+	// Small interleaved steps: pages the collector frees from churn's garbage
+	// are reused without a new fault, and fine steps share that reuse out in
+	// proportion.
+	const rounds = 50
+	for i := 0; i < rounds; i++ {
+		retainBig(*unit * 2 / rounds)
+		retainSmall(*unit / rounds)
+		churn(*unit / rounds / 2)
+		time.Sleep(10 * time.Millisecond)
 	}
 	temp = nil
 	debug.FreeOSMemory() // a GC, then the freed pages go back to the OS

@@ -70,3 +70,12 @@ check "pss-growth: retainBig:retainSmall 2:1 within 10% ($gb : $gs), giveBack ne
 	awk -v b="$gb" -v s="$gs" -v g="$gg" 'BEGIN { r = b / (s ? s : 1); exit !(r > 1.8 && r < 2.2 && g < 10485760) }'
 "$GSREPORT" folded --weight pss-growth --from x "$T/r.trace" >/dev/null 2>&1
 check "pss-growth: a bad --from is a usage error" [ $? -eq 2 ]
+
+# cgo: C memory leaked from a named Go function is attributed, in the
+# c_heap class, to that function's call path. (The workload's C code keeps
+# frame pointers; C built without them cuts the frame-pointer walk.)
+"$GSREC" -q -b 5 -o "$T/cg.trace" -- "$W/cgoleak" -mb 64 -hold 2s >/dev/null
+"$GSREPORT" folded "$T/cg.trace" >"$T/cg.folded"
+read -r leak cheap < <(awk '/^c_heap;.*;main\.leakC;/ {l += $NF} /^c_heap;/ {c += $NF} END {print l + 0, c + 0}' "$T/cg.folded")
+check "cgo: leakC's path holds $leak of the c_heap class's $cheap bytes (at least 80%, and 64 MiB within 10%)" \
+	awk -v l="$leak" -v c="$cheap" 'BEGIN { exit !(c > 0 && l >= 0.8 * c && l > 0.9 * 64 * 1048576 && l < 1.1 * 64 * 1048576) }'

@@ -39,12 +39,25 @@ check "perf on the same run: hotA $pa% (ours $a%), hotB $pb% (ours $b%): within 
 
 # Frameless leaves: mix has no frame, so a frame-pointer walk from inside it
 # skips its caller; callerA calls it twice as often as callerB.
-"$GSREC" -q -F 499 -o "$T/fl.trace" -- "$W/frameless" -run 3s
+"$GSREC" -q -F 499 -o "$T/fl.trace" -- "$W/frameless" -run 4s -cpuprofile "$T/fl.prof" 2>/dev/null
 "$GSREPORT" folded --weight cpu "$T/fl.trace" >"$T/fl.folded"
 read -r ma mb lost <<<"$(awk '/;main\.callerA;main\.mix / {a += $NF} /;main\.callerB;main\.mix / {b += $NF}
 	/;main\.main;main\.mix / {l += $NF} END {print a + 0, b + 0, l + 0}' "$T/fl.folded")"
 check "frameless leaf: its callers are recovered ($ma under callerA, $mb under callerB, $lost without)" \
 	awk -v a="$ma" -v b="$mb" -v l="$lost" 'BEGIN { r = a / (b ? b : 1); exit !(r > 1.7 && r < 2.3 && l <= (a + b) / 50 && a > 50) }'
+# ... and the runtime's own CPU profile of the same run sees the same pairs:
+# "   200ms   main.mix" opens a trace, the next line is its caller.
+go tool pprof -traces "$W/frameless" "$T/fl.prof" 2>/dev/null | awk '
+	/^ +[0-9.]+(ms|s) +/ { v = $1; ms = v ~ /ms$/; sub(/[a-z]+$/, "", v); v = ms ? v : v * 1000
+		want = ($2 == "main.mix"); next }
+	want { if ($1 == "main.callerA") a += v; else if ($1 == "main.callerB") b += v; else o += v; want = 0 }
+	END { print a + 0, b + 0, o + 0 }' >"$T/pp"
+read -r pa pb po <"$T/pp"
+check "frameless leaf vs the runtime's pprof profile: callerA's share $(awk -v a=$ma -v b=$mb 'BEGIN{printf "%.1f%%", 100*a/(a+b)}') here, $(awk -v a=$pa -v b=$pb 'BEGIN{printf "%.1f%%", 100*a/(a+b)}') in pprof; pprof puts none elsewhere ($po ms)" \
+	awk -v a="$ma" -v b="$mb" -v pa="$pa" -v pb="$pb" -v po="$po" 'BEGIN {
+		s = a / (a + b); p = pa / (pa + pb); d = s - p; if (d < 0) d = -d
+		ts = s - 2 / 3; if (ts < 0) ts = -ts; tp = p - 2 / 3; if (tp < 0) tp = -tp
+		exit !(pa + pb > 300 && po == 0 && d < 0.10 && ts < 0.10 && tp < 0.10) }'
 grep -q '\[unknown\];runtime.mstart' "$T/fl.folded" && notok "frames past runtime.mstart were kept" ||
 	ok "stacks stop at runtime.goexit and runtime.mstart"
 

@@ -441,6 +441,7 @@ out:
 struct pagemap {			/* page number -> stack id, open addressing */
 	uint64_t *page;			/* page + 1; 0 empty, UINT64_MAX deleted */
 	int64_t *stack;
+	int64_t *goid;			/* the faulting goroutine, -1 unknown */
 	size_t size, used;
 };
 
@@ -453,12 +454,13 @@ static int pm_grow(struct pagemap *m)
 {
 	size_t size = m->size ? m->size * 2 : 1u << 16;
 	uint64_t *pg = calloc(size, sizeof(*pg));
-	int64_t *st = malloc(size * sizeof(*st));
-	struct pagemap n = { pg, st, size, 0 };
+	int64_t *st = malloc(size * sizeof(*st)), *gd = malloc(size * sizeof(*gd));
+	struct pagemap n = { pg, st, gd, size, 0 };
 
-	if (!pg || !st) {
+	if (!pg || !st || !gd) {
 		free(pg);
 		free(st);
+		free(gd);
 		return -1;
 	}
 	for (size_t i = 0; i < m->size; i++) {
@@ -470,16 +472,18 @@ static int pm_grow(struct pagemap *m)
 			j = (j + 1) & (size - 1);
 		n.page[j] = m->page[i];
 		n.stack[j] = m->stack[i];
+		n.goid[j] = m->goid[i];
 		n.used++;
 	}
 	free(m->page);
 	free(m->stack);
+	free(m->goid);
 	*m = n;
 	return 0;
 }
 
 /* The first fault on a page since its last release owns it. */
-static int pm_fault(struct pagemap *m, uint64_t page, int64_t stack)
+static int pm_fault(struct pagemap *m, uint64_t page, int64_t stack, int64_t goid)
 {
 	if ((m->used + 1) * 2 > m->size && pm_grow(m) < 0)
 		return -1;
@@ -497,6 +501,7 @@ static int pm_fault(struct pagemap *m, uint64_t page, int64_t stack)
 		m->used++;
 	m->page[j] = page + 1;
 	m->stack[j] = stack;
+	m->goid[j] = goid;
 	return 0;
 }
 
@@ -572,7 +577,8 @@ static int pss_agg(struct symctx *c, const struct gs_folded_opts *o, int64_t rea
 	char sql[512];
 
 	/* replay faults and releases up to that moment, in time order */
-	if (sqlite3_prepare_v2(db, "SELECT t_ns, addr, stack_id FROM fault WHERE t_ns <= ? ORDER BY rowid",
+	if (sqlite3_prepare_v2(db, "SELECT t_ns, addr, stack_id, coalesce(goid, -1) FROM fault "
+			       "WHERE t_ns <= ? ORDER BY rowid",
 			       -1, &f, NULL) ||
 	    sqlite3_prepare_v2(db, "SELECT t_ns, kind, addr, len, arg FROM release WHERE t_ns <= ? "
 			       "ORDER BY rowid", -1, &r, NULL)) {
@@ -589,7 +595,7 @@ static int pss_agg(struct symctx *c, const struct gs_folded_opts *o, int64_t rea
 	while (fm || rm) {
 		if (fm && (!rm || sqlite3_column_int64(f, 0) <= sqlite3_column_int64(r, 0))) {
 			if (pm_fault(&pm, (uint64_t)sqlite3_column_int64(f, 1) >> 12,
-				     sqlite3_column_int64(f, 2)) < 0)
+				     sqlite3_column_int64(f, 2), sqlite3_column_int64(f, 3)) < 0)
 				goto out;
 			fm = sqlite3_step(f) == SQLITE_ROW;
 		} else {
@@ -660,9 +666,14 @@ static int pss_agg(struct symctx *c, const struct gs_folded_opts *o, int64_t rea
 		}
 		if (!lo || a >= lv[lo - 1].end)
 			continue;	/* a page outside every live mapping: it went away */
-		char key[24];
+		char key[48];
 
-		snprintf(key, sizeof(key), "%lld", (long long)pm.stack[i]);
+		/* "stack" or, with --by-goroutine, "stack:goid" */
+		if (o->by_goroutine)
+			snprintf(key, sizeof(key), "%lld:%lld", (long long)pm.stack[i],
+				 (long long)pm.goid[i]);
+		else
+			snprintf(key, sizeof(key), "%lld", (long long)pm.stack[i]);
 		if (agg_add(&lv[lo - 1].per_stack, key, 1) < 0)
 			goto out;
 		lv[lo - 1].attributed++;
@@ -689,6 +700,19 @@ static int pss_agg(struct symctx *c, const struct gs_folded_opts *o, int64_t rea
 				put(&line, l->cls, strlen(l->cls), 0);
 			if (!o->no_mapping)
 				put(&line, l->label, strlen(l->label), line.len > 0);
+			const char *colon = strchr(l->per_stack.e[k].s, ':');
+
+			if (colon) {	/* --by-goroutine */
+				char g[40];
+				long long id = atoll(colon + 1);
+
+				if (id < 0)
+					snprintf(g, sizeof(g), "goroutine ?");
+				else
+					snprintf(g, sizeof(g), "goroutine %lld", id);
+				put(&line, g, strlen(g), line.len > 0);
+				line.p[line.len - strlen(g) + strlen("goroutine")] = ' ';
+			}
 			const char *frames = sym_stack(c, atoll(l->per_stack.e[k].s), 0);
 
 			put(&line, "", 0, 0);
@@ -729,6 +753,7 @@ out:
 	free(lv);
 	free(pm.page);
 	free(pm.stack);
+	free(pm.goid);
 	agg_free(&agg);
 	return ret;
 }

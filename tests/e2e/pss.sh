@@ -79,3 +79,9 @@ check "pss-growth: a bad --from is a usage error" [ $? -eq 2 ]
 read -r leak cheap < <(awk '/^c_heap;.*;main\.leakC;/ {l += $NF} /^c_heap;/ {c += $NF} END {print l + 0, c + 0}' "$T/cg.folded")
 check "cgo: leakC's path holds $leak of the c_heap class's $cheap bytes (at least 80%, and 64 MiB within 10%)" \
 	awk -v l="$leak" -v c="$cheap" 'BEGIN { exit !(c > 0 && l >= 0.8 * c && l > 0.9 * 64 * 1048576 && l < 1.1 * 64 * 1048576) }'
+
+# --by-goroutine: retain runs on the main goroutine (goid 1).
+"$GSREPORT" folded --by-goroutine "$T/r.trace" >"$T/byg"
+read -r g1 all < <(awk '/;main\.retainBig/ {a += $NF; if ($0 ~ /;goroutine 1;/) g += $NF} END {print g + 0, a + 0}' "$T/byg")
+check "--by-goroutine: $g1 of retainBig's $all bytes are goroutine 1's (at least 99%)" \
+	awk -v g="$g1" -v a="$all" 'BEGIN { exit !(a > 0 && g >= 0.99 * a) }' 

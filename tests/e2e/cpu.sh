@@ -68,10 +68,14 @@ grep -q '\[unknown\];runtime.mstart' "$T/fl.folded" && notok "frames past runtim
 ga=$(awk '/goid hotA/ {print $3}' "$T/burn.out")
 gb=$(awk '/goid hotB/ {print $3}' "$T/burn.out")
 "$GSREPORT" folded --weight cpu --by-goroutine "$T/burn.trace" >"$T/byg"
-bad=$(awk -v ga="goroutine $ga" -v gb="goroutine $gb" -F';' '
-	/main\.hotA/ && $1 != ga {n++} /main\.hotB/ && $1 != gb {n++} END {print n + 0}' "$T/byg")
-check "samples in hotA carry goroutine $ga and hotB $gb, as the workload says ($bad do not)" \
-	[ "$bad" -eq 0 -a -n "$ga" ]
+# runtime.gogo stores the next goroutine's g in TLS a few instructions before
+# it moves SP to that goroutine's stack: a sample landing in between reads the
+# new g over the old stack. So a handful out of a thousand may disagree.
+read -r bad all < <(awk -v ga="goroutine $ga" -v gb="goroutine $gb" -F';' '
+	{split($NF, c, " "); n = c[2]} /main\.hotA/ {t += n; if ($1 != ga) b += n}
+	/main\.hotB/ {t += n; if ($1 != gb) b += n} END {print b + 0, t + 0}' "$T/byg")
+check "samples in hotA carry goroutine $ga and hotB $gb, as the workload says ($bad of $all do not)" \
+	awk -v b="$bad" -v t="$all" -v g="$ga" 'BEGIN { exit !(g != "" && t > 500 && b <= t / 200) }'
 
 # --no-bpf: nothing sampled, and the reports say so.
 "$GSREC" -q --no-bpf -d 0.5 -o "$T/nobpf.trace" -- "$W/cpuburn" -run 1s >/dev/null

@@ -140,6 +140,14 @@ static int cmp_entry(const void *x, const void *y)
 	return strcmp(a, b);
 }
 
+static void agg_free(struct agg *a)
+{
+	for (size_t i = 0; i < a->size; i++)
+		free(a->e[i].s);
+	free(a->e);
+	memset(a, 0, sizeof(*a));
+}
+
 /* ---- symbolized stacks, cached by id ---- */
 
 struct symctx {
@@ -150,6 +158,7 @@ struct symctx {
 	size_t nm;
 	sqlite3_stmt *get;		/* pcs of a stack */
 	struct agg cache;		/* "id" -> folded frames, root first */
+	struct agg plain;		/* "id" -> 1: its leaf needs no fix, sp_word is moot */
 	struct buf line;
 };
 
@@ -186,6 +195,7 @@ static void sym_close(struct symctx *c)
 	for (size_t i = 0; i < c->cache.size; i++)
 		free(c->cache.e[i].s);
 	free(c->cache.e);
+	agg_free(&c->plain);
 	free(c->line.p);
 	free(c->rs.r);
 	gs_objects_free(&c->objs);
@@ -233,6 +243,24 @@ static const char *sym_stack(struct symctx *c, int64_t id, uint64_t sp_word)
 	uint64_t pcs[256];
 	int depth = 0;
 
+	/* Most stacks' leaves have a frame: then sp_word changes nothing, and
+	 * the stack's text is cached under its id alone. */
+	snprintf(key, sizeof(key), "#%lld", (long long)id);
+	if (c->plain.size) {
+		size_t j = hstr(key) & (c->plain.size - 1);
+
+		for (; c->plain.e[j].s; j = (j + 1) & (c->plain.size - 1))
+			if (!strcmp(c->plain.e[j].s, key)) {
+				sp_word = 0;
+				break;
+			}
+	}
+	if (!sp_word && c->cache.size)
+		for (size_t j = hstr(key) & (c->cache.size - 1); c->cache.e[j].s;
+		     j = (j + 1) & (c->cache.size - 1))
+			if (!strcmp(c->cache.e[j].s, key))
+				return c->cache.e[j].s + strlen(key) + 1;
+
 	sqlite3_bind_int64(c->get, 1, id);
 	if (sqlite3_step(c->get) == SQLITE_ROW) {
 		const uint8_t *raw = sqlite3_column_blob(c->get, 0);
@@ -249,6 +277,12 @@ static const char *sym_stack(struct symctx *c, int64_t id, uint64_t sp_word)
 	}
 	sqlite3_reset(c->get);
 	uint64_t extra = missing_caller(c, pcs, depth, sp_word);
+	const struct range *lr = depth ? range_of(c, pcs[0]) : NULL;
+
+	/* a leaf that has pushed something: no sp_word will ever matter */
+	if (!lr || !lr->o->has_go ||
+	    gs_pcln_spdelta(&lr->o->go.pcln, pcs[0] - (uint64_t)lr->bias) != 0)
+		agg_add(&c->plain, key, 1);
 
 	if (extra) {	/* insert the caller after the leaf */
 		memmove(pcs + 2, pcs + 1, (size_t)(depth - 1) * sizeof(*pcs));
@@ -356,13 +390,6 @@ static int print_sorted(struct agg *agg, FILE *out)
 	return ferror(out) ? -1 : 0;
 }
 
-static void agg_free(struct agg *a)
-{
-	for (size_t i = 0; i < a->size; i++)
-		free(a->e[i].s);
-	free(a->e);
-	memset(a, 0, sizeof(*a));
-}
 
 /* ---- weights from samples: cpu, faults, fault-bytes ---- */
 

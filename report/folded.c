@@ -367,6 +367,21 @@ static const char *sym_stack(struct symctx *c, int64_t id, uint64_t sp_word)
 	return c->line.p + start;
 }
 
+/* Whether sp_word can change stack id's frames (its leaf pushed nothing). */
+static int needs_sp_word(struct symctx *c, int64_t id)
+{
+	char key[32];
+
+	sym_stack(c, id, 0);	/* decides, and caches the plain text */
+	snprintf(key, sizeof(key), "#%lld", (long long)id);
+	if (c->plain.size)
+		for (size_t j = hstr(key) & (c->plain.size - 1); c->plain.e[j].s;
+		     j = (j + 1) & (c->plain.size - 1))
+			if (!strcmp(c->plain.e[j].s, key))
+				return 0;
+	return 1;
+}
+
 static int print_sorted(struct agg *agg, FILE *out)
 {
 	char **keys = malloc((agg->count + 1) * sizeof(*keys));
@@ -393,61 +408,91 @@ static int print_sorted(struct agg *agg, FILE *out)
 
 /* ---- weights from samples: cpu, faults, fault-bytes ---- */
 
+/*
+ * Samples are grouped by stack first (an index scan); only stacks whose
+ * leaf pushed nothing are broken down by sp_word, which there names the
+ * caller the frame-pointer walk skipped.
+ */
+static int add_line(struct agg *agg, struct buf *line, const char *gprefix, const char *frames,
+		    uint64_t n)
+{
+	size_t pl = gprefix ? strlen(gprefix) : 0, fl = strlen(frames);
+
+	if (line->cap < pl + fl + 2) {
+		char *p = realloc(line->p, pl + fl + 2);
+
+		if (!p)
+			return -1;
+		line->p = p;
+		line->cap = pl + fl + 2;
+	}
+	line->len = 0;
+	if (pl) {
+		memcpy(line->p, gprefix, pl);
+		line->p[pl] = ';';
+		line->len = pl + 1;
+	}
+	memcpy(line->p + line->len, frames, fl + 1);
+	line->len += fl;
+	return agg_add(agg, line->p, n);
+}
+
 static int count_weight(struct symctx *c, FILE *out, const struct gs_folded_opts *o,
 			char *msg, size_t msglen)
 {
 	int faults = strcmp(o->weight, "cpu") != 0, bytes = !strcmp(o->weight, "fault-bytes");
+	const char *table = faults ? "fault" : "cpu_sample";
 	char sql[256];
-	sqlite3_stmt *s;
+	sqlite3_stmt *s, *sub = NULL;
 	struct agg agg = { 0 };
 	struct buf line = { 0 };
-	uint64_t total = 0;
+	uint64_t total = 0, unit = bytes ? 4096u : 1u;
 	int ret = -1;
 
-	snprintf(sql, sizeof(sql), "SELECT stack_id, count(*), %s, sp_word FROM %s GROUP BY "
-		 "stack_id, sp_word%s", o->by_goroutine ? "goid" : "NULL",
-		 faults ? "fault" : "cpu_sample", o->by_goroutine ? ", goid" : "");
+	snprintf(sql, sizeof(sql), "SELECT stack_id, count(*), %s FROM %s GROUP BY stack_id%s",
+		 o->by_goroutine ? "goid" : "NULL", table, o->by_goroutine ? ", goid" : "");
 	if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL)) {
 		snprintf(msg, msglen, "this trace has no %s (recorded without eBPF, or by an older "
 			 "gsrec)", faults ? "page faults" : "CPU samples");
 		return 1;
 	}
+	snprintf(sql, sizeof(sql), "SELECT sp_word, count(*) FROM %s WHERE stack_id = ?1 AND "
+		 "(?2 IS NULL OR goid IS ?2) GROUP BY sp_word", table);
+	if (sqlite3_prepare_v2(c->db, sql, -1, &sub, NULL))
+		goto out;
 	while (sqlite3_step(s) == SQLITE_ROW) {
-		uint64_t n = (uint64_t)sqlite3_column_int64(s, 1) * (bytes ? 4096u : 1u);
-		const char *frames = sym_stack(c, sqlite3_column_int64(s, 0),
-					       (uint64_t)sqlite3_column_int64(s, 3));
+		int64_t id = sqlite3_column_int64(s, 0);
+		char g[40] = "", *gp = NULL;
 
-		line.len = 0;
 		if (o->by_goroutine) {
-			char g[40];
-
 			if (sqlite3_column_type(s, 2) == SQLITE_NULL)
 				snprintf(g, sizeof(g), "goroutine ?");
 			else
 				snprintf(g, sizeof(g), "goroutine %lld", sqlite3_column_int64(s, 2));
-			put(&line, g, strlen(g), 0);
-			line.p[strlen("goroutine")] = ' ';	/* flamegraph.pl splits on the last space only */
+			gp = g;
 		}
-		put(&line, "", 0, 0);
-		if (line.len)
-			line.p[line.len++] = ';';
-		memcpy(line.p + line.len, "", 1);
-		/* frames are already clean: append as they are */
-		size_t fl = strlen(frames);
+		if (!needs_sp_word(c, id)) {
+			uint64_t n = (uint64_t)sqlite3_column_int64(s, 1) * unit;
 
-		if (line.len + fl + 1 > line.cap) {
-			char *p = realloc(line.p, line.len + fl + 1);
-
-			if (!p)
+			if (add_line(&agg, &line, gp, sym_stack(c, id, 0), n) < 0)
 				goto out;
-			line.p = p;
-			line.cap = line.len + fl + 1;
+			total += n;
+			continue;
 		}
-		memcpy(line.p + line.len, frames, fl + 1);
-		line.len += fl;
-		if (agg_add(&agg, line.p, n) < 0)
-			goto out;
-		total += n;
+		sqlite3_bind_int64(sub, 1, id);
+		if (o->by_goroutine && sqlite3_column_type(s, 2) != SQLITE_NULL)
+			sqlite3_bind_int64(sub, 2, sqlite3_column_int64(s, 2));
+		else
+			sqlite3_bind_null(sub, 2);
+		while (sqlite3_step(sub) == SQLITE_ROW) {
+			uint64_t n = (uint64_t)sqlite3_column_int64(sub, 1) * unit;
+
+			if (add_line(&agg, &line, gp,
+				     sym_stack(c, id, (uint64_t)sqlite3_column_int64(sub, 0)), n) < 0)
+				goto out;
+			total += n;
+		}
+		sqlite3_reset(sub);
 	}
 	if (!total) {
 		snprintf(msg, msglen, "this trace has no %s (was the target running? try a higher -F)",
@@ -458,6 +503,7 @@ static int count_weight(struct symctx *c, FILE *out, const struct gs_folded_opts
 	ret = print_sorted(&agg, out);
 out:
 	sqlite3_finalize(s);
+	sqlite3_finalize(sub);
 	agg_free(&agg);
 	free(line.p);
 	return ret;

@@ -90,6 +90,21 @@ if [ -x /usr/bin/caddy ]; then
 	say "caddy trace (2 s): tables $(sqlite3 "$out/caddy.db" "select value from meta where key = 'table_raw_bytes'") bytes raw, $(sqlite3 "$out/caddy.db" "select value from meta where key = 'table_frame_bytes'") bytes in the trace; caddy's own pclntab: $pcln bytes; gsrec spent $(sqlite3 "$out/caddy.db" "select objects_cpu_ns / 1000000 from recording") ms writing them"
 fi
 say ""
+say "### Folding ten million CPU samples"
+say ""
+say "| samples | import | import peak memory | folded | folded peak memory |"
+say "|---|---|---|---|---|"
+for n in 1000000 10000000; do
+	"$O/tests/gentrace" "$out/cpu-$n.trace" $n cpu >/dev/null
+	rm -f "$out/cpu-$n.trace.db"
+	/usr/bin/time -f "%e %M" -o "$out/t1" bin/gsreport import "$out/cpu-$n.trace" >/dev/null 2>&1
+	/usr/bin/time -f "%e %M" -o "$out/t2" bin/gsreport folded --weight cpu "$out/cpu-$n.trace" >/dev/null 2>&1
+	read -r ie im <"$out/t1"; read -r fe fm <"$out/t2"
+	say "| $n | ${ie} s | ${im} KiB | ${fe} s | ${fm} KiB |"
+	rm -f "$out/cpu-$n.trace" "$out/cpu-$n.trace.db"
+done
+
+say ""
 say "### eBPF overhead on caddy (static file on loopback, wrk -t1 -c16 -d8s)"
 say ""
 if [ -x /usr/bin/caddy ] && command -v wrk >/dev/null && command -v perf >/dev/null; then

@@ -5,6 +5,8 @@
  * reads, a keyframe every 100), a cgroup sample each second.
  *
  *   gentrace OUT.trace N [STATM_PER_READ [UPDATES]]
+ *   gentrace OUT.trace N cpu      N CPU samples over 2000 distinct stacks
+ *                                 (depth 24), for folding benchmarks
  *
  * The defaults, 35 and 3, are the mix of a real recording (make demo: 1111
  * statm samples, 32 smaps reads, 88 mapping updates); 10 and 5 is a
@@ -18,12 +20,58 @@
 
 #define NMAP 64
 
+static int cpu_trace(const char *path, uint64_t n)
+{
+	struct gs_writer *w = gs_writer_open(path, -1, NULL);
+	struct gs_record r;
+	uint64_t pcs[24], t = 1000000000ull, seed = 1;
+	static const char *const argvx[] = { "gentrace" };
+
+	if (!w) {
+		perror(path);
+		return 1;
+	}
+	memset(&r, 0, sizeof(r));
+	r.type = GS_REC_TARGET;
+	r.u.target = (struct gs_rec_target){ .pid = 42, .page_size = 4096, .clk_tck = 100,
+		.exe_path = "/usr/bin/synthetic", .go_version = "", .go_build_id = "",
+		.go_module = "", .comm = "synthetic", .host = "bench", .kernel = "6.1",
+		.machine = "x86_64", .argv = argvx };
+	gs_writer_add(w, &r);
+	r.type = GS_REC_CLOCK;
+	r.u.clock = (struct gs_rec_clock){ t, 1700000000000000000ull, t };
+	gs_writer_add(w, &r);
+	for (uint32_t id = 0; id < 2000; id++) {
+		for (int d = 0; d < 24; d++)
+			pcs[d] = 0x401000 + (uint64_t)((id * 7919u + (uint32_t)d * 104729u) % 0x80000);
+		r.type = GS_REC_STACK;
+		r.u.stack = (struct gs_rec_stack){ id, 24, pcs };
+		gs_writer_add(w, &r);
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		t += 1000000;
+		r.type = GS_REC_CPU_SAMPLE;
+		r.u.cpu = (struct gs_rec_cpu_sample){ t, 4242, (uint32_t)((seed >> 33) % 2000),
+						      (int64_t)(seed >> 60), seed >> 20 };
+		gs_writer_add(w, &r);
+	}
+	if (gs_writer_close(w) < 0) {
+		perror(path);
+		return 1;
+	}
+	printf("%llu\n", (unsigned long long)n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3 || argc > 5) {
 		fprintf(stderr, "usage: gentrace OUT.trace RECORDS [STATM_PER_READ [UPDATES]]\n");
 		return 2;
 	}
+	if (argc == 4 && !strcmp(argv[3], "cpu"))
+		return cpu_trace(argv[1], strtoull(argv[2], NULL, 10));
 	uint64_t per_read = argc > 3 ? strtoull(argv[3], NULL, 10) : 35;
 	int nupd = argc > 4 ? atoi(argv[4]) : 3;
 

@@ -18,47 +18,7 @@
 
 #include "faults.h"
 #include "goid.h"
-
-const volatile __u32 target_tgid = 0;
-/* Wake gsrec only when this much is waiting: it drains the buffer on its
- * own 100 Hz tick, and a wakeup per event would cost more than the event. */
-const volatile __u64 wakeup_bytes = 1 << 20;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 22);
-} events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, GS_MEM_NSTATS);
-	__type(key, __u32);
-	__type(value, __u64);
-} stats SEC(".maps");
-
-/*
- * Launched targets: gsrec attaches before the command execs (so nothing it
- * does is missed) and the programs stay silent until the exec, so nothing
- * of the forked gsrec that precedes it is recorded.
- */
-const volatile __u32 wait_exec = 0;
-__u32 exec_seen = 0;
-
-SEC("raw_tp/sched_process_exec")
-int on_exec(void *ctx)
-{
-	if ((__u32)(bpf_get_current_pid_tgid() >> 32) == target_tgid)
-		exec_seen = 1;
-	return 0;
-}
-
-static __always_inline void count(__u32 which)
-{
-	__u64 *v = bpf_map_lookup_elem(&stats, &which);
-
-	if (v)
-		(*v)++;
-}
+#include "target.h"
 
 static __always_inline struct gs_mem_event *reserve(__u16 kind)
 {
@@ -85,7 +45,7 @@ static __always_inline int fault(struct bpf_perf_event_data *ctx, __u16 major)
 	struct gs_mem_event *e;
 	long n;
 
-	if ((__u32)(bpf_get_current_pid_tgid() >> 32) != target_tgid || (wait_exec && !exec_seen))
+	if (!is_target())
 		return 0;
 	count(GS_MEM_FAULTS);
 	e = reserve(GS_EV_FAULT);
@@ -97,8 +57,7 @@ static __always_inline int fault(struct bpf_perf_event_data *ctx, __u16 major)
 	e->sp_word = sp_word(ctx->regs.sp);
 	n = bpf_get_stack(ctx, e->frames, sizeof(e->frames), BPF_F_USER_STACK);
 	e->nframes = n > 0 ? (__u32)((__u64)n / 8) : 0;
-	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes
-				 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	submit(e);
 	return 0;
 }
 
@@ -130,7 +89,7 @@ int on_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 
 	if (id != NR_MUNMAP && id != NR_MADVISE && id != NR_MREMAP && id != NR_BRK)
 		return 0;
-	if ((__u32)(bpf_get_current_pid_tgid() >> 32) != target_tgid || (wait_exec && !exec_seen))
+	if (!is_target())
 		return 0;
 	__u64 a0 = PT_REGS_PARM1_CORE_SYSCALL(regs), a1 = PT_REGS_PARM2_CORE_SYSCALL(regs);
 	__u64 a2 = PT_REGS_PARM3_CORE_SYSCALL(regs);
@@ -152,8 +111,7 @@ int on_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 		e->len = a1;
 		e->arg = a2;
 	}
-	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes
-				 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	submit(e);
 	return 0;
 }
 

@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format/trace.h"
 #include "gobin.h"
+#include "goelf.h"
 
 struct sec {
 	uint64_t addr, size;
@@ -43,40 +45,6 @@ static uint64_t rdw(const uint8_t *p, int ps)
 	for (int i = 0; i < ps; i++)
 		v |= (uint64_t)p[i] << (8 * i);
 	return v;
-}
-
-static void put_uv(uint8_t **buf, size_t *len, size_t *cap, uint64_t v)
-{
-	if (*len + 10 > *cap) {
-		size_t c = *cap ? *cap * 2 : 4096;
-		uint8_t *p = realloc(*buf, c);
-
-		if (!p)
-			return;
-		*buf = p;
-		*cap = c;
-	}
-	while (v >= 0x80) {
-		(*buf)[(*len)++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	(*buf)[(*len)++] = (uint8_t)v;
-}
-
-static int put_bytes(uint8_t **buf, size_t *len, size_t *cap, const uint8_t *p, size_t n)
-{
-	while (*len + n > *cap) {
-		size_t c = *cap ? *cap * 2 : 4096;
-		uint8_t *q = realloc(*buf, c);
-
-		if (!q)
-			return -1;
-		*buf = q;
-		*cap = c;
-	}
-	memcpy(*buf + *len, p, n);
-	*len += n;
-	return 0;
 }
 
 /* Largest value of a pc-value table (the inline tree's highest index). */
@@ -123,24 +91,12 @@ static uint64_t find_gofunc(Elf *e, size_t shstrndx, const struct elfmap *m,
 	int ps = g->pcln.ptrsize;
 
 	/* .symtab: go:func.* (1.20+) or go.func.* (1.18, 1.19) */
-	while ((scn = elf_nextscn(e, scn))) {
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB)
-			continue;
-		Elf_Data *d = elf_getdata(scn, NULL);
-		size_t n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
+	static const char *const gofunc_names[] = { "go:func.*", "go.func.*" };
+	uint64_t v[2] = { 0, 0 };
 
-		for (size_t i = 0; d && i < n; i++) {
-			GElf_Sym sym;
-			const char *name;
-
-			if (!gelf_getsym(d, (int)i, &sym) ||
-			    !(name = elf_strptr(e, sh.sh_link, sym.st_name)))
-				continue;
-			if (!strcmp(name, "go:func.*") || !strcmp(name, "go.func.*")) {
-				*source = "symtab";
-				return sym.st_value;
-			}
-		}
+	if (gs_elf_symbols(e, gofunc_names, 2, v)) {
+		*source = "symtab";
+		return v[0] ? v[0] : v[1];
 	}
 	/* moduledata: a word == pclntab address, then funcnametab.ptr */
 	uint64_t want1 = g->pclntab_va + g->pcln.funcname_off;
@@ -169,10 +125,7 @@ static uint64_t find_gofunc(Elf *e, size_t shstrndx, const struct elfmap *m,
 static int build_inltab(struct gs_gobin *g, const struct elfmap *m)
 {
 	struct gs_pcln *p = &g->pcln;
-	uint8_t *buf = NULL;
-	size_t len = 0, cap = 0;
-	uint8_t *body = NULL;
-	size_t blen = 0, bcap = 0;
+	struct gs_buf head = { 0 }, body = { 0 };
 	uint32_t count = 0;
 
 	for (uint32_t i = 0; i < p->nfunc; i++) {
@@ -192,21 +145,20 @@ static int build_inltab(struct gs_gobin *g, const struct elfmap *m)
 
 		if (!src)
 			continue;
-		put_uv(&body, &blen, &bcap, i);
-		put_uv(&body, &blen, &bcap, n);
-		if (put_bytes(&body, &blen, &bcap, src, n) < 0)
-			break;
+		gs_buf_uv(&body, i);
+		gs_buf_uv(&body, n);
+		gs_buf_bytes(&body, src, n);
 		count++;
 	}
-	put_uv(&buf, &len, &cap, count);
-	if (!buf || (blen && put_bytes(&buf, &len, &cap, body, blen) < 0)) {
-		free(buf);
-		free(body);
+	gs_buf_uv(&head, count);	/* serialized as FORMAT.md §6.13 kind 2 */
+	gs_buf_bytes(&head, body.p, body.len);
+	gs_buf_release(&body);
+	if (head.oom) {
+		gs_buf_release(&head);
 		return -1;
 	}
-	free(body);
-	g->inltab = buf;
-	g->inltab_len = len;
+	g->inltab = head.p;
+	g->inltab_len = head.len;
 	g->ninlined = count;
 	return gs_inltab_parse(p, g->inltab, g->inltab_len);
 }

@@ -182,6 +182,35 @@ static void read_notes(Elf_Data *data, struct gs_exe_info *out)
 	}
 }
 
+int gs_elf_symbols(Elf *e, const char *const *names, int n, uint64_t *values)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	int found = 0;
+
+	while ((scn = elf_nextscn(e, scn))) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB)
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		size_t count = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
+
+		for (size_t i = 0; d && i < count; i++) {
+			GElf_Sym sym;
+			const char *name;
+
+			if (!gelf_getsym(d, (int)i, &sym) ||
+			    !(name = elf_strptr(e, sh.sh_link, sym.st_name)))
+				continue;
+			for (int k = 0; k < n; k++)
+				if (!strcmp(name, names[k])) {
+					values[k] = sym.st_value;
+					found++;
+				}
+		}
+	}
+	return found;
+}
+
 int gs_exe_info_read(int fd, struct gs_exe_info *out)
 {
 	Elf *e;

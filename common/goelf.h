@@ -29,4 +29,9 @@ int gs_exe_info_read(int fd, struct gs_exe_info *out);
 typedef int (*gs_read_va_fn)(void *ctx, uint64_t va, void *buf, size_t len);
 int gs_parse_buildinfo(const uint8_t *d, size_t n, gs_read_va_fn read_va,
 		       void *ctx, struct gs_exe_info *out);
+/* Values of the named symbols from .symtab: values[i] for names[i], left
+ * as is when absent. Returns how many were found. */
+#include <libelf.h>
+int gs_elf_symbols(Elf *e, const char *const *names, int n, uint64_t *values);
+
 #endif

@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "goelf.h"
 #include "golayout.h"
 
 static const char *const names[GS_LAY_N] = {
@@ -265,29 +266,18 @@ static const struct { int f; const char *sym; } addr_syms[] = {
 
 static int from_symtab(Elf *e, struct gs_layout *l)
 {
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-	int found = 0;
+	const char *syms[NADDR];
+	uint64_t v[NADDR];
+	int found;
 
-	while ((scn = elf_nextscn(e, scn))) {
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB)
-			continue;
-		Elf_Data *d = elf_getdata(scn, NULL);
-		size_t n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
-
-		for (size_t i = 0; d && i < n; i++) {
-			GElf_Sym s;
-			const char *name;
-
-			if (!gelf_getsym(d, (int)i, &s) || !(name = elf_strptr(e, sh.sh_link, s.st_name)))
-				continue;
-			for (size_t k = 0; k < NADDR; k++)
-				if (!strcmp(name, addr_syms[k].sym)) {
-					set(l, addr_syms[k].f, (int64_t)s.st_value, GS_SRC_SYMTAB);
-					found++;
-				}
-		}
+	for (size_t k = 0; k < NADDR; k++) {
+		syms[k] = addr_syms[k].sym;
+		v[k] = UINT64_MAX;
 	}
+	found = gs_elf_symbols(e, syms, (int)NADDR, v);
+	for (size_t k = 0; k < NADDR; k++)
+		if (v[k] != UINT64_MAX)
+			set(l, addr_syms[k].f, (int64_t)v[k], GS_SRC_SYMTAB);
 	return found;
 }
 

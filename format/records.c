@@ -118,6 +118,10 @@ void gs_buf_free(struct gs_buf *b)
 	memset(b, 0, sizeof(*b));
 }
 
+void gs_buf_uv(struct gs_buf *b, uint64_t v) { gs_put_uv(b, v); }
+void gs_buf_bytes(struct gs_buf *b, const void *p, size_t n) { gs_put_bytes(b, p, n); }
+void gs_buf_release(struct gs_buf *b) { gs_buf_free(b); }
+
 /* ---- arena: a list of blocks, reset between records ---- */
 
 struct gs_block {

@@ -421,6 +421,12 @@ struct gs_buf {
 	int oom;
 };
 
+/* The encoders, for the blobs whose formats FORMAT.md defines (object
+ * tables): an unsigned LEB128 varint, raw bytes. b->oom says if one failed. */
+void gs_buf_uv(struct gs_buf *b, uint64_t v);
+void gs_buf_bytes(struct gs_buf *b, const void *p, size_t n);
+void gs_buf_release(struct gs_buf *b);
+
 /* Append rec's body (not its header) to b. -1 if the type is unknown. */
 int gs_encode_body(struct gs_buf *b, const struct gs_record *rec);
 

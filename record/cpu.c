@@ -23,6 +23,7 @@
 #include "cpu.h"
 #include "cpu.skel.h"
 #include "cpurec.h"
+#include "ebpf.h"
 
 static int on_event(void *ctx, void *data, size_t len)
 {
@@ -128,36 +129,13 @@ int cpurec_fd(struct cpurec *c)
 
 int cpurec_poll(struct cpurec *c)
 {
-	if (!c->rb)
-		return 0;
-	if (ring_buffer__consume(c->rb) < 0 || c->err) {
-		errno = c->err ? c->err : EIO;
-		return -1;
-	}
-	return 0;
+	return ebpf_drain(c->rb, c->err);
 }
 
 int cpurec_lost(struct cpurec *c, uint64_t now)
 {
-	__u32 key = GS_CPU_DROPPED;
-	int ncpu = libbpf_num_possible_cpus();
-	__u64 *v = calloc((size_t)ncpu, sizeof(*v)), total = 0;
-
-	if (!c->skel || !v) {
-		free(v);
-		return 0;
-	}
-	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.stats), &key, v) == 0)
-		for (int i = 0; i < ncpu; i++)
-			total += v[i];
-	free(v);
-	if (total <= c->lost_reported)
-		return 0;
-	struct gs_record r = { .type = GS_REC_LOST };
-
-	r.u.lost = (struct gs_rec_lost){ now, GS_STREAM_CPU, total - c->lost_reported };
-	c->lost_reported = total;
-	return gs_writer_add(c->w, &r);
+	return c->skel ? ebpf_report_lost(bpf_map__fd(c->skel->maps.stats), GS_CPU_DROPPED,
+					  GS_STREAM_CPU, &c->lost_reported, c->w, now) : 0;
 }
 
 void cpurec_close(struct cpurec *c)

@@ -16,6 +16,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "ebpf.h"
 #include "faultrec.h"
 #include "faults.h"
 #include "faults.skel.h"
@@ -141,36 +142,13 @@ int faultrec_fd(struct faultrec *f)
 
 int faultrec_poll(struct faultrec *f)
 {
-	if (!f->rb)
-		return 0;
-	if (ring_buffer__consume(f->rb) < 0 || f->err) {
-		errno = f->err ? f->err : EIO;
-		return -1;
-	}
-	return 0;
+	return ebpf_drain(f->rb, f->err);
 }
 
 int faultrec_lost(struct faultrec *f, uint64_t now)
 {
-	__u32 key = GS_MEM_DROPPED;
-	int ncpu = libbpf_num_possible_cpus();
-	__u64 *v = calloc((size_t)ncpu, sizeof(*v)), total = 0;
-
-	if (!f->skel || !v) {
-		free(v);
-		return 0;
-	}
-	if (bpf_map_lookup_elem(bpf_map__fd(f->skel->maps.stats), &key, v) == 0)
-		for (int i = 0; i < ncpu; i++)
-			total += v[i];
-	free(v);
-	if (total <= f->lost_reported)
-		return 0;
-	struct gs_record r = { .type = GS_REC_LOST };
-
-	r.u.lost = (struct gs_rec_lost){ now, GS_STREAM_MEM, total - f->lost_reported };
-	f->lost_reported = total;
-	return gs_writer_add(f->w, &r);
+	return f->skel ? ebpf_report_lost(bpf_map__fd(f->skel->maps.stats), GS_MEM_DROPPED,
+					  GS_STREAM_MEM, &f->lost_reported, f->w, now) : 0;
 }
 
 void faultrec_close(struct faultrec *f)

@@ -35,24 +35,6 @@ static int cmp_sym(const void *a, const void *b)
 	return x->value < y->value ? -1 : x->value > y->value;
 }
 
-static void put_uv(uint8_t **b, size_t *len, size_t *cap, uint64_t v)
-{
-	if (*len + 10 > *cap) {
-		size_t c = *cap ? *cap * 2 : 65536;
-		uint8_t *p = realloc(*b, c);
-
-		if (!p)
-			return;
-		*b = p;
-		*cap = c;
-	}
-	while (v >= 0x80) {
-		(*b)[(*len)++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	(*b)[(*len)++] = (uint8_t)v;
-}
-
 /*
  * Function symbols, serialized (GS_TAB_ELF_SYMBOLS). With pcln, symbols at
  * the entry of a Go function are left out: pclntab already names them.
@@ -103,55 +85,30 @@ static int elf_symbols(Elf *e, const struct gs_pcln *pcln, uint8_t **out, size_t
 		s[n++] = (struct sym){ sym.st_value, sym.st_size, name };
 	}
 	qsort(s, n, sizeof(*s), cmp_sym);
-	size_t len = 0, bcap = 0, kept = 0;
-	uint8_t *b = NULL;
+	struct gs_buf body = { 0 }, head = { 0 };
+	size_t kept = 0;
 
-	put_uv(&b, &len, &bcap, 0);	/* count, patched below */
 	for (size_t i = 0; i < n; i++) {
 		if (i && s[i].value == s[i - 1].value)
 			continue;	/* aliases: keep the first */
 		size_t nl = strlen(s[i].name);
 
-		put_uv(&b, &len, &bcap, s[i].value);
-		put_uv(&b, &len, &bcap, s[i].size);
-		put_uv(&b, &len, &bcap, nl);
-		while (len + nl > bcap) {
-			uint8_t *p = realloc(b, bcap * 2);
-
-			if (!p) {
-				free(b);
-				free(s);
-				return -1;
-			}
-			b = p;
-			bcap *= 2;
-		}
-		memcpy(b + len, s[i].name, nl);
-		len += nl;
+		gs_buf_uv(&body, s[i].value);
+		gs_buf_uv(&body, s[i].size);
+		gs_buf_uv(&body, nl);
+		gs_buf_bytes(&body, s[i].name, nl);
 		kept++;
 	}
 	free(s);
-	/* rewrite the count as a varint in front */
-	uint8_t head[10];
-	size_t hl = 0;
-	uint64_t v = kept;
-
-	while (v >= 0x80) {
-		head[hl++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	head[hl++] = (uint8_t)v;
-	uint8_t *res = malloc(len - 1 + hl);
-
-	if (!res) {
-		free(b);
+	gs_buf_uv(&head, kept);		/* FORMAT.md §6.13 kind 3 */
+	gs_buf_bytes(&head, body.p, body.len);
+	gs_buf_release(&body);
+	if (head.oom) {
+		gs_buf_release(&head);
 		return -1;
 	}
-	memcpy(res, head, hl);
-	memcpy(res + hl, b + 1, len - 1);
-	free(b);
-	*out = res;
-	*outlen = len - 1 + hl;
+	*out = head.p;
+	*outlen = head.len;
 	return 0;
 }
 

@@ -42,7 +42,8 @@ static int on_event(void *ctx, void *data, size_t len)
 	}
 	struct gs_record r = { .type = GS_REC_CPU_SAMPLE };
 
-	r.u.cpu = (struct gs_rec_cpu_sample){ e->t_ns, e->tid, (uint32_t)id, e->goid, e->sp_word };
+	r.u.cpu = (struct gs_rec_cpu_sample){ e->t_ns, e->tid, (uint32_t)id, e->goid,
+					      stacks_code_or_zero(c->stacks, e->sp_word) };
 	if (gs_writer_add(c->w, &r) < 0) {
 		c->err = errno;
 		return -1;

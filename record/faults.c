@@ -40,7 +40,7 @@ static int on_event(void *ctx, void *data, size_t len)
 		}
 		r.type = GS_REC_FAULT;
 		r.u.fault = (struct gs_rec_fault){ e->t_ns, e->addr, e->tid, (uint32_t)id, e->major,
-						   e->goid, e->sp_word };
+						   e->goid, stacks_code_or_zero(f->stacks, e->sp_word) };
 		f->faults++;
 	} else {
 		static const uint32_t kinds[] = { [GS_EV_MUNMAP] = GS_REL_MUNMAP,

@@ -68,6 +68,7 @@ struct objscan {
 	struct objects objs;
 	char exe[PATH_MAX];
 	int told;
+	struct stacks *stacks;		/* gets the executable ranges */
 };
 
 static int write_message(struct gs_writer *w, unsigned level, const char *fmt, ...)
@@ -77,6 +78,8 @@ static int scan_objects(void *ctx, const struct gs_smaps *s)
 {
 	struct objscan *os = ctx;
 
+	if (os->stacks)
+		stacks_set_text(os->stacks, s);
 	if (objects_scan(&os->objs, s, os->exe) < 0)
 		return -1;
 	/* Say once what of the runtime's layout could not be found, and go on. */
@@ -568,11 +571,6 @@ int main(int argc, char **argv)
 	static struct objscan os;
 	static struct bpfstate bs;
 	int bpf_started = 0;
-#define cpu bs.cpu
-#define flt bs.flt
-#define stacks bs.stacks
-#define have_cpu bs.have_cpu
-#define have_flt bs.have_flt
 	struct gs_writer *w = NULL;
 	sigset_t mask, oldmask;
 	int sfd = -1, tfd = -1, pidfd = -1, go_fd = -1, err_fd = -1;
@@ -678,6 +676,7 @@ int main(int argc, char **argv)
 		os.exe[n > 0 ? n : 0] = 0;
 	}
 	objects_init(&os.objs, pid, w);
+	os.stacks = &bs.stacks;
 	m.on_maps = scan_objects;
 	m.on_maps_ctx = &os;
 
@@ -745,9 +744,9 @@ int main(int argc, char **argv)
 
 	while (!stop_reason) {
 		struct pollfd pfd[5] = { { sfd, POLLIN, 0 }, { tfd, POLLIN, 0 },
-					 { have_cpu ? cpurec_fd(&cpu) : -1, POLLIN, 0 },
+					 { bs.have_cpu ? cpurec_fd(&bs.cpu) : -1, POLLIN, 0 },
 					 { pidfd, POLLIN, 0 },
-					 { have_flt ? faultrec_fd(&flt) : -1, POLLIN, 0 } };
+					 { bs.have_flt ? faultrec_fd(&bs.flt) : -1, POLLIN, 0 } };
 
 		if (poll(pfd, 5, -1) < 0 && errno != EINTR) {
 			msg("poll: %s", strerror(errno));
@@ -784,10 +783,10 @@ int main(int argc, char **argv)
 			stop_reason = GS_END_TARGET_EXIT;
 		/* eBPF events cost what the target's activity makes them cost: counted
 		 * apart (m.events_cpu_ns), not taken from the smaps budget */
-		if (have_cpu || have_flt) {	/* drained every tick, and when they call */
+		if (bs.have_cpu || bs.have_flt) {	/* drained every tick, and when they call */
 			uint64_t c0 = gs_now_ns(CLOCK_THREAD_CPUTIME_ID);
 
-			if ((have_cpu && cpurec_poll(&cpu) < 0) || (have_flt && faultrec_poll(&flt) < 0))
+			if ((bs.have_cpu && cpurec_poll(&bs.cpu) < 0) || (bs.have_flt && faultrec_poll(&bs.flt) < 0))
 				goto write_error;
 			uint64_t spent = gs_now_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
 
@@ -816,10 +815,10 @@ int main(int argc, char **argv)
 		}
 		if (deadline && now >= deadline && !stop_reason)
 			stop_reason = GS_END_DURATION;
-		if ((have_cpu || have_flt) && now - last_lost >= 1000000000u) {
+		if ((bs.have_cpu || bs.have_flt) && now - last_lost >= 1000000000u) {
 			last_lost = now;
-			if ((have_cpu && cpurec_lost(&cpu, now) < 0) ||
-			    (have_flt && faultrec_lost(&flt, now) < 0))
+			if ((bs.have_cpu && cpurec_lost(&bs.cpu, now) < 0) ||
+			    (bs.have_flt && faultrec_lost(&bs.flt, now) < 0))
 				goto write_error;
 		}
 		if (now - last_clock >= 60000000000ull) {
@@ -836,9 +835,9 @@ int main(int argc, char **argv)
 	}
 
 	/* What the ring buffer still holds, and what was dropped. */
-	if (have_cpu && (cpurec_poll(&cpu) < 0 || cpurec_lost(&cpu, gs_now_ns(CLOCK_MONOTONIC)) < 0))
+	if (bs.have_cpu && (cpurec_poll(&bs.cpu) < 0 || cpurec_lost(&bs.cpu, gs_now_ns(CLOCK_MONOTONIC)) < 0))
 		goto write_error;
-	if (have_flt && (faultrec_poll(&flt) < 0 || faultrec_lost(&flt, gs_now_ns(CLOCK_MONOTONIC)) < 0))
+	if (bs.have_flt && (faultrec_poll(&bs.flt) < 0 || faultrec_lost(&bs.flt, gs_now_ns(CLOCK_MONOTONIC)) < 0))
 		goto write_error;
 	/* A last full read so the trace ends with fresh Pss, if there is memory. */
 	if (stop_reason != GS_END_TARGET_EXIT &&
@@ -946,11 +945,11 @@ out:
 		while (waitpid(o.pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
-	if (have_cpu)
-		cpurec_close(&cpu);
-	if (have_flt)
-		faultrec_close(&flt);
-	stacks_free(&stacks);
+	if (bs.have_cpu)
+		cpurec_close(&bs.cpu);
+	if (bs.have_flt)
+		faultrec_close(&bs.flt);
+	stacks_free(&bs.stacks);
 	memrec_close(&m);
 	objects_free(&os.objs);
 	if (w) {

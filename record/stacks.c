@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/smaps.h"
 #include "stacks.h"
 
 static uint64_t hash_stack(const uint64_t *pc, uint32_t n)
@@ -59,6 +60,26 @@ int64_t stacks_id(struct stacks *c, const uint64_t *pc, uint32_t n)
 	if (gs_writer_add(c->w, &r) < 0)
 		return -1;
 	return c->tab[j].id;
+}
+
+void stacks_set_text(struct stacks *st, const struct gs_smaps *s)
+{
+	int n = 0;
+
+	for (uint32_t i = 0; i < s->n && n < 256; i++)
+		if (s->m[i].perms & GS_PERM_X) {
+			st->text[n].lo = s->m[i].start;
+			st->text[n++].hi = s->m[i].end;
+		}
+	st->ntext = n;
+}
+
+uint64_t stacks_code_or_zero(const struct stacks *st, uint64_t word)
+{
+	for (int i = 0; i < st->ntext; i++)
+		if (word > st->text[i].lo && word <= st->text[i].hi)
+			return word;
+	return 0;
 }
 
 void stacks_free(struct stacks *s)

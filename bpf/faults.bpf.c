@@ -7,8 +7,9 @@
  * every fault by default: sample period 1) and records the faulting address
  * with the user stack and goroutine. on_sys_enter runs on the raw
  * sys_enter tracepoint (no tracefs needed) and records the calls that drop
- * pages: munmap, madvise with an advice that frees (DONTNEED, FREE, REMOVE,
- * DONTNEED_LOCKED), mremap (the old range leaves) and brk. Everything is
+ * pages: munmap, madvise with an advice that frees or pages out (DONTNEED,
+ * FREE, REMOVE, PAGEOUT, DONTNEED_LOCKED), mremap (the old range leaves) and
+ * brk. Everything is
  * filtered to the target's threads first.
  */
 #include "vmlinux.h"
@@ -95,7 +96,7 @@ int on_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	__u64 a2 = PT_REGS_PARM3_CORE_SYSCALL(regs);
 
 	if (id == NR_MADVISE && a2 != 4 /* DONTNEED */ && a2 != 8 /* FREE */ &&
-	    a2 != 9 /* REMOVE */ && a2 != 24 /* DONTNEED_LOCKED */)
+	    a2 != 9 /* REMOVE */ && a2 != 21 /* PAGEOUT */ && a2 != 24 /* DONTNEED_LOCKED */)
 		return 0;
 	kind = id == NR_MUNMAP ? GS_EV_MUNMAP : id == NR_MADVISE ? GS_EV_MADVISE
 		: id == NR_MREMAP ? GS_EV_MREMAP : GS_EV_BRK;

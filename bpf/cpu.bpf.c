@@ -24,7 +24,6 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct gs_cpu_event *e;
-	long n;
 
 	if (!is_target())
 		return 0;
@@ -36,10 +35,7 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	}
 	e->t_ns = bpf_ktime_get_ns();
 	e->tid = (__u32)id;
-	e->goid = read_goid();
-	e->sp_word = sp_word(ctx->regs.sp);
-	n = bpf_get_stack(ctx, e->frames, sizeof(e->frames), BPF_F_USER_STACK);
-	e->nframes = n > 0 ? (__u32)((__u64)n / 8) : 0;
+	fill_user_stack(ctx, e);
 	submit(e);
 	return 0;
 }

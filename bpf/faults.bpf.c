@@ -44,7 +44,6 @@ static __always_inline struct gs_mem_event *reserve(__u16 kind)
 static __always_inline int fault(struct bpf_perf_event_data *ctx, __u16 major)
 {
 	struct gs_mem_event *e;
-	long n;
 
 	if (!is_target())
 		return 0;
@@ -54,10 +53,7 @@ static __always_inline int fault(struct bpf_perf_event_data *ctx, __u16 major)
 		return 0;
 	e->major = major;
 	e->addr = ctx->addr;
-	e->goid = read_goid();
-	e->sp_word = sp_word(ctx->regs.sp);
-	n = bpf_get_stack(ctx, e->frames, sizeof(e->frames), BPF_F_USER_STACK);
-	e->nframes = n > 0 ? (__u32)((__u64)n / 8) : 0;
+	fill_user_stack(ctx, e);
 	submit(e);
 	return 0;
 }

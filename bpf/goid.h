@@ -51,4 +51,20 @@ static __always_inline __s64 read_goid(void)
 	return goid;
 }
 
+/*
+ * What every stack-carrying event records about the interrupted user code:
+ * the goroutine, the word at SP and the frame-pointer stack. A macro, not
+ * a function, so ctx->regs.sp stays a direct ctx load and e may be any
+ * event with goid, sp_word, frames[] and nframes.
+ */
+#define fill_user_stack(ctx, e)							\
+	do {									\
+		long __n;							\
+		(e)->goid = read_goid();					\
+		(e)->sp_word = sp_word((ctx)->regs.sp);				\
+		__n = bpf_get_stack((ctx), (e)->frames, sizeof((e)->frames),	\
+				    BPF_F_USER_STACK);				\
+		(e)->nframes = __n > 0 ? (__u32)((__u64)__n / 8) : 0;		\
+	} while (0)
+
 #endif

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <libelf.h>
 
 struct gs_exe_info {
 	int is_elf, is_go;
@@ -31,7 +32,6 @@ int gs_parse_buildinfo(const uint8_t *d, size_t n, gs_read_va_fn read_va,
 		       void *ctx, struct gs_exe_info *out);
 /* Values of the named symbols from .symtab: values[i] for names[i], left
  * as is when absent. Returns how many were found. */
-#include <libelf.h>
 int gs_elf_symbols(Elf *e, const char *const *names, int n, uint64_t *values);
 
 #endif

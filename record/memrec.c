@@ -13,7 +13,9 @@
  * run every smaps_min_ms within the budget, and a rollup costs under a third
  * of a full read (a target with thousands of mappings, where formatting
  * dominates). Then four of five reads are rollups (totals only) and every
- * fifth is per-mapping. The rollup's cost is measured again every 64 full
+ * fifth is per-mapping, or the next one when a rollup finds Pss moved by
+ * more than 1/32 since the last per-mapping read (its classes are stale;
+ * a launched target that exits gets no final read). The rollup's cost is measured again every 64 full
  * reads, since a target's shape changes.
  *
  * Each per-mapping read is diffed against the previous one and written as a
@@ -206,7 +208,7 @@ static int read_smaps(struct memrec *m, uint64_t now, int full)
 
 		for (uint32_t i = 0; i < s->parsed.n; i++)
 			pss += s->parsed.m[i].v[GS_SM_PSS];
-		m->last_pss_kb = pss;
+		m->last_pss_kb = m->full_pss_kb = pss;
 		m->smaps_reads++;
 		m->reads_since_full = 0;
 	} else {
@@ -222,6 +224,10 @@ static int read_smaps(struct memrec *m, uint64_t now, int full)
 		m->last_pss_kb = s->parsed.m[0].v[GS_SM_PSS];
 		m->rollup_reads++;
 		m->reads_since_full++;
+		uint64_t moved = m->last_pss_kb > m->full_pss_kb ? m->last_pss_kb - m->full_pss_kb
+								 : m->full_pss_kb - m->last_pss_kb;
+		if (moved > m->full_pss_kb / 32)
+			m->reads_since_full = 4;	/* the classes are stale: full next */
 		ret = gs_writer_add(m->w, &r);
 	}
 	double cost = (double)(cpu_ns(CLOCK_THREAD_CPUTIME_ID) - c0);

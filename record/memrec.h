@@ -71,6 +71,7 @@ struct memrec {
 	/* counts for END and the status line */
 	uint64_t statm_samples, smaps_reads, rollup_reads, cgroup_samples, lost;
 	uint64_t last_rss_pages, last_pss_kb;
+	uint64_t full_pss_kb;		/* Pss at the last per-mapping read */
 };
 
 /* 0; or -1 with errno (ESRCH: gone; EACCES: no permission) and a message. */

@@ -32,6 +32,12 @@ static const char *const rtype_names[GS_REC_MAX_KNOWN + 1] = {
 	[GS_REC_CPU_SAMPLE] = "cpu_sample",
 	[GS_REC_FAULT] = "fault",
 	[GS_REC_RELEASE] = "release",
+	[GS_REC_GO_CREATE] = "go_create",
+	[GS_REC_GO_EXIT] = "go_exit",
+	[GS_REC_GO_STACK] = "go_stack",
+	[GS_REC_GC_EVENT] = "gc_event",
+	[GS_REC_GC_CYCLE] = "gc_cycle",
+	[GS_REC_CENSUS] = "census",
 };
 
 const char *gs_rtype_name(unsigned type)
@@ -68,6 +74,7 @@ const char *gs_stream_name(unsigned stream)
 	case GS_STREAM_CGROUP: return "cgroup";
 	case GS_STREAM_CPU: return "cpu";
 	case GS_STREAM_MEM: return "faults";
+	case GS_STREAM_GO: return "goroutines";
 	}
 	return NULL;
 }
@@ -226,6 +233,11 @@ static void put_mapping(struct gs_buf *b, const struct gs_mapping *m)
 }
 
 /* An "optional" u64 stores UINT64_MAX as 0 and anything else as v+1. */
+static void put_id(struct gs_buf *b, int64_t id)
+{
+	gs_put_uv(b, id < 0 ? 0 : (uint64_t)id + 1);
+}
+
 static void put_opt(struct gs_buf *b, uint64_t v)
 {
 	gs_put_uv(b, v == UINT64_MAX ? 0 : v + 1);
@@ -419,6 +431,95 @@ int gs_encode_body(struct gs_buf *b, const struct gs_record *rec)
 		gs_put_uv(b, rec->u.release.len);
 		gs_put_uv(b, rec->u.release.arg);
 		break;
+	case GS_REC_GO_CREATE: {
+		const struct gs_rec_go_create *g = &rec->u.go_create;
+
+		gs_put_uv(b, g->t_ns);
+		gs_put_uv(b, g->tid);
+		gs_put_uv(b, g->g);
+		put_id(b, g->parent);
+		gs_put_uv(b, g->gopc);
+		gs_put_uv(b, g->startpc);
+		gs_put_uv(b, g->stack);
+		break;
+	}
+	case GS_REC_GO_EXIT: {
+		const struct gs_rec_go_exit *g = &rec->u.go_exit;
+
+		gs_put_uv(b, g->t_ns);
+		gs_put_uv(b, g->tid);
+		gs_put_uv(b, g->g);
+		put_id(b, g->goid);
+		gs_put_uv(b, g->gopc);
+		gs_put_uv(b, g->startpc);
+		break;
+	}
+	case GS_REC_GO_STACK: {
+		const struct gs_rec_go_stack *g = &rec->u.go_stack;
+
+		gs_put_uv(b, g->t_ns);
+		gs_put_uv(b, g->tid);
+		gs_put_uv(b, g->g);
+		put_id(b, g->goid);
+		gs_put_uv(b, g->old_size);
+		gs_put_uv(b, g->new_size);
+		gs_put_uv(b, g->stack);
+		gs_put_uv(b, g->sp_word);
+		break;
+	}
+	case GS_REC_GC_EVENT:
+		gs_put_uv(b, rec->u.gc_event.t_ns);
+		gs_put_uv(b, rec->u.gc_event.tid);
+		gs_put_uv(b, rec->u.gc_event.kind);
+		break;
+	case GS_REC_GC_CYCLE: {
+		const struct gs_rec_gc_cycle *g = &rec->u.gc_cycle;
+
+		gs_put_uv(b, g->t_ns);
+		gs_put_uv(b, g->numgc);
+		gs_put_uv(b, g->flags);
+		gs_put_uv(b, g->last_gc_unix_ns);
+		gs_put_uv(b, g->pause_ns);
+		gs_put_uv(b, g->pause_total_ns);
+		put_opt(b, g->heap_live);
+		put_opt(b, g->heap_marked);
+		put_opt(b, g->heap_inuse);
+		put_opt(b, g->heap_released);
+		break;
+	}
+	case GS_REC_CENSUS: {
+		const struct gs_rec_census *c = &rec->u.census;
+
+		gs_put_uv(b, c->t_ns);
+		gs_put_uv(b, c->wall_ns);
+		gs_put_uv(b, c->cpu_ns);
+		gs_put_uv(b, c->allglen);
+		gs_put_uv(b, GS_G_NSTATUS);
+		for (int i = 0; i < GS_G_NSTATUS; i++)
+			gs_put_uv(b, c->status[i]);
+		gs_put_uv(b, c->stack_bytes);
+		gs_put_uv(b, c->nsites);
+		for (uint32_t i = 0; i < c->nsites; i++) {
+			gs_put_uv(b, c->sites[i].gopc);
+			gs_put_uv(b, c->sites[i].startpc);
+			gs_put_uv(b, c->sites[i].count);
+			gs_put_uv(b, c->sites[i].stack_bytes);
+		}
+		gs_put_uv(b, c->ntop);
+		for (uint32_t i = 0; i < c->ntop; i++) {
+			const struct gs_census_g *t = &c->top[i];
+
+			gs_put_uv(b, t->g);
+			put_id(b, t->goid);
+			gs_put_uv(b, t->status);
+			gs_put_uv(b, t->stack == GS_NO_STACK ? 0 : (uint64_t)t->stack + 1);
+			gs_put_uv(b, t->stack_size);
+			gs_put_uv(b, t->gopc);
+			gs_put_uv(b, t->startpc);
+			gs_put_uv(b, t->sp_word);
+		}
+		break;
+	}
 	case GS_REC_CPU_SAMPLE:
 		gs_put_uv(b, rec->u.cpu.t_ns);
 		gs_put_uv(b, rec->u.cpu.tid);
@@ -460,6 +561,16 @@ static const char *get_str(struct gs_cur *c, struct gs_arena *a)
 		return "";
 	}
 	return s;
+}
+
+/* A goroutine id, -1 for unknown: stored + 1. */
+static int64_t get_id(struct gs_cur *c)
+{
+	uint64_t v = gs_get_uv(c);
+
+	if (v > (uint64_t)INT64_MAX)
+		c->bad = 1;
+	return v && v <= (uint64_t)INT64_MAX ? (int64_t)(v - 1) : -1;
 }
 
 static uint64_t get_opt(struct gs_cur *c)
@@ -769,6 +880,111 @@ int gs_decode_body(unsigned type, const uint8_t *p, size_t len,
 		rec->u.release.len = gs_get_uv(&c);
 		rec->u.release.arg = gs_get_uv(&c);
 		break;
+	case GS_REC_GO_CREATE: {
+		struct gs_rec_go_create *g = &rec->u.go_create;
+
+		g->t_ns = gs_get_uv(&c);
+		g->tid = gs_get_u32(&c);
+		g->g = gs_get_uv(&c);
+		g->parent = get_id(&c);
+		g->gopc = gs_get_uv(&c);
+		g->startpc = gs_get_uv(&c);
+		g->stack = gs_get_u32(&c);
+		break;
+	}
+	case GS_REC_GO_EXIT: {
+		struct gs_rec_go_exit *g = &rec->u.go_exit;
+
+		g->t_ns = gs_get_uv(&c);
+		g->tid = gs_get_u32(&c);
+		g->g = gs_get_uv(&c);
+		g->goid = get_id(&c);
+		g->gopc = gs_get_uv(&c);
+		g->startpc = gs_get_uv(&c);
+		break;
+	}
+	case GS_REC_GO_STACK: {
+		struct gs_rec_go_stack *g = &rec->u.go_stack;
+
+		g->t_ns = gs_get_uv(&c);
+		g->tid = gs_get_u32(&c);
+		g->g = gs_get_uv(&c);
+		g->goid = get_id(&c);
+		g->old_size = gs_get_uv(&c);
+		g->new_size = gs_get_uv(&c);
+		g->stack = gs_get_u32(&c);
+		g->sp_word = gs_get_uv(&c);
+		break;
+	}
+	case GS_REC_GC_EVENT:
+		rec->u.gc_event.t_ns = gs_get_uv(&c);
+		rec->u.gc_event.tid = gs_get_u32(&c);
+		rec->u.gc_event.kind = gs_get_u32(&c);
+		break;
+	case GS_REC_GC_CYCLE: {
+		struct gs_rec_gc_cycle *g = &rec->u.gc_cycle;
+
+		g->t_ns = gs_get_uv(&c);
+		g->numgc = gs_get_u32(&c);
+		g->flags = gs_get_u32(&c);
+		g->last_gc_unix_ns = gs_get_uv(&c);
+		g->pause_ns = gs_get_uv(&c);
+		g->pause_total_ns = gs_get_uv(&c);
+		g->heap_live = get_opt(&c);
+		g->heap_marked = get_opt(&c);
+		g->heap_inuse = get_opt(&c);
+		g->heap_released = get_opt(&c);
+		break;
+	}
+	case GS_REC_CENSUS: {
+		struct gs_rec_census *cs = &rec->u.census;
+		uint64_t n;
+
+		cs->t_ns = gs_get_uv(&c);
+		cs->wall_ns = gs_get_uv(&c);
+		cs->cpu_ns = gs_get_uv(&c);
+		cs->allglen = gs_get_u32(&c);
+		n = gs_get_uv(&c);
+		for (uint64_t i = 0; i < n && !c.bad; i++) {
+			uint32_t v = gs_get_u32(&c);
+
+			if (i < GS_G_NSTATUS)	/* a later version may count more */
+				cs->status[i] = v;
+		}
+		cs->stack_bytes = gs_get_uv(&c);
+		n = gs_get_uv(&c);
+		struct gs_census_site *st = get_array(&c, a, n, sizeof(*st), 4);
+
+		for (uint64_t i = 0; i < n && !c.bad; i++) {
+			st[i].gopc = gs_get_uv(&c);
+			st[i].startpc = gs_get_uv(&c);
+			st[i].count = gs_get_u32(&c);
+			st[i].stack_bytes = gs_get_uv(&c);
+		}
+		cs->nsites = (uint32_t)n;
+		cs->sites = st;
+		n = gs_get_uv(&c);
+		struct gs_census_g *t = get_array(&c, a, n, sizeof(*t), 8);
+
+		for (uint64_t i = 0; i < n && !c.bad; i++) {
+			uint64_t sid;
+
+			t[i].g = gs_get_uv(&c);
+			t[i].goid = get_id(&c);
+			t[i].status = gs_get_u32(&c);
+			sid = gs_get_uv(&c);
+			if (sid > UINT32_MAX)
+				c.bad = 1;
+			t[i].stack = sid ? (uint32_t)(sid - 1) : GS_NO_STACK;
+			t[i].stack_size = gs_get_uv(&c);
+			t[i].gopc = gs_get_uv(&c);
+			t[i].startpc = gs_get_uv(&c);
+			t[i].sp_word = gs_get_uv(&c);
+		}
+		cs->ntop = (uint32_t)n;
+		cs->top = t;
+		break;
+	}
 	case GS_REC_CPU_SAMPLE: {
 		uint64_t g;
 

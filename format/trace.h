@@ -55,7 +55,13 @@ enum gs_rtype {
 	GS_REC_CPU_SAMPLE	= 20,
 	GS_REC_FAULT		= 21,
 	GS_REC_RELEASE		= 22,
-	GS_REC_MAX_KNOWN	= 22,
+	GS_REC_GO_CREATE	= 23,
+	GS_REC_GO_EXIT		= 24,
+	GS_REC_GO_STACK		= 25,
+	GS_REC_GC_EVENT		= 26,
+	GS_REC_GC_CYCLE		= 27,
+	GS_REC_CENSUS		= 28,
+	GS_REC_MAX_KNOWN	= 28,
 };
 
 /* Name of a record type, or NULL for one this build does not know. */
@@ -187,6 +193,7 @@ enum gs_stream {
 	GS_STREAM_CGROUP = 3,
 	GS_STREAM_CPU = 4,		/* CPU samples dropped (ring buffer full) */
 	GS_STREAM_MEM = 5,		/* faults and releases dropped */
+	GS_STREAM_GO = 6,		/* goroutine and GC events dropped */
 };
 const char *gs_stream_name(unsigned stream);
 
@@ -311,6 +318,84 @@ struct gs_rec_release {
 	uint64_t addr, len, arg;	/* madvise: advice; mremap: new length; brk: new break */
 };
 
+/* §6.19 a goroutine was created (the go statement ran) */
+struct gs_rec_go_create {
+	uint64_t t_ns;
+	uint32_t tid, stack;		/* stack: the creating goroutine's, at the go statement */
+	uint64_t g;			/* the new goroutine's runtime.g (reused after exit) */
+	int64_t parent;			/* the creating goroutine's id; -1 unknown */
+	uint64_t gopc, startpc;		/* the go statement's pc; the entry function */
+};
+
+/* §6.20 a goroutine exited */
+struct gs_rec_go_exit {
+	uint64_t t_ns;
+	uint32_t tid;
+	uint64_t g;
+	int64_t goid;
+	uint64_t gopc, startpc;
+};
+
+/* §6.21 a goroutine's stack was copied to grow or shrink it */
+struct gs_rec_go_stack {
+	uint64_t t_ns;
+	uint32_t tid, stack;		/* the goroutine's own stack (from g.sched) */
+	uint64_t g;
+	int64_t goid;
+	uint64_t old_size, new_size;	/* bytes */
+	uint64_t sp_word;		/* the word at g.sched.sp, 0 if not code */
+};
+
+/* §6.22 a GC phase began */
+enum gs_gc_event_kind { GS_GC_START = 1, GS_GC_MARK_TERM = 2 };
+
+struct gs_rec_gc_event {
+	uint64_t t_ns;
+	uint32_t tid, kind;
+};
+
+/* §6.23 a completed GC cycle, from the runtime's memstats */
+#define GS_UNKNOWN		UINT64_MAX
+#define GS_GC_EXACT		1u	/* last_gc_unix_ns and pause_ns read from memstats */
+
+struct gs_rec_gc_cycle {
+	uint64_t t_ns;			/* when gsrec read it */
+	uint32_t numgc, flags;		/* NumGC after the cycle */
+	uint64_t last_gc_unix_ns;	/* MemStats.LastGC of the cycle */
+	uint64_t pause_ns;		/* its stop-the-world pauses */
+	uint64_t pause_total_ns;	/* MemStats.PauseTotalNs after it */
+	/* gcController's, as of t_ns; GS_UNKNOWN when this release's layout is unknown */
+	uint64_t heap_live, heap_marked, heap_inuse, heap_released;
+};
+
+/* §6.24 a census of all goroutines (runtime.allgs) */
+#define GS_G_NSTATUS		10	/* _Gidle .. _Gpreempted */
+#define GS_NO_STACK		UINT32_MAX
+
+struct gs_census_site {
+	uint64_t gopc, startpc;
+	uint32_t count;
+	uint64_t stack_bytes;
+};
+
+struct gs_census_g {
+	uint64_t g;
+	int64_t goid;
+	uint32_t status, stack;		/* stack GS_NO_STACK: not unwound (running) */
+	uint64_t stack_size, gopc, startpc;
+	uint64_t sp_word;
+};
+
+struct gs_rec_census {
+	uint64_t t_ns, wall_ns, cpu_ns;
+	uint32_t allglen;		/* goroutines ever allocated, dead ones included */
+	uint32_t status[GS_G_NSTATUS];	/* live count by status (scan bit cleared) */
+	uint64_t stack_bytes;		/* sum of stack.hi - stack.lo, dead ones excluded */
+	uint32_t nsites, ntop;
+	const struct gs_census_site *sites;	/* not dead, by (gopc, startpc) */
+	const struct gs_census_g *top;		/* the largest stacks */
+};
+
 struct gs_record {
 	unsigned type;
 	union {
@@ -331,6 +416,12 @@ struct gs_record {
 		struct gs_rec_cpu_sample cpu;
 		struct gs_rec_fault fault;
 		struct gs_rec_release release;
+		struct gs_rec_go_create go_create;
+		struct gs_rec_go_exit go_exit;
+		struct gs_rec_go_stack go_stack;
+		struct gs_rec_gc_event gc_event;
+		struct gs_rec_gc_cycle gc_cycle;
+		struct gs_rec_census census;
 	} u;
 	/* Unknown types: the raw body, for tools that want to show it. */
 	const uint8_t *raw;

@@ -56,6 +56,11 @@ static const struct gs_segment segs[] = { { 0, 0x400000, 0x812b0, 0x812b0, 5 },
 static const struct gs_layout_entry lay[] = { { "g.goid", 152, 1 }, { "addr.allglen", -1, 0 },
 					       { "addr.memstats", 0x7fffffffffffll, 5 } };
 static const uint64_t stackpcs[] = { 0x48c8fa, 0x48c800, 0x7fffffffe000, 0x401000, 0 };
+static const struct gs_census_site sites[] = { { 0x48a1f3, 0x48b000, 99990, 1ull << 32 },
+						{ 0, 0x401000, 1, 2048 } };
+static const struct gs_census_g top[] = {
+	{ 0xc000007ba0, 1ll << 40, 4, 77, 1u << 30, 0x48a1f3, 0x48b000, 0 },
+	{ 0xc000008000, -1, 2, GS_NO_STACK, 8192, 0, 0x401000, 0x48c8fa } };
 static const uint8_t chunk[] = { 0xf0, 0xff, 0xff, 0xff, 0, 0, 1, 8, 0x42 };
 static const struct gs_counter counters[] = { { "oom", 3 }, { "oom_kill", UINT64_MAX - 1 }, { "max", 0 } };
 
@@ -161,6 +166,31 @@ static void build(unsigned type, struct gs_record *r)
 		break;
 	case GS_REC_RELEASE:
 		r->u.release = (struct gs_rec_release){ 6, 8, GS_REL_MADVISE, 0xc000400000, 1 << 21, 4 };
+		break;
+	case GS_REC_GO_CREATE:
+		r->u.go_create = (struct gs_rec_go_create){ 16, 9, 77, 0xc000007ba0, -1, 0x48a1f3,
+							    0x48b000 };
+		break;
+	case GS_REC_GO_EXIT:
+		r->u.go_exit = (struct gs_rec_go_exit){ 17, 9, 0xc000007ba0, 1ll << 40, 0x48a1f3,
+							0x48b000 };
+		break;
+	case GS_REC_GO_STACK:
+		r->u.go_stack = (struct gs_rec_go_stack){ 18, 10, 77, 0xc000007ba0, 0, 8192,
+							  1u << 20, 0x48c8fa };
+		break;
+	case GS_REC_GC_EVENT:
+		r->u.gc_event = (struct gs_rec_gc_event){ 19, 11, GS_GC_MARK_TERM };
+		break;
+	case GS_REC_GC_CYCLE:
+		r->u.gc_cycle = (struct gs_rec_gc_cycle){ 20, UINT32_MAX, GS_GC_EXACT,
+			1795000000123456789ull, 81234, 1ull << 35, 0, GS_UNKNOWN, 1ull << 32, 7 };
+		break;
+	case GS_REC_CENSUS:
+		r->u.census = (struct gs_rec_census){ .t_ns = 21, .wall_ns = 22, .cpu_ns = 23,
+			.allglen = 100003, .status = { 0, 5, 2, 1, 99990, 0, 5, 0, 0, 0 },
+			.stack_bytes = 1ull << 33, .nsites = 2, .ntop = 2, .sites = sites,
+			.top = top };
 		break;
 	}
 }
@@ -282,6 +312,53 @@ static int same(const struct gs_record *a, const struct gs_record *b)
 		       a->u.fault.sp_word == b->u.fault.sp_word;
 	case GS_REC_RELEASE:
 		return !memcmp(&a->u.release, &b->u.release, sizeof(a->u.release));
+	case GS_REC_GO_CREATE: {
+		const struct gs_rec_go_create *x = &a->u.go_create, *y = &b->u.go_create;
+
+		return x->t_ns == y->t_ns && x->tid == y->tid && x->stack == y->stack &&
+		       x->g == y->g && x->parent == y->parent && x->gopc == y->gopc &&
+		       x->startpc == y->startpc;
+	}
+	case GS_REC_GO_EXIT: {
+		const struct gs_rec_go_exit *x = &a->u.go_exit, *y = &b->u.go_exit;
+
+		return x->t_ns == y->t_ns && x->tid == y->tid && x->g == y->g &&
+		       x->goid == y->goid && x->gopc == y->gopc && x->startpc == y->startpc;
+	}
+	case GS_REC_GO_STACK: {
+		const struct gs_rec_go_stack *x = &a->u.go_stack, *y = &b->u.go_stack;
+
+		return x->t_ns == y->t_ns && x->tid == y->tid && x->stack == y->stack &&
+		       x->g == y->g && x->goid == y->goid && x->old_size == y->old_size &&
+		       x->new_size == y->new_size && x->sp_word == y->sp_word;
+	}
+	case GS_REC_GC_EVENT:
+		return !memcmp(&a->u.gc_event, &b->u.gc_event, sizeof(a->u.gc_event));
+	case GS_REC_GC_CYCLE:
+		return !memcmp(&a->u.gc_cycle, &b->u.gc_cycle, sizeof(a->u.gc_cycle));
+	case GS_REC_CENSUS: {
+		const struct gs_rec_census *x = &a->u.census, *y = &b->u.census;
+
+		if (x->t_ns != y->t_ns || x->wall_ns != y->wall_ns || x->cpu_ns != y->cpu_ns ||
+		    x->allglen != y->allglen || memcmp(x->status, y->status, sizeof(x->status)) ||
+		    x->stack_bytes != y->stack_bytes || x->nsites != y->nsites || x->ntop != y->ntop)
+			return 0;
+		for (uint32_t i = 0; i < x->nsites; i++)
+			if (x->sites[i].gopc != y->sites[i].gopc ||
+			    x->sites[i].startpc != y->sites[i].startpc ||
+			    x->sites[i].count != y->sites[i].count ||
+			    x->sites[i].stack_bytes != y->sites[i].stack_bytes)
+				return 0;
+		for (uint32_t i = 0; i < x->ntop; i++) {
+			const struct gs_census_g *p = &x->top[i], *q = &y->top[i];
+
+			if (p->g != q->g || p->goid != q->goid || p->status != q->status ||
+			    p->stack != q->stack || p->stack_size != q->stack_size ||
+			    p->gopc != q->gopc || p->startpc != q->startpc || p->sp_word != q->sp_word)
+				return 0;
+		}
+		return 1;
+	}
 	case GS_REC_CPU_SAMPLE:
 		return a->u.cpu.t_ns == b->u.cpu.t_ns && a->u.cpu.tid == b->u.cpu.tid &&
 		       a->u.cpu.stack == b->u.cpu.stack && a->u.cpu.goid == b->u.cpu.goid &&
@@ -308,6 +385,8 @@ static const unsigned covered[] = {
 	GS_REC_SMAPS_ROLLUP, GS_REC_STATM, GS_REC_CGROUP, GS_REC_LOST,
 	GS_REC_MESSAGE, GS_REC_EXIT, GS_REC_END, GS_REC_OBJECT, GS_REC_OBJECT_TABLE,
 	GS_REC_GO_LAYOUT, GS_REC_STACK, GS_REC_CPU_SAMPLE, GS_REC_FAULT, GS_REC_RELEASE,
+	GS_REC_GO_CREATE, GS_REC_GO_EXIT, GS_REC_GO_STACK, GS_REC_GC_EVENT, GS_REC_GC_CYCLE,
+	GS_REC_CENSUS,
 };
 #define NCOVERED (sizeof(covered) / sizeof(covered[0]))
 

@@ -38,6 +38,7 @@ static const char *const rtype_names[GS_REC_MAX_KNOWN + 1] = {
 	[GS_REC_GC_EVENT] = "gc_event",
 	[GS_REC_GC_CYCLE] = "gc_cycle",
 	[GS_REC_CENSUS] = "census",
+	[GS_REC_GO_HEAP] = "go_heap",
 };
 
 const char *gs_rtype_name(unsigned type)
@@ -467,6 +468,13 @@ int gs_encode_body(struct gs_buf *b, const struct gs_record *rec)
 		gs_put_uv(b, g->sp_word);
 		break;
 	}
+	case GS_REC_GO_HEAP:
+		gs_put_uv(b, rec->u.go_heap.t_ns);
+		gs_put_uv(b, rec->u.go_heap.numgc);
+		put_opt(b, rec->u.go_heap.heap_live);
+		put_opt(b, rec->u.go_heap.heap_inuse);
+		put_opt(b, rec->u.go_heap.heap_released);
+		break;
 	case GS_REC_GC_EVENT:
 		gs_put_uv(b, rec->u.gc_event.t_ns);
 		gs_put_uv(b, rec->u.gc_event.tid);
@@ -916,6 +924,13 @@ int gs_decode_body(unsigned type, const uint8_t *p, size_t len,
 		g->sp_word = gs_get_uv(&c);
 		break;
 	}
+	case GS_REC_GO_HEAP:
+		rec->u.go_heap.t_ns = gs_get_uv(&c);
+		rec->u.go_heap.numgc = gs_get_u32(&c);
+		rec->u.go_heap.heap_live = get_opt(&c);
+		rec->u.go_heap.heap_inuse = get_opt(&c);
+		rec->u.go_heap.heap_released = get_opt(&c);
+		break;
 	case GS_REC_GC_EVENT:
 		rec->u.gc_event.t_ns = gs_get_uv(&c);
 		rec->u.gc_event.tid = gs_get_u32(&c);

@@ -61,7 +61,8 @@ enum gs_rtype {
 	GS_REC_GC_EVENT		= 26,
 	GS_REC_GC_CYCLE		= 27,
 	GS_REC_CENSUS		= 28,
-	GS_REC_MAX_KNOWN	= 28,
+	GS_REC_GO_HEAP		= 29,
+	GS_REC_MAX_KNOWN	= 29,
 };
 
 /* Name of a record type, or NULL for one this build does not know. */
@@ -368,6 +369,13 @@ struct gs_rec_gc_cycle {
 	uint64_t heap_live, heap_marked, heap_inuse, heap_released;
 };
 
+/* §6.25 the runtime's heap figures, sampled (GS_UNKNOWN where unknown) */
+struct gs_rec_go_heap {
+	uint64_t t_ns;
+	uint32_t numgc;
+	uint64_t heap_live, heap_inuse, heap_released;
+};
+
 /* §6.24 a census of all goroutines (runtime.allgs) */
 #define GS_G_NSTATUS		10	/* _Gidle .. _Gpreempted */
 #define GS_NO_STACK		UINT32_MAX
@@ -422,6 +430,7 @@ struct gs_record {
 		struct gs_rec_gc_event gc_event;
 		struct gs_rec_gc_cycle gc_cycle;
 		struct gs_rec_census census;
+		struct gs_rec_go_heap go_heap;
 	} u;
 	/* Unknown types: the raw body, for tools that want to show it. */
 	const uint8_t *raw;

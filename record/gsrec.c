@@ -37,6 +37,7 @@
 #include "format/trace.h"
 #include "cpurec.h"
 #include "faultrec.h"
+#include "gorec.h"
 #include "memrec.h"
 #include "objects.h"
 
@@ -56,7 +57,7 @@ struct opts {
 	double duration_s;
 	uint32_t interval_ms, smaps_min_ms, flush_ms;
 	double budget_pct;
-	unsigned freq, ringbuf_kb, fault_period;
+	unsigned freq, ringbuf_kb, fault_period, census_ms, census_top;
 	int record_cmdline, quiet, no_bpf;
 	pid_t pid;
 	char **cmd;
@@ -69,6 +70,7 @@ struct objscan {
 	char exe[PATH_MAX];
 	int told;
 	struct stacks *stacks;		/* gets the executable ranges */
+	struct gorec *go;		/* gets the load bias */
 };
 
 static int write_message(struct gs_writer *w, unsigned level, const char *fmt, ...)
@@ -80,6 +82,8 @@ static int scan_objects(void *ctx, const struct gs_smaps *s)
 
 	if (os->stacks)
 		stacks_set_text(os->stacks, s);
+	if (os->go)
+		gorec_set_maps(os->go, s);
 	if (objects_scan(&os->objs, s, os->exe) < 0)
 		return -1;
 	/* Say once what of the runtime's layout could not be found, and go on. */
@@ -114,6 +118,10 @@ static void usage(FILE *f)
 "  -F, --freq HZ          on-CPU stack samples per second (default 49)\n"
 "      --ringbuf-kb KB    eBPF ring buffer size (default 4096, a power of two)\n"
 "      --fault-period N   record every Nth page fault (default 1: every one)\n"
+"      --census-ms MS     walk all goroutines this often (default 1000; 0: never);\n"
+"                         a census costing more than 1%% of a core waits longer\n"
+"      --census-top N     unwind the N goroutines with the largest stacks in each\n"
+"                         census (default 16, at most 64)\n"
 "      --no-bpf           record /proc data only, no eBPF streams\n"
 "      --record-cmdline   store the target's command line in the trace\n"
 "  -q, --quiet            no status line and no summary line\n"
@@ -154,7 +162,8 @@ static int parse_num(const char *s, double lo, double hi, double *out)
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { O_SMAPS_MIN = 256, O_FLUSH, O_CMDLINE, O_VERSION, O_RINGBUF, O_NOBPF, O_FPERIOD };
+	enum { O_SMAPS_MIN = 256, O_FLUSH, O_CMDLINE, O_VERSION, O_RINGBUF, O_NOBPF, O_FPERIOD,
+	       O_CENSUS_MS, O_CENSUS_TOP };
 	static const struct option lopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
@@ -168,6 +177,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "ringbuf-kb", required_argument, NULL, O_RINGBUF },
 		{ "no-bpf", no_argument, NULL, O_NOBPF },
 		{ "fault-period", required_argument, NULL, O_FPERIOD },
+		{ "census-ms", required_argument, NULL, O_CENSUS_MS },
+		{ "census-top", required_argument, NULL, O_CENSUS_TOP },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -178,7 +189,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 
 	*o = (struct opts){ .output = "gsmapper.trace", .interval_ms = 10,
 			    .smaps_min_ms = 50, .flush_ms = 1000, .budget_pct = 2, .freq = 49,
-			    .ringbuf_kb = 4096, .fault_period = 1 };
+			    .ringbuf_kb = 4096, .fault_period = 1, .census_ms = 1000,
+			    .census_top = 16 };
 	while ((c = getopt_long(argc, argv, "+p:o:d:i:b:F:qh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -255,6 +267,21 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				return -1;
 			}
 			o->fault_period = (unsigned)v;
+			break;
+		case O_CENSUS_MS:
+			if (parse_num(optarg, 0, 3600000, &v) || (v > 0 && v < 10)) {
+				msg("invalid --census-ms '%s': give milliseconds from 10 to 3600000, "
+				    "or 0 for no census", optarg);
+				return -1;
+			}
+			o->census_ms = (unsigned)v;
+			break;
+		case O_CENSUS_TOP:
+			if (parse_num(optarg, 0, 64, &v)) {
+				msg("invalid --census-top '%s': give a count from 0 to 64", optarg);
+				return -1;
+			}
+			o->census_top = (unsigned)v;
 			break;
 		case 'q':
 			o->quiet = 1;
@@ -467,19 +494,42 @@ static void status(const struct memrec *m, struct gs_writer *w, double elapsed,
 struct bpfstate {
 	struct cpurec cpu;
 	struct faultrec flt;
+	struct gorec go;		/* its /proc half works without eBPF */
 	struct stacks stacks;
-	int have_cpu, have_flt;
-	char cpu_err[256], flt_err[256];
+	int have_cpu, have_flt, have_go;
+	char cpu_err[256], flt_err[256], go_err[256], go_why[256];
 };
+
+/*
+ * Load the Go executable at path for the goroutine and GC streams; the
+ * other streams take their goroutine offsets from it.
+ */
+static void go_init(struct bpfstate *b, pid_t pid, const struct opts *o, const char *path,
+		    int wait_exec, struct gs_writer *w)
+{
+	struct gorec_opts go = { .ringbuf_kb = o->ringbuf_kb, .wait_exec = wait_exec,
+				 .census_ms = o->census_ms, .census_top = o->census_top,
+				 .heap_ms = 100, .census_budget = 0.01 };
+
+	b->stacks.w = w;
+	gorec_init(&b->go, pid, path, &go, &b->stacks, w, b->go_why, sizeof(b->go_why));
+}
 
 /*
  * Open the fault and CPU streams for pid. wait_exec: pid is a forked child
  * about to exec the command (launch mode), whose first events must not be
  * missed. Failures are kept in the state, to be said after TARGET.
  */
-static void bpf_start(struct bpfstate *b, pid_t pid, const struct opts *o, int64_t goid,
-		      int64_t g_m, int64_t m_curg, int wait_exec, struct gs_writer *w)
+static void bpf_start(struct bpfstate *b, pid_t pid, const struct opts *o, int wait_exec,
+		      struct gs_writer *w)
 {
+	int64_t goid = -1, g_m = -1, m_curg = -1;
+
+	if (b->go.have_bin) {
+		goid = b->go.lay.v[GS_G_GOID];
+		g_m = b->go.lay.v[GS_G_M];
+		m_curg = b->go.lay.v[GS_M_CURG];
+	}
 	struct faultrec_opts fo = { o->fault_period, o->ringbuf_kb, goid, g_m, m_curg, wait_exec };
 	struct cpurec_opts co = { o->freq, o->ringbuf_kb, goid, g_m, m_curg, wait_exec };
 
@@ -488,6 +538,7 @@ static void bpf_start(struct bpfstate *b, pid_t pid, const struct opts *o, int64
 				    sizeof(b->flt_err)) == 0;
 	b->have_cpu = cpurec_open(&b->cpu, pid, &co, &b->stacks, w, b->cpu_err,
 				  sizeof(b->cpu_err)) == 0;
+	b->have_go = b->go.have_bin && gorec_attach(&b->go, b->go_err, sizeof(b->go_err)) == 0;
 }
 
 /* Say what could not be started, on stderr and in the trace. */
@@ -503,31 +554,24 @@ static int bpf_report(struct bpfstate *b, struct gs_writer *w)
 		    "(--no-bpf says this is intended)", b->cpu_err);
 		if (write_message(w, GS_WARNING, "eBPF streams not recorded: %s", b->cpu_err) < 0)
 			return -1;
+	} else if (b->go.have_bin && !b->have_go) {
+		msg("warning: goroutine and GC events not recorded: %s", b->go_err);
+		if (write_message(w, GS_WARNING, "goroutine and GC events not recorded: %s",
+				  b->go_err) < 0)
+			return -1;
 	}
 	return 0;
 }
 
-/* The goroutine offsets of the program at path, before it runs. */
-static void layout_of_file(const char *path, int64_t *goid, int64_t *g_m, int64_t *m_curg)
+/* Say what of the runtime cannot be read (memstats, allgs). */
+static int go_report(struct bpfstate *b, struct gs_writer *w)
 {
-	struct gs_exe_info info;
-	struct gs_gobin gb;
-	struct gs_layout l;
-	char err[160];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	*goid = *g_m = *m_curg = -1;
-	if (fd < 0)
-		return;
-	if (gs_exe_info_read(fd, &info) == 0 && info.is_go &&
-	    gs_gobin_load(fd, &gb, err, sizeof(err)) == 0) {
-		gs_layout_find(fd, &gb, info.go_version, 0, &l);
-		*goid = l.v[GS_G_GOID];
-		*g_m = l.v[GS_G_M];
-		*m_curg = l.v[GS_M_CURG];
-		gs_gobin_free(&gb);
-	}
-	close(fd);
+	if (!b->go_why[0])
+		return 0;
+	if (b->go.have_bin)
+		msg("warning: %s", b->go_why);
+	return write_message(w, b->go.have_bin ? GS_WARNING : GS_INFO, "goroutines and GC: %s",
+			     b->go_why);
 }
 
 /* Where execvp would find cmd: a path with a slash as it is, else $PATH. */
@@ -570,7 +614,7 @@ int main(int argc, char **argv)
 	struct memrec m = { .statm_fd = -1 };
 	static struct objscan os;
 	static struct bpfstate bs;
-	int bpf_started = 0;
+	int bpf_started = 0, go_started = 0;
 	struct gs_writer *w = NULL;
 	sigset_t mask, oldmask;
 	int sfd = -1, tfd = -1, pidfd = -1, go_fd = -1, err_fd = -1;
@@ -629,13 +673,15 @@ int main(int argc, char **argv)
 		char exe[PATH_MAX];
 
 		/* Attach before it execs, so its first page faults are seen too. */
-		if (!o.no_bpf && resolve_command(o.cmd[0], exe, sizeof(exe)) == 0) {
-			int64_t goid, g_m, m_curg;
+		if (resolve_command(o.cmd[0], exe, sizeof(exe)) == 0) {
 			uint64_t c0 = gs_now_ns(CLOCK_PROCESS_CPUTIME_ID);
 
-			layout_of_file(exe, &goid, &g_m, &m_curg);
-			bpf_start(&bs, o.pid, &o, goid, g_m, m_curg, 1, w);
-			bpf_started = 1;
+			go_init(&bs, o.pid, &o, exe, 1, w);
+			go_started = 1;
+			if (!o.no_bpf) {
+				bpf_start(&bs, o.pid, &o, 1, w);
+				bpf_started = 1;
+			}
 			setup_cpu_ns = gs_now_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
 		}
 		/* Let it exec, then learn whether exec worked: EOF means it did. */
@@ -677,6 +723,15 @@ int main(int argc, char **argv)
 	}
 	objects_init(&os.objs, pid, w);
 	os.stacks = &bs.stacks;
+	os.go = &bs.go;
+	if (!go_started) {
+		char exe[64];
+		uint64_t c0 = gs_now_ns(CLOCK_PROCESS_CPUTIME_ID);
+
+		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+		go_init(&bs, pid, &o, exe, 0, w);
+		setup_cpu_ns += gs_now_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
+	}
 	m.on_maps = scan_objects;
 	m.on_maps_ctx = &os;
 
@@ -710,8 +765,7 @@ int main(int argc, char **argv)
 		if (!bpf_started) {
 			uint64_t c0 = gs_now_ns(CLOCK_PROCESS_CPUTIME_ID);
 
-			bpf_start(&bs, pid, &o, os.objs.main_goid, os.objs.main_g_m,
-				  os.objs.main_m_curg, 0, w);
+			bpf_start(&bs, pid, &o, 0, w);
 			setup_cpu_ns += gs_now_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
 		}
 		if (bpf_report(&bs, w) < 0)
@@ -720,6 +774,8 @@ int main(int argc, char **argv)
 		 * smaps budget's */
 		m.credit_ns += (double)setup_cpu_ns;
 	}
+	if (go_report(&bs, w) < 0)
+		goto write_error;
 	int first = memrec_tick(&m, gs_now_ns(CLOCK_MONOTONIC));
 
 	if (first == 0)
@@ -743,12 +799,13 @@ int main(int argc, char **argv)
 	}
 
 	while (!stop_reason) {
-		struct pollfd pfd[5] = { { sfd, POLLIN, 0 }, { tfd, POLLIN, 0 },
+		struct pollfd pfd[6] = { { sfd, POLLIN, 0 }, { tfd, POLLIN, 0 },
 					 { bs.have_cpu ? cpurec_fd(&bs.cpu) : -1, POLLIN, 0 },
 					 { pidfd, POLLIN, 0 },
-					 { bs.have_flt ? faultrec_fd(&bs.flt) : -1, POLLIN, 0 } };
+					 { bs.have_flt ? faultrec_fd(&bs.flt) : -1, POLLIN, 0 },
+					 { bs.have_go ? gorec_fd(&bs.go) : -1, POLLIN, 0 } };
 
-		if (poll(pfd, 5, -1) < 0 && errno != EINTR) {
+		if (poll(pfd, 6, -1) < 0 && errno != EINTR) {
 			msg("poll: %s", strerror(errno));
 			FAIL(EX_INTERNAL);
 		}
@@ -783,10 +840,11 @@ int main(int argc, char **argv)
 			stop_reason = GS_END_TARGET_EXIT;
 		/* eBPF events cost what the target's activity makes them cost: counted
 		 * apart (m.events_cpu_ns), not taken from the smaps budget */
-		if (bs.have_cpu || bs.have_flt) {	/* drained every tick, and when they call */
+		if (bs.have_cpu || bs.have_flt || bs.have_go) {	/* drained every tick, and when they call */
 			uint64_t c0 = gs_now_ns(CLOCK_THREAD_CPUTIME_ID);
 
-			if ((bs.have_cpu && cpurec_poll(&bs.cpu) < 0) || (bs.have_flt && faultrec_poll(&bs.flt) < 0))
+			if ((bs.have_cpu && cpurec_poll(&bs.cpu) < 0) || (bs.have_flt && faultrec_poll(&bs.flt) < 0) ||
+			    (bs.have_go && gorec_poll(&bs.go) < 0))
 				goto write_error;
 			uint64_t spent = gs_now_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
 
@@ -812,13 +870,22 @@ int main(int argc, char **argv)
 				if (k == 1 && !launched)
 					stop_reason = GS_END_TARGET_EXIT;
 			}
+			if (!stop_reason) {
+				/* memstats and the census have budgets of their own */
+				uint64_t c0 = gs_now_ns(CLOCK_THREAD_CPUTIME_ID);
+
+				if (gorec_tick(&bs.go, now) < 0)
+					goto write_error;
+				m.credit_ns += (double)(gs_now_ns(CLOCK_THREAD_CPUTIME_ID) - c0);
+			}
 		}
 		if (deadline && now >= deadline && !stop_reason)
 			stop_reason = GS_END_DURATION;
-		if ((bs.have_cpu || bs.have_flt) && now - last_lost >= 1000000000u) {
+		if ((bs.have_cpu || bs.have_flt || bs.have_go) && now - last_lost >= 1000000000u) {
 			last_lost = now;
 			if ((bs.have_cpu && cpurec_lost(&bs.cpu, now) < 0) ||
-			    (bs.have_flt && faultrec_lost(&bs.flt, now) < 0))
+			    (bs.have_flt && faultrec_lost(&bs.flt, now) < 0) ||
+			    (bs.have_go && gorec_lost(&bs.go, now) < 0))
 				goto write_error;
 		}
 		if (now - last_clock >= 60000000000ull) {
@@ -838,6 +905,11 @@ int main(int argc, char **argv)
 	if (bs.have_cpu && (cpurec_poll(&bs.cpu) < 0 || cpurec_lost(&bs.cpu, gs_now_ns(CLOCK_MONOTONIC)) < 0))
 		goto write_error;
 	if (bs.have_flt && (faultrec_poll(&bs.flt) < 0 || faultrec_lost(&bs.flt, gs_now_ns(CLOCK_MONOTONIC)) < 0))
+		goto write_error;
+	if (bs.have_go && (gorec_poll(&bs.go) < 0 || gorec_lost(&bs.go, gs_now_ns(CLOCK_MONOTONIC)) < 0))
+		goto write_error;
+	/* the cycles that ended since the last tick */
+	if (stop_reason != GS_END_TARGET_EXIT && gorec_tick(&bs.go, gs_now_ns(CLOCK_MONOTONIC)) < 0)
 		goto write_error;
 	/* A last full read so the trace ends with fresh Pss, if there is memory. */
 	if (stop_reason != GS_END_TARGET_EXIT &&
@@ -949,6 +1021,7 @@ out:
 		cpurec_close(&bs.cpu);
 	if (bs.have_flt)
 		faultrec_close(&bs.flt);
+	gorec_close(&bs.go);
 	stacks_free(&bs.stacks);
 	memrec_close(&m);
 	objects_free(&os.objs);

@@ -1,0 +1,811 @@
+/*
+ * gorec.c - goroutines and GC of a Go target: see gorec.h.
+ *
+ * The uprobes (bpf/goroutines.bpf.c) give the events: creations, exits,
+ * stack copies, GC starts and mark terminations. What the runtime itself
+ * keeps is read from the target's memory with process_vm_readv, which
+ * needs no eBPF: NumGC is polled on every gsrec tick, and when it moves the
+ * cycles' LastGC and pauses are taken from memstats' pause_end and pause_ns
+ * rings (256 deep), so every cycle gets its exact figures even when several
+ * end between two ticks. The census walks runtime.allgs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "common/goelf.h"
+#include "common/proc.h"
+#include "common/smaps.h"
+#include "ebpf.h"
+#include "gorec.h"
+#include "cpu.h"		/* GS_MAX_FRAMES */
+#include "goroutines.h"
+#include "goroutines.skel.h"
+
+#define G_DEAD		6
+#define G_RUNNING	2
+#define G_SYSCALL	3
+#define G_SCAN		0x1000
+
+/* ---- reading the target ---- */
+
+static int peek(struct gorec *g, uint64_t addr, void *buf, size_t n)
+{
+	struct iovec l = { buf, n }, r = { (void *)addr, n };
+
+	return process_vm_readv(g->pid, &l, 1, &r, 1, 0) == (ssize_t)n ? 0 : -1;
+}
+
+/* The runtime address of a link-time one. */
+static uint64_t rt(const struct gorec *g, int64_t link)
+{
+	return (uint64_t)link + g->bias;
+}
+
+static int64_t lay(const struct gorec *g, int i)
+{
+	return g->lay.v[i];
+}
+
+/* ---- the executable ---- */
+
+static const char *const fn_names[GOREC_NFN][2] = {
+	[GOREC_ISSYS] = { "runtime.isSystemGoroutine", NULL },
+	[GOREC_NEWPROC1] = { "runtime.newproc1", NULL },
+	[GOREC_EXIT] = { "runtime.gdestroy", "runtime.goexit0" },
+	[GOREC_COPYSTACK] = { "runtime.copystack", NULL },
+	[GOREC_GCSTART] = { "runtime.gcBgMarkStartWorkers", NULL },
+	[GOREC_MARKTERM] = { "runtime.gcMarkTermination", NULL },
+};
+
+static int file_offset(const struct gorec *g, uint64_t va, uint64_t *off)
+{
+	for (int i = 0; i < g->nseg; i++)
+		if (va >= g->seg[i].vaddr && va < g->seg[i].vaddr + g->seg[i].filesz) {
+			*off = va - g->seg[i].vaddr + g->seg[i].offset;
+			return 0;
+		}
+	return -1;
+}
+
+/* Does the code of [lo, hi) hold a direct call to target? */
+static int calls(const struct gorec *g, int fd, uint64_t lo, uint64_t hi, uint64_t target)
+{
+	uint64_t off;
+	size_t n = hi - lo > 65536 ? 65536 : (size_t)(hi - lo);
+	uint8_t *code = malloc(n);
+	int found = 0;
+
+	if (!code || file_offset(g, lo, &off) < 0 || pread(fd, code, n, (off_t)off) != (ssize_t)n) {
+		free(code);
+		return 0;
+	}
+	for (size_t i = 0; i + 5 <= n && !found; i++) {
+		int32_t rel;
+
+		if (code[i] != 0xe8)	/* CALL rel32 */
+			continue;
+		memcpy(&rel, code + i + 1, 4);
+		found = lo + i + 5 + (uint64_t)(int64_t)rel == target;
+	}
+	free(code);
+	return found;
+}
+
+static void find_functions(struct gorec *g, int fd)
+{
+	const struct gs_pcln *p = &g->gb.pcln;
+	int have[GOREC_NFN][2] = { { 0 } };
+	char *why = g->probes_why;
+	size_t wl = sizeof(g->probes_why);
+
+	for (uint32_t i = 0; i < p->nfunc; i++) {
+		struct gs_func f;
+
+		if (gs_pcln_func(p, i, &f) < 0 || strncmp(f.name, "runtime.", 8))
+			continue;
+		for (int k = 0; k < GOREC_NFN; k++)
+			for (int j = 0; j < 2; j++)
+				if (fn_names[k][j] && !have[k][j] && !strcmp(f.name, fn_names[k][j])) {
+					/* the first choice wins over the second */
+					if (j == 0 || !have[k][0]) {
+						g->fn[k].entry = f.entry;
+						g->fn[k].end = f.end;
+					}
+					have[k][j] = 1;
+				}
+	}
+	if (g->go_minor < 17 || g->go_minor > 23) {
+		snprintf(why, wl, "go1.%d is not supported (its runtime's arguments are known for "
+			 "go1.17 to go1.23)", g->go_minor);
+		return;
+	}
+	for (int k = 0; k < GOREC_NFN; k++) {
+		if (!have[k][0] && !(fn_names[k][1] && have[k][1])) {
+			snprintf(why, wl, "%s not found in pclntab", fn_names[k][0]);
+			return;
+		}
+		if (file_offset(g, g->fn[k].entry, &g->fn[k].off) < 0) {
+			snprintf(why, wl, "%s is outside the file's segments", fn_names[k][0]);
+			return;
+		}
+	}
+	/* The creation and exit probe rests on these calls: check they exist. */
+	if (!calls(g, fd, g->fn[GOREC_NEWPROC1].entry, g->fn[GOREC_NEWPROC1].end,
+		   g->fn[GOREC_ISSYS].entry) ||
+	    !calls(g, fd, g->fn[GOREC_EXIT].entry, g->fn[GOREC_EXIT].end, g->fn[GOREC_ISSYS].entry)) {
+		snprintf(why, wl, "this runtime's newproc1 or goroutine exit does not call "
+			 "isSystemGoroutine");
+		return;
+	}
+	static const int need[] = { GS_G_GOID, GS_G_M, GS_M_CURG, GS_G_STACK_LO, GS_G_STACK_HI,
+				    GS_G_SCHED_SP, GS_G_SCHED_PC, GS_G_SCHED_BP, GS_G_GOPC,
+				    GS_G_STARTPC };
+
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (lay(g, need[i]) < 0) {
+			snprintf(why, wl, "runtime layout: %s unknown", gs_lay_name(need[i]));
+			return;
+		}
+	g->probes_ok = 1;
+}
+
+void gorec_init(struct gorec *g, pid_t pid, const char *path, const struct gorec_opts *o,
+		struct stacks *stacks, struct gs_writer *w, char *why, size_t whylen)
+{
+	struct gs_exe_info info;
+	char err[256];
+	int fd;
+
+	memset(g, 0, sizeof(*g));
+	g->pid = pid;
+	g->w = w;
+	g->stacks = stacks;
+	g->o = *o;
+	snprintf(g->exe, sizeof(g->exe), "%s", path);
+	g->start_real_ns = gs_now_ns(CLOCK_REALTIME);
+	why[0] = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, whylen, "cannot open %s: %s", path, strerror(errno));
+		return;
+	}
+	struct stat st;
+
+	if (fstat(fd, &st) == 0) {
+		g->exe_dev = st.st_dev;
+		g->exe_ino = st.st_ino;
+	}
+	if (gs_exe_info_read(fd, &info) < 0 || !info.is_go) {
+		snprintf(why, whylen, "not a Go program");
+		goto out;
+	}
+	if (sscanf(info.go_version, "go1.%d", &g->go_minor) != 1) {
+		snprintf(why, whylen, "unknown Go version \"%s\"", info.go_version);
+		goto out;
+	}
+	if (gs_gobin_load(fd, &g->gb, err, sizeof(err)) < 0) {
+		snprintf(why, whylen, "%s", err);
+		goto out;
+	}
+	gs_pcln_index(&g->gb.pcln);
+	gs_layout_find(fd, &g->gb, info.go_version, 0, &g->lay);
+
+	Elf *e;
+	GElf_Ehdr eh;
+
+	elf_version(EV_CURRENT);
+	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (e && gelf_getehdr(e, &eh)) {
+		size_t nph = 0;
+
+		g->is_dyn = eh.e_type == ET_DYN;
+		g->min_vaddr = UINT64_MAX;
+		elf_getphdrnum(e, &nph);
+		for (size_t i = 0; i < nph && g->nseg < 16; i++) {
+			GElf_Phdr ph;
+
+			if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD)
+				continue;
+			g->seg[g->nseg].offset = ph.p_offset;
+			g->seg[g->nseg].vaddr = ph.p_vaddr;
+			g->seg[g->nseg].filesz = ph.p_filesz;
+			g->nseg++;
+			if (ph.p_vaddr < g->min_vaddr)
+				g->min_vaddr = ph.p_vaddr;
+		}
+	}
+	if (e)
+		elf_end(e);
+	g->have_bin = 1;
+	if (!g->is_dyn)
+		g->bias_known = 1;
+	find_functions(g, fd);
+	g->gc_ok = lay(g, GS_ADDR_MS_GC) >= 0;
+	g->heap_ok = lay(g, GS_ADDR_GCCONTROLLER) >= 0 && lay(g, GS_GC_HEAP_LIVE) >= 0;
+	g->census_ok = lay(g, GS_ADDR_ALLGS) >= 0 && lay(g, GS_ADDR_ALLGLEN) >= 0 &&
+		       lay(g, GS_G_ATOMICSTATUS) >= 0 && lay(g, GS_G_GOID) >= 0 &&
+		       lay(g, GS_G_GOPC) >= 0 && lay(g, GS_G_STARTPC) >= 0 &&
+		       lay(g, GS_G_SCHED_SP) >= 0 && lay(g, GS_G_SCHED_PC) >= 0 &&
+		       lay(g, GS_G_SYSCALLSP) >= 0 && lay(g, GS_G_SYSCALLPC) >= 0 && o->census_ms;
+	if (!g->gc_ok)
+		snprintf(why, whylen, "runtime.memstats not found: GC cycles' LastGC will be "
+			 "estimated from probe times");
+	else if (!g->census_ok && o->census_ms)
+		snprintf(why, whylen, "runtime.allgs or goroutine fields not found: no census");
+out:
+	close(fd);
+}
+
+void gorec_set_maps(struct gorec *g, const struct gs_smaps *s)
+{
+	if (!g->have_bin || g->bias_known)
+		return;
+	/* PIE: the mapping of the executable at file offset 0 */
+	for (uint32_t i = 0; i < s->n; i++) {
+		const struct gs_mapping *m = &s->m[i];
+		if (m->offset == 0 && m->inode == g->exe_ino &&
+		    makedev(m->dev_major, m->dev_minor) == g->exe_dev) {
+			g->bias = m->start - (g->min_vaddr & ~(uint64_t)0xfff);
+			g->bias_known = 1;
+			return;
+		}
+	}
+}
+
+/* ---- eBPF ---- */
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct gorec *g = ctx;
+	const struct gs_go_event *e = data;
+	struct gs_record r;
+	int64_t id = 0;
+
+	if (len < GS_GO_EVENT_SHORT || g->err)
+		return 0;
+	memset(&r, 0, sizeof(r));
+	if (e->kind == GS_EV_GO_CREATE || e->kind == GS_EV_GO_STACK) {
+		uint32_t n = e->nframes < GS_GO_FRAMES ? e->nframes : GS_GO_FRAMES;
+
+		if (len < sizeof(*e))
+			return 0;
+		id = stacks_id(g->stacks, (const uint64_t *)e->frames, n);
+		if (id < 0) {
+			g->err = errno ? errno : EIO;
+			return -1;
+		}
+	}
+	switch (e->kind) {
+	case GS_EV_GO_CREATE:
+		r.type = GS_REC_GO_CREATE;
+		r.u.go_create = (struct gs_rec_go_create){ e->t_ns, e->tid, (uint32_t)id, e->g,
+							   e->goid, e->gopc, e->startpc };
+		g->creates++;
+		break;
+	case GS_EV_GO_EXIT:
+		r.type = GS_REC_GO_EXIT;
+		r.u.go_exit = (struct gs_rec_go_exit){ e->t_ns, e->tid, e->g, e->goid, e->gopc,
+						       e->startpc };
+		g->exits++;
+		break;
+	case GS_EV_GO_STACK:
+		r.type = GS_REC_GO_STACK;
+		r.u.go_stack = (struct gs_rec_go_stack){ e->t_ns, e->tid, (uint32_t)id, e->g, e->goid,
+			e->old_size, e->new_size, stacks_code_or_zero(g->stacks, e->sp_word) };
+		g->copies++;
+		break;
+	case GS_EV_GC_START:
+	case GS_EV_GC_MARK_TERM:
+		r.type = GS_REC_GC_EVENT;
+		r.u.gc_event = (struct gs_rec_gc_event){ e->t_ns, e->tid,
+			e->kind == GS_EV_GC_START ? GS_GC_START : GS_GC_MARK_TERM };
+		g->gc_events++;
+		break;
+	default:
+		return 0;
+	}
+	if (gs_writer_add(g->w, &r) < 0) {
+		g->err = errno;
+		return -1;
+	}
+	return 0;
+}
+
+int gorec_attach(struct gorec *g, char *err, size_t errlen)
+{
+	static const int which[4] = { GOREC_ISSYS, GOREC_COPYSTACK, GOREC_GCSTART, GOREC_MARKTERM };
+
+	if (!g->have_bin || !g->probes_ok) {
+		snprintf(err, errlen, "%s", g->probes_why[0] ? g->probes_why : "not a Go program");
+		return -1;
+	}
+	g->skel = goroutines_bpf__open();
+	if (!g->skel) {
+		snprintf(err, errlen, "cannot open the goroutine program: %s", strerror(errno));
+		goto fail;
+	}
+	struct goroutines_bpf__rodata *ro = g->skel->rodata;
+
+	ro->target_tgid = (__u32)g->pid;
+	ro->wait_exec = (__u32)!!g->o.wait_exec;
+	ro->wakeup_bytes = (__u64)g->o.ringbuf_kb * 1024 / 4;
+	ro->off_goid = lay(g, GS_G_GOID);
+	ro->off_g_m = lay(g, GS_G_M);
+	ro->off_m_curg = lay(g, GS_M_CURG);
+	ro->off_stack_lo = lay(g, GS_G_STACK_LO);
+	ro->off_stack_hi = lay(g, GS_G_STACK_HI);
+	ro->off_sched_sp = lay(g, GS_G_SCHED_SP);
+	ro->off_sched_pc = lay(g, GS_G_SCHED_PC);
+	ro->off_sched_bp = lay(g, GS_G_SCHED_BP);
+	ro->off_gopc = lay(g, GS_G_GOPC);
+	ro->off_startpc = lay(g, GS_G_STARTPC);
+	ro->issys_entry = g->fn[GOREC_ISSYS].entry;
+	ro->newproc1_lo = g->fn[GOREC_NEWPROC1].entry;
+	ro->newproc1_hi = g->fn[GOREC_NEWPROC1].end;
+	ro->exit_lo = g->fn[GOREC_EXIT].entry;
+	ro->exit_hi = g->fn[GOREC_EXIT].end;
+	bpf_map__set_max_entries(g->skel->maps.events, g->o.ringbuf_kb * 1024);
+	if (goroutines_bpf__load(g->skel)) {
+		snprintf(err, errlen, "cannot load the goroutine program: %s", strerror(errno));
+		goto fail;
+	}
+	struct bpf_program *progs[4] = { g->skel->progs.on_issys, g->skel->progs.on_copystack,
+					 g->skel->progs.on_gc_start, g->skel->progs.on_gc_mark_term };
+
+	for (int i = 0; i < 4; i++) {
+		g->links[i] = bpf_program__attach_uprobe(progs[i], false, g->pid, g->exe,
+							 (size_t)g->fn[which[i]].off);
+		if (!g->links[i]) {
+			snprintf(err, errlen, "cannot attach a uprobe to %s in %s: %s",
+				 fn_names[which[i]][0], g->exe, strerror(errno));
+			goto fail;
+		}
+	}
+	g->links[4] = bpf_program__attach(g->skel->progs.on_exec);
+	if (!g->links[4]) {
+		snprintf(err, errlen, "cannot attach to sched_process_exec: %s", strerror(errno));
+		goto fail;
+	}
+	g->rb = ring_buffer__new(bpf_map__fd(g->skel->maps.events), on_event, g, NULL);
+	if (!g->rb) {
+		snprintf(err, errlen, "cannot set up the goroutine ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	return 0;
+fail:
+	for (int i = 0; i < 5; i++) {
+		bpf_link__destroy(g->links[i]);
+		g->links[i] = NULL;
+	}
+	goroutines_bpf__destroy(g->skel);
+	g->skel = NULL;
+	return -1;
+}
+
+int gorec_fd(struct gorec *g)
+{
+	return g->rb ? ring_buffer__epoll_fd(g->rb) : -1;
+}
+
+int gorec_poll(struct gorec *g)
+{
+	return ebpf_drain(g->rb, g->err);
+}
+
+int gorec_lost(struct gorec *g, uint64_t now)
+{
+	return g->skel ? ebpf_report_lost(bpf_map__fd(g->skel->maps.stats), GS_GO_DROPPED,
+					  GS_STREAM_GO, &g->lost_reported, g->w, now) : 0;
+}
+
+/* ---- memstats ---- */
+
+struct msblock {
+	uint64_t last_gc_unix, pause_total;
+	uint64_t pause_ns[256], pause_end[256];
+	uint32_t numgc;
+};
+
+/* gcController's heap figures, GS_UNKNOWN where unknown. */
+static void read_heap(struct gorec *g, uint64_t *live, uint64_t *marked, uint64_t *inuse,
+		      uint64_t *released)
+{
+	static const int f[4] = { GS_GC_HEAP_LIVE, GS_GC_HEAP_MARKED, GS_GC_HEAP_INUSE,
+				  GS_GC_HEAP_RELEASED };
+	uint64_t *out[4] = { live, marked, inuse, released };
+
+	for (int i = 0; i < 4; i++) {
+		*out[i] = GS_UNKNOWN;
+		if (g->heap_ok && lay(g, f[i]) >= 0 &&
+		    peek(g, rt(g, lay(g, GS_ADDR_GCCONTROLLER) + lay(g, f[i])), out[i], 8) < 0)
+			*out[i] = GS_UNKNOWN;
+	}
+}
+
+static int read_cycles(struct gorec *g, uint64_t now)
+{
+	uint64_t base = rt(g, lay(g, GS_ADDR_MS_GC));
+	uint32_t numgc;
+	struct msblock b;
+
+	if (peek(g, base + GS_MS_GC_NUMGC, &numgc, 4) < 0)
+		return 0;	/* gone, or not yet mapped: the next tick will tell */
+	if (g->numgc_read && numgc == g->numgc)
+		return 0;
+	/* A consistent copy: numgc the same before and after the block. */
+	for (int tries = 0;; tries++) {
+		uint32_t again;
+
+		if (peek(g, base, &b, offsetof(struct msblock, numgc)) < 0 ||
+		    peek(g, base + GS_MS_GC_NUMGC, &again, 4) < 0)
+			return 0;
+		if (again == numgc)
+			break;
+		numgc = again;
+		if (tries == 3)
+			return 0;	/* GC after GC: next tick */
+	}
+	uint64_t live, marked, inuse, released;
+
+	read_heap(g, &live, &marked, &inuse, &released);
+	/*
+	 * The cycles since the last read. At the first read: those that ended
+	 * since gsrec started (a launched target's first cycles end before
+	 * the first tick), and at least the latest, which says where the
+	 * runtime's clock stood when recording began.
+	 */
+	uint32_t from = g->numgc_read ? g->numgc + 1 : numgc;
+
+	if (numgc - from >= 256)
+		from = numgc - 255;
+	if (!g->numgc_read)
+		while (from > 1 && numgc - (from - 1) < 256 &&
+		       b.pause_end[(from - 2) % 256] >= g->start_real_ns)
+			from--;
+	for (uint32_t n = from; n <= numgc && n > 0; n++) {
+		struct gs_record r = { .type = GS_REC_GC_CYCLE };
+		uint64_t total = b.pause_total;
+		int last = n == numgc;
+
+		for (uint32_t k = n + 1; k <= numgc; k++)	/* PauseTotalNs as of cycle n */
+			total -= b.pause_ns[(k - 1) % 256];
+		r.u.gc_cycle = (struct gs_rec_gc_cycle){ now, n, GS_GC_EXACT,
+			b.pause_end[(n - 1) % 256], b.pause_ns[(n - 1) % 256], total,
+			last ? live : GS_UNKNOWN, last ? marked : GS_UNKNOWN,
+			last ? inuse : GS_UNKNOWN, last ? released : GS_UNKNOWN };
+		if (gs_writer_add(g->w, &r) < 0)
+			return -1;
+		g->cycles++;
+	}
+	g->numgc = numgc;
+	g->numgc_read = 1;
+	return 0;
+}
+
+static int sample_heap(struct gorec *g, uint64_t now)
+{
+	struct gs_record r = { .type = GS_REC_GO_HEAP };
+	uint64_t live, marked, inuse, released;
+	uint32_t numgc = g->numgc;
+
+	if (g->gc_ok)
+		peek(g, rt(g, lay(g, GS_ADDR_MS_GC)) + GS_MS_GC_NUMGC, &numgc, 4);
+	read_heap(g, &live, &marked, &inuse, &released);
+	if (live == GS_UNKNOWN && inuse == GS_UNKNOWN)
+		return 0;
+	r.u.go_heap = (struct gs_rec_go_heap){ now, numgc, live, inuse, released };
+	return gs_writer_add(g->w, &r);
+}
+
+/* ---- census ---- */
+
+struct site {
+	uint64_t gopc, startpc, bytes;
+	uint32_t count;
+};
+
+struct census_scratch {
+	uint64_t *ptrs;
+	size_t nptrs;
+	uint8_t *gbuf;
+	struct iovec *liov, *riov;
+	struct site *sites;		/* open addressing, power-of-two size */
+	size_t nsites, sitecap;
+	struct gs_census_site *out;
+	uint8_t chunk[8192];		/* stack memory being unwound */
+	uint64_t chunk_at;
+	int chunk_ok;
+};
+
+#define CENSUS_BATCH 512
+
+static uint64_t u64at(const uint8_t *p, int64_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, p + off, 8);
+	return v;
+}
+
+static struct site *site_slot(struct census_scratch *c, uint64_t gopc, uint64_t startpc)
+{
+	if (c->nsites * 2 >= c->sitecap) {
+		size_t cap = c->sitecap ? c->sitecap * 2 : 256;
+		struct site *t = calloc(cap, sizeof(*t));
+
+		if (!t)
+			return NULL;
+		for (size_t i = 0; i < c->sitecap; i++) {
+			struct site *s = &c->sites[i];
+
+			if (!s->count)
+				continue;
+			size_t j = (size_t)((s->gopc * 0x9e3779b97f4a7c15ull) ^ s->startpc) & (cap - 1);
+
+			while (t[j].count)
+				j = (j + 1) & (cap - 1);
+			t[j] = *s;
+		}
+		free(c->sites);
+		c->sites = t;
+		c->sitecap = cap;
+	}
+	size_t j = (size_t)((gopc * 0x9e3779b97f4a7c15ull) ^ startpc) & (c->sitecap - 1);
+
+	while (c->sites[j].count && (c->sites[j].gopc != gopc || c->sites[j].startpc != startpc))
+		j = (j + 1) & (c->sitecap - 1);
+	if (!c->sites[j].count) {
+		c->sites[j] = (struct site){ gopc, startpc, 0, 0 };
+		c->nsites++;
+	}
+	return &c->sites[j];
+}
+
+static int stack_word(struct gorec *g, uint64_t addr, uint64_t *v)
+{
+	struct census_scratch *c = g->cs;
+	uint64_t at = addr & ~(uint64_t)(sizeof(c->chunk) - 1);
+
+	if (!c->chunk_ok || c->chunk_at != at) {
+		c->chunk_ok = peek(g, at, c->chunk, sizeof(c->chunk)) == 0;
+		c->chunk_at = at;
+		if (!c->chunk_ok)
+			return -1;
+	}
+	memcpy(v, c->chunk + (addr - at), 8);
+	return 0;
+}
+
+/* Unwind a stopped goroutine from pc/sp with pclntab's frame sizes. */
+static uint32_t unwind(struct gorec *g, uint64_t pc, uint64_t sp, uint64_t hi, uint64_t *out)
+{
+	uint32_t n = 0;
+
+	while (n < GS_MAX_FRAMES && pc && sp < hi) {
+		struct gs_func f;
+		uint64_t link = pc - g->bias;
+		int32_t d;
+
+		out[n++] = pc;
+		if (gs_pcln_find(&g->gb.pcln, link, &f) < 0 || !strcmp(f.name, "runtime.goexit") ||
+		    !strcmp(f.name, "runtime.mstart"))
+			break;
+		d = gs_pcln_value(&g->gb.pcln, &f, f.pcsp, link);
+		if (d < 0 || sp + (uint64_t)d + 8 > hi || stack_word(g, sp + (uint64_t)d, &pc) < 0)
+			break;
+		sp += (uint64_t)d + 8;
+	}
+	return n;
+}
+
+static int site_cmp(const void *a, const void *b)
+{
+	const struct gs_census_site *x = a, *y = b;
+
+	return x->count != y->count ? (x->count < y->count ? 1 : -1)
+				    : (x->gopc > y->gopc) - (x->gopc < y->gopc);
+}
+
+static int census(struct gorec *g, uint64_t now)
+{
+	struct census_scratch *c = g->cs;
+	uint64_t c0 = gs_now_ns(CLOCK_THREAD_CPUTIME_ID), w0 = gs_now_ns(CLOCK_MONOTONIC);
+	uint64_t hdr[3], allglen;
+	struct gs_rec_census rc = { .t_ns = now };
+	enum { NTOPMAX = 64 };
+	struct gs_census_g top[NTOPMAX];
+	uint64_t topsched[NTOPMAX][2];
+	uint32_t ntop = 0, want = g->o.census_top < NTOPMAX ? g->o.census_top : NTOPMAX;
+	static const int fields[] = { GS_G_STACK_LO, GS_G_STACK_HI, GS_G_SCHED_SP, GS_G_SCHED_PC,
+				      GS_G_SYSCALLSP, GS_G_SYSCALLPC, GS_G_ATOMICSTATUS, GS_G_GOID,
+				      GS_G_GOPC, GS_G_STARTPC };
+	int64_t span = 0;
+
+	if (!c) {
+		c = g->cs = calloc(1, sizeof(*c));
+		if (!c)
+			return 0;
+	}
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (lay(g, fields[i]) + 8 > span)
+			span = lay(g, fields[i]) + 8;
+	if (peek(g, rt(g, lay(g, GS_ADDR_ALLGS)), hdr, sizeof(hdr)) < 0 ||
+	    peek(g, rt(g, lay(g, GS_ADDR_ALLGLEN)), &allglen, 8) < 0)
+		return 0;
+	size_t n = allglen < hdr[1] ? (size_t)allglen : (size_t)hdr[1];
+
+	if (n > (1u << 24))
+		return 0;	/* not a plausible allgs: read mid-update */
+	if (n > c->nptrs) {
+		free(c->ptrs);
+		free(c->gbuf);
+		free(c->liov);
+		free(c->riov);
+		c->ptrs = malloc(n * 8);
+		c->gbuf = malloc(CENSUS_BATCH * (size_t)span);
+		c->liov = malloc(CENSUS_BATCH * sizeof(struct iovec));
+		c->riov = malloc(CENSUS_BATCH * sizeof(struct iovec));
+		c->nptrs = c->ptrs && c->gbuf && c->liov && c->riov ? n : 0;
+		if (!c->nptrs)
+			return 0;
+	}
+	if (n && peek(g, hdr[0], c->ptrs, n * 8) < 0)
+		return 0;
+	if (c->sites)
+		memset(c->sites, 0, c->sitecap * sizeof(*c->sites));
+	c->nsites = 0;
+	rc.allglen = (uint32_t)n;
+	for (size_t at = 0; at < n; at += CENSUS_BATCH) {
+		size_t k = n - at < CENSUS_BATCH ? n - at : CENSUS_BATCH;
+
+		for (size_t i = 0; i < k; i++) {
+			c->liov[i] = (struct iovec){ c->gbuf + i * (size_t)span, (size_t)span };
+			c->riov[i] = (struct iovec){ (void *)c->ptrs[at + i], (size_t)span };
+		}
+		ssize_t got = process_vm_readv(g->pid, c->liov, k, c->riov, k, 0);
+
+		if (got < 0)
+			return 0;
+		size_t whole = (size_t)got / (size_t)span;	/* a bad pointer ends the read */
+
+		for (size_t i = 0; i < whole && i < k; i++) {
+			const uint8_t *p = c->gbuf + i * (size_t)span;
+			uint32_t st;
+
+			memcpy(&st, p + lay(g, GS_G_ATOMICSTATUS), 4);
+			st &= ~(uint32_t)G_SCAN;
+			if (st >= GS_G_NSTATUS)
+				continue;
+			rc.status[st]++;
+			if (st == G_DEAD)
+				continue;
+			uint64_t size = u64at(p, lay(g, GS_G_STACK_HI)) - u64at(p, lay(g, GS_G_STACK_LO));
+			struct site *s = site_slot(c, u64at(p, lay(g, GS_G_GOPC)),
+						   u64at(p, lay(g, GS_G_STARTPC)));
+
+			rc.stack_bytes += size;
+			if (s) {
+				s->count++;
+				s->bytes += size;
+			}
+			/* keep the largest `want`, largest first */
+			if (want && (ntop < want || size > top[ntop - 1].stack_size)) {
+				uint32_t j = ntop < want ? ntop++ : ntop - 1;
+
+				while (j > 0 && top[j - 1].stack_size < size) {
+					top[j] = top[j - 1];
+					topsched[j][0] = topsched[j - 1][0];
+					topsched[j][1] = topsched[j - 1][1];
+					j--;
+				}
+				int sys = st == G_SYSCALL;
+
+				top[j] = (struct gs_census_g){ c->ptrs[at + i],
+					(int64_t)u64at(p, lay(g, GS_G_GOID)), st, GS_NO_STACK, size,
+					u64at(p, lay(g, GS_G_GOPC)), u64at(p, lay(g, GS_G_STARTPC)), 0 };
+				topsched[j][0] = u64at(p, lay(g, sys ? GS_G_SYSCALLPC : GS_G_SCHED_PC));
+				topsched[j][1] = u64at(p, lay(g, sys ? GS_G_SYSCALLSP : GS_G_SCHED_SP));
+				/* stack.hi rides in sp_word until unwound */
+				top[j].sp_word = u64at(p, lay(g, GS_G_STACK_HI));
+			}
+		}
+	}
+	for (uint32_t i = 0; i < ntop; i++) {
+		uint64_t pcs[GS_MAX_FRAMES], hi = top[i].sp_word;
+		uint32_t k = 0;
+
+		top[i].sp_word = 0;
+		c->chunk_ok = 0;
+		if (top[i].status != G_RUNNING && topsched[i][0])
+			k = unwind(g, topsched[i][0], topsched[i][1], hi, pcs);
+		if (k) {
+			int64_t id = stacks_id(g->stacks, pcs, k);
+
+			if (id < 0)
+				return -1;
+			top[i].stack = (uint32_t)id;
+		}
+	}
+	/* the sites, most goroutines first */
+	free(c->out);
+	c->out = c->nsites ? malloc(c->nsites * sizeof(*c->out)) : NULL;
+	if (c->nsites && !c->out)
+		return 0;
+	size_t m = 0;
+
+	for (size_t i = 0; i < c->sitecap; i++)
+		if (c->sites[i].count)
+			c->out[m++] = (struct gs_census_site){ c->sites[i].gopc, c->sites[i].startpc,
+							       c->sites[i].count, c->sites[i].bytes };
+	qsort(c->out, m, sizeof(*c->out), site_cmp);
+	rc.nsites = (uint32_t)m;
+	rc.sites = c->out;
+	rc.ntop = ntop;
+	rc.top = top;
+	rc.wall_ns = gs_now_ns(CLOCK_MONOTONIC) - w0;
+	rc.cpu_ns = gs_now_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+	g->last_census_cpu_ns = rc.cpu_ns;
+	g->census_cpu_ns += rc.cpu_ns;
+	g->censuses++;
+
+	struct gs_record r = { .type = GS_REC_CENSUS };
+
+	r.u.census = rc;
+	return gs_writer_add(g->w, &r);
+}
+
+int gorec_tick(struct gorec *g, uint64_t now)
+{
+	if (!g->have_bin || !g->bias_known)
+		return 0;
+	if (g->gc_ok && read_cycles(g, now) < 0)
+		return -1;
+	if ((g->heap_ok || g->gc_ok) && now >= g->next_heap) {
+		g->next_heap = now + (uint64_t)g->o.heap_ms * 1000000u;
+		if (g->heap_ok && sample_heap(g, now) < 0)
+			return -1;
+	}
+	if (g->census_ok && now >= g->next_census) {
+		if (census(g, now) < 0)
+			return -1;
+		/* at most census_budget of a core: a census of 100k goroutines
+		 * stretches its own interval */
+		uint64_t every = (uint64_t)g->o.census_ms * 1000000u;
+		uint64_t floor = (uint64_t)((double)g->last_census_cpu_ns / g->o.census_budget);
+
+		g->next_census = now + (floor > every ? floor : every);
+	}
+	return 0;
+}
+
+void gorec_close(struct gorec *g)
+{
+	ring_buffer__free(g->rb);
+	for (int i = 0; i < 5; i++)
+		bpf_link__destroy(g->links[i]);
+	goroutines_bpf__destroy(g->skel);
+	if (g->have_bin)
+		gs_gobin_free(&g->gb);
+	if (g->cs) {
+		free(g->cs->ptrs);
+		free(g->cs->gbuf);
+		free(g->cs->liov);
+		free(g->cs->riov);
+		free(g->cs->sites);
+		free(g->cs->out);
+		free(g->cs);
+	}
+	memset(g, 0, sizeof(*g));
+}

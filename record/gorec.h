@@ -1,0 +1,109 @@
+/*
+ * gorec.h - goroutines and GC of a Go target (gorec.c): the eBPF streams
+ * of goroutine creation, exit and stack copies and of GC phases
+ * (bpf/goroutines.bpf.c), and what gsrec reads itself from the target's
+ * memory with process_vm_readv: runtime.memstats after every GC cycle, the
+ * heap figures, and a periodic census of runtime.allgs.
+ */
+#ifndef GS_GOREC_H
+#define GS_GOREC_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/gobin.h"
+#include "common/golayout.h"
+#include "format/trace.h"
+#include "stacks.h"
+
+struct gorec_opts {
+	unsigned ringbuf_kb;
+	int wait_exec;			/* the target has not exec'd yet */
+	unsigned census_ms;		/* 0: no census */
+	unsigned census_top;		/* goroutines with the largest stacks to unwind */
+	unsigned heap_ms;		/* GO_HEAP sampling interval */
+	double census_budget;		/* the census's CPU share of one core, at most */
+};
+
+struct goroutines_bpf;
+struct ring_buffer;
+struct bpf_link;
+struct gs_smaps;
+struct census_scratch;
+
+/* The runtime functions the uprobes go on, and those they must tell apart. */
+enum gorec_fn {
+	GOREC_ISSYS,		/* runtime.isSystemGoroutine: creations and exits */
+	GOREC_NEWPROC1,		/* its caller for creations */
+	GOREC_EXIT,		/* its caller for exits: gdestroy (1.22+) or goexit0 */
+	GOREC_COPYSTACK,
+	GOREC_GCSTART,		/* gcBgMarkStartWorkers */
+	GOREC_MARKTERM,		/* gcMarkTermination */
+	GOREC_NFN
+};
+
+struct gorec {
+	pid_t pid;
+	struct gs_writer *w;
+	struct stacks *stacks;
+	struct gorec_opts o;
+	/* the executable */
+	int have_bin, go_minor;		/* go1.N */
+	struct gs_gobin gb;
+	struct gs_layout lay;
+	int is_dyn;			/* ET_DYN: runtime addresses are link-time + bias */
+	uint64_t min_vaddr;
+	struct { uint64_t offset, vaddr, filesz; } seg[16];
+	int nseg;
+	char exe[4096];
+	uint64_t exe_dev, exe_ino;
+	struct { uint64_t entry, end, off; } fn[GOREC_NFN];	/* link-time; file offset */
+	int probes_ok;
+	char probes_why[256];		/* why the uprobes cannot be used */
+	int bias_known;
+	uint64_t bias;
+	/* eBPF */
+	struct goroutines_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[5];	/* 4 uprobes and the exec hook */
+	uint64_t lost_reported;
+	/* memstats */
+	int gc_ok, heap_ok;		/* their addresses are known */
+	uint32_t numgc;			/* last NumGC read */
+	uint64_t start_real_ns;		/* when recording began, CLOCK_REALTIME */
+	int numgc_read;
+	uint64_t next_heap;
+	/* census */
+	int census_ok;
+	uint64_t next_census;
+	struct census_scratch *cs;
+	/* counts, for the summary */
+	uint64_t creates, exits, copies, gc_events, cycles, censuses, census_cpu_ns;
+	uint64_t last_census_cpu_ns;
+	int err;
+	int warned_read;
+};
+
+/*
+ * Load what the streams need from the Go executable at path (in launch
+ * mode, before it runs). Says on why (0 returned either way, have_bin set
+ * when usable) what cannot be recorded.
+ */
+void gorec_init(struct gorec *g, pid_t pid, const char *path, const struct gorec_opts *o,
+		struct stacks *stacks, struct gs_writer *w, char *why, size_t whylen);
+/* Attach the uprobes. 0, or -1 with a reason in err. */
+int gorec_attach(struct gorec *g, char *err, size_t errlen);
+/* The target's mappings: gives the load bias. */
+void gorec_set_maps(struct gorec *g, const struct gs_smaps *s);
+int gorec_fd(struct gorec *g);
+int gorec_poll(struct gorec *g);
+int gorec_lost(struct gorec *g, uint64_t now);
+/*
+ * Read memstats (every call: a cycle's end is caught within one tick) and,
+ * when due, the heap figures and the census. 0, or -1 with errno when the
+ * writer failed.
+ */
+int gorec_tick(struct gorec *g, uint64_t now);
+void gorec_close(struct gorec *g);
+
+#endif

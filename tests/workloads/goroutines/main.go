@@ -1,0 +1,237 @@
+// goroutines is the oracle workload for gsmapper's goroutine and GC
+// streams. It writes what the runtime says about itself to -out, one fact
+// per line, with the wall clock in unix nanoseconds:
+//
+//	mark UNIXNS goroutines N          runtime.NumGoroutine() at that moment
+//	deep GOID STACKBYTES              the deep goroutine's stack (g.stack)
+//	cycle NUMGC LASTGC PAUSENS        MemStats.PauseEnd/PauseNs per cycle, at the end
+//	done UNIXNS numgc N
+//
+// Phases: steady allocation (GC cycles), a spawn storm (spawnStorm creates
+// -storm short goroutines), a leak (leakySpawner starts goroutines that
+// never exit), and a deep recursion (recurse) that grows one goroutine's
+// stack to about -deep-kb. With -stress it instead creates -stress
+// goroutines that each grow their stacks and checks every result.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+func getg() uintptr
+
+var out *bufio.Writer
+var outMu sync.Mutex
+
+func say(format string, args ...interface{}) {
+	outMu.Lock()
+	fmt.Fprintf(out, format+"\n", args...)
+	out.Flush()
+	outMu.Unlock()
+}
+
+func now() int64 { return time.Now().UnixNano() }
+
+var sink [][]byte
+
+//go:noinline
+func allocate(n int) {
+	for i := 0; i < n; i++ {
+		sink = append(sink, make([]byte, 1024))
+		if len(sink) > 4096 {
+			sink = sink[:0]
+		}
+	}
+}
+
+//go:noinline
+func spawnStorm(n int) {
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			wg.Done()
+		}()
+	}
+	wg.Wait()
+}
+
+var never = make(chan struct{})
+
+//go:noinline
+func leakySpawner(stop <-chan struct{}, every time.Duration) {
+	for {
+		select {
+		case <-stop:
+			return
+		case <-time.After(every):
+			go func() { <-never }()
+		}
+	}
+}
+
+// recurse grows its goroutine's stack: about 1 KB a frame.
+//
+//go:noinline
+func recurse(n int, ready chan<- int64, hold <-chan struct{}) int {
+	var pad [960]byte
+	pad[n%960] = byte(n)
+	if n == 0 {
+		goid := goid()
+		g := (*[2]uintptr)(unsafe.Pointer(getg()))
+		say("deep %d %d", goid, g[1]-g[0])
+		ready <- goid
+		<-hold
+		return int(pad[0])
+	}
+	return recurse(n-1, ready, hold) + int(pad[n%960])
+}
+
+func goid() int64 {
+	var buf [64]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	b = bytes.TrimPrefix(b, []byte("goroutine "))
+	id, _ := strconv.ParseInt(string(b[:bytes.IndexByte(b, ' ')]), 10, 64)
+	return id
+}
+
+func mark() {
+	say("mark %d goroutines %d", now(), runtime.NumGoroutine())
+}
+
+// grow needs a stack of about depth KB, and returns a checkable sum.
+//
+//go:noinline
+func grow(depth int) int {
+	var pad [1000]byte
+	pad[depth%1000] = 1
+	if depth == 0 {
+		return 1
+	}
+	return grow(depth-1) + int(pad[depth%1000])
+}
+
+func stress(total, par int) {
+	var bad, done int64
+	var mu sync.Mutex
+	sem := make(chan struct{}, par)
+	var wg sync.WaitGroup
+	for i := 0; i < total; i++ {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			d := i % 40
+			r := grow(d)
+			mu.Lock()
+			if r != d+1 {
+				bad++
+			}
+			done++
+			mu.Unlock()
+			<-sem
+		}(i)
+	}
+	wg.Wait()
+	say("stress done %d bad %d", done, bad)
+	if bad != 0 || done != int64(total) {
+		fmt.Fprintf(os.Stderr, "stress: %d of %d wrong\n", bad, total)
+		os.Exit(1)
+	}
+}
+
+func main() {
+	outPath := flag.String("out", "", "write the runtime's figures here")
+	storm := flag.Int("storm", 20000, "goroutines in the spawn storm")
+	leak := flag.Int("leak", 60, "goroutines the leaky spawner starts")
+	deepKB := flag.Int("deep-kb", 1024, "stack the deep goroutine needs (KB)")
+	alloc := flag.Duration("alloc", 2*time.Second, "steady allocation before and after")
+	hold := flag.Duration("hold", 1500*time.Millisecond, "idle at the end")
+	stressN := flag.Int("stress", 0, "stress mode: goroutines to create")
+	flag.Parse()
+	f := os.Stdout
+	if *outPath != "" {
+		var err error
+		if f, err = os.Create(*outPath); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+	}
+	out = bufio.NewWriter(f)
+	if *stressN > 0 {
+		stress(*stressN, 256)
+		return
+	}
+
+	// a few long-lived workers, a constant population
+	stopWorkers := make(chan struct{})
+	for i := 0; i < 8; i++ {
+		go func() {
+			t := time.NewTicker(10 * time.Millisecond)
+			for {
+				select {
+				case <-stopWorkers:
+					return
+				case <-t.C:
+				}
+			}
+		}()
+	}
+	mark()
+	end := time.Now().Add(*alloc)
+	for time.Now().Before(end) {
+		allocate(2000)
+		time.Sleep(2 * time.Millisecond)
+	}
+	mark()
+	spawnStorm(*storm)
+	time.Sleep(200 * time.Millisecond)
+	mark()
+
+	stopLeak := make(chan struct{})
+	leakDone := make(chan struct{})
+	go func() { leakySpawner(stopLeak, 20*time.Millisecond); close(leakDone) }()
+	time.Sleep(time.Duration(*leak) * 20 * time.Millisecond)
+	close(stopLeak)
+	<-leakDone
+	time.Sleep(100 * time.Millisecond)
+	mark()
+
+	ready := make(chan int64)
+	holdDeep := make(chan struct{})
+	go recurse(*deepKB, ready, holdDeep)
+	<-ready
+	time.Sleep(1500 * time.Millisecond) // a census or two sees it
+	mark()
+
+	end = time.Now().Add(*alloc)
+	for time.Now().Before(end) {
+		allocate(2000)
+		time.Sleep(2 * time.Millisecond)
+	}
+	close(stopWorkers)
+	time.Sleep(100 * time.Millisecond)
+	mark()
+
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	first := uint32(1)
+	if ms.NumGC > 256 {
+		first = ms.NumGC - 255
+	}
+	for n := first; n <= ms.NumGC; n++ {
+		say("cycle %d %d %d", n, ms.PauseEnd[(n-1)%256], ms.PauseNs[(n-1)%256])
+	}
+	say("done %d numgc %d lastgc %d", now(), ms.NumGC, ms.LastGC)
+	time.Sleep(*hold)
+	close(holdDeep)
+}

@@ -32,6 +32,7 @@ static void usage(FILE *f)
 "       gsreport summary TRACE|DB [-o FILE]\n"
 "       gsreport addr2line TRACE|DB [--object PATH|BUILDID] [--inlines] [ADDR...]\n"
 "       gsreport info TRACE|DB\n"
+"       gsreport gc TRACE|DB [--format csv|json] [-o FILE]\n"
 "       gsreport folded TRACE|DB [--weight W] [--at end|peak|SECONDS] [-o FILE]\n"
 "\n"
 "Replay a gsmapper trace into SQLite and report on it.\n"
@@ -49,6 +50,9 @@ static void usage(FILE *f)
 "             tables the trace holds (the binary is not needed); --inlines also\n"
 "             prints inlined frames, innermost first\n"
 "  info       the target's objects: paths, build-ids, Go versions, tables\n"
+"  gc         one row per GC cycle: the runtime's NumGC and LastGC (exact when\n"
+"             read from memstats), pause, RSS and Pss before and after, heap,\n"
+"             live goroutines\n"
 "  folded     stacks for flamegraph.pl (\"root;...;leaf COUNT\"), weighted by\n"
 "             --weight: pss (default: resident memory at --at, bytes, by the\n"
 "             stack that made each page resident, each mapping scaled to its\n"
@@ -62,7 +66,7 @@ static void usage(FILE *f)
 "  -o, --output FILE   write the report (or, for import, the database) here\n"
 "      --db PATH       where a trace given to timeline/summary is imported\n"
 "                      (default TRACE.db; ':memory:' keeps nothing)\n"
-"      --format F      timeline format: csv (default) or json\n"
+"      --format F      timeline and gc format: csv (default) or json\n"
 "      --object O      addr2line: the object (path, file name or build-id;\n"
 "                      default the main executable)\n"
 "      --inlines       addr2line: inlined frames too\n"
@@ -526,9 +530,10 @@ int main(int argc, char **argv)
 		}
 	}
 	if (strcmp(cmd, "import") && strcmp(cmd, "timeline") && strcmp(cmd, "summary") &&
-	    strcmp(cmd, "addr2line") && strcmp(cmd, "info") && strcmp(cmd, "folded")) {
-		msg("unknown command '%s': use import, timeline, summary, addr2line, info or "
-		    "folded", cmd);
+	    strcmp(cmd, "addr2line") && strcmp(cmd, "info") && strcmp(cmd, "folded") &&
+	    strcmp(cmd, "gc")) {
+		msg("unknown command '%s': use import, timeline, summary, addr2line, info, "
+		    "folded or gc", cmd);
 		return RX_USAGE;
 	}
 	if (!strcmp(cmd, "addr2line") && optind < argc) {
@@ -580,6 +585,16 @@ int main(int argc, char **argv)
 		} else if (k < 0) {
 			msg("writing folded stacks failed: %s", strerror(errno));
 			rc = RX_OUTPUT;
+		}
+	} else if (!strcmp(cmd, "gc")) {
+		char why[300] = "";
+
+		if (gs_gc(db, out, json, why, sizeof(why)) < 0) {
+			msg("writing the gc report failed: %s",
+			    ferror(out) ? strerror(errno) : sqlite3_errmsg(db));
+			rc = ferror(out) ? RX_OUTPUT : RX_INTERNAL;
+		} else if (why[0]) {
+			msg("%s", why);
 		}
 	} else if ((!strcmp(cmd, "timeline") ? gs_timeline(db, out, json)
 		    : !strcmp(cmd, "info")   ? cmd_info(db, out)

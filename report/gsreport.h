@@ -11,7 +11,7 @@
 #include "format/trace.h"
 
 /* Bumped when the database schema changes: older databases are re-imported. */
-#define GS_SCHEMA_VERSION 5
+#define GS_SCHEMA_VERSION 6
 
 /* Exit codes (README.md "Exit codes"). */
 enum {
@@ -26,6 +26,8 @@ int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
 int gs_timeline(sqlite3 *db, FILE *out, int json);
 const char *gs_table_kind_name(unsigned kind);
 int gs_summary(sqlite3 *db, FILE *out);
+/* One row per GC cycle. 0 or -1; msg says when the rows are estimates or none. */
+int gs_gc(sqlite3 *db, FILE *out, int json, char *msg, size_t msglen);
 
 struct gs_folded_opts {
 	const char *weight;		/* pss, cpu, faults, fault-bytes */

@@ -57,6 +57,26 @@ static const char schema[] =
 "CREATE TABLE release(t_ns INTEGER, tid INTEGER, kind TEXT, addr INTEGER, len INTEGER,\n"
 "  arg INTEGER);\n"
 "CREATE TABLE go_layout(object_id INTEGER, field TEXT, value INTEGER, source TEXT);\n"
+"CREATE TABLE go_create(t_ns INTEGER, tid INTEGER, g INTEGER, parent_goid INTEGER,\n"
+"  gopc INTEGER, startpc INTEGER, stack_id INTEGER, goid INTEGER, exit_t_ns INTEGER);\n"
+"CREATE TABLE go_exit(t_ns INTEGER, tid INTEGER, g INTEGER, goid INTEGER, gopc INTEGER,\n"
+"  startpc INTEGER, created INTEGER);\n"
+"CREATE TABLE go_stack(t_ns INTEGER, tid INTEGER, g INTEGER, goid INTEGER,\n"
+"  old_size INTEGER, new_size INTEGER, stack_id INTEGER, sp_word INTEGER);\n"
+"CREATE TABLE gc_event(t_ns INTEGER, tid INTEGER, kind TEXT);\n"
+"CREATE TABLE gc_cycle(numgc INTEGER PRIMARY KEY, t_ns INTEGER, exact INTEGER,\n"
+"  last_gc_unix_ns INTEGER, pause_ns INTEGER, pause_total_ns INTEGER, heap_live INTEGER,\n"
+"  heap_marked INTEGER, heap_inuse INTEGER, heap_released INTEGER);\n"
+"CREATE TABLE go_heap(t_ns INTEGER, numgc INTEGER, heap_live INTEGER, heap_inuse INTEGER,\n"
+"  heap_released INTEGER);\n"
+"CREATE TABLE census(id INTEGER PRIMARY KEY, t_ns INTEGER, wall_ns INTEGER, cpu_ns INTEGER,\n"
+"  allglen INTEGER, stack_bytes INTEGER, idle INTEGER, runnable INTEGER, running INTEGER,\n"
+"  syscall INTEGER, waiting INTEGER, dead INTEGER, copystack INTEGER, preempted INTEGER);\n"
+"CREATE TABLE census_site(census_id INTEGER, gopc INTEGER, startpc INTEGER, count INTEGER,\n"
+"  stack_bytes INTEGER);\n"
+"CREATE TABLE census_g(census_id INTEGER, rank INTEGER, g INTEGER, goid INTEGER,\n"
+"  status INTEGER, stack_size INTEGER, gopc INTEGER, startpc INTEGER, stack_id INTEGER,\n"
+"  sp_word INTEGER);\n"
 "CREATE TABLE recording(t_ns INTEGER, reason TEXT, statm_samples INTEGER,\n"
 "  smaps_reads INTEGER, rollup_reads INTEGER, cgroup_samples INTEGER, lost INTEGER,\n"
 "  cpu_user_ns INTEGER, cpu_sys_ns INTEGER, max_rss_kb INTEGER, records INTEGER,\n"
@@ -72,7 +92,8 @@ static const char indexes[] =
 
 "CREATE INDEX mapping_value_map ON mapping_value(mapping_id, read_id);\n"
 "CREATE INDEX cpu_sample_stack ON cpu_sample(stack_id);\n"
-"CREATE INDEX fault_stack ON fault(stack_id);\n";
+"CREATE INDEX fault_stack ON fault(stack_id);\n"
+"CREATE INDEX census_site_census ON census_site(census_id);\n";
 
 /* Column name of an smaps field in mapping_value: "pss_anon_kb". */
 static void field_column(int f, char *buf, size_t n)
@@ -92,7 +113,9 @@ static void field_column(int f, char *buf, size_t n)
 
 enum {
 	S_STATM_BATCH, S_TARGET, S_CLOCK, S_STATM, S_READ, S_CLASS, S_MAPPING, S_MAPPING_END,
-	S_VALUE, S_CGROUP, S_LOST, S_MESSAGE, S_EXIT, S_END, S_OBJECT, S_TABLE, S_LAYOUT, S_STACK, S_CPU, S_FAULT, S_RELEASE, S_NSTMT
+	S_VALUE, S_CGROUP, S_LOST, S_MESSAGE, S_EXIT, S_END, S_OBJECT, S_TABLE, S_LAYOUT, S_STACK, S_CPU, S_FAULT, S_RELEASE,
+	S_GO_CREATE, S_GO_EXIT, S_GO_EXITED, S_GO_STACK, S_GC_EVENT, S_GC_CYCLE, S_GO_HEAP, S_CENSUS,
+	S_CENSUS_SITE, S_CENSUS_G, S_NSTMT
 };
 
 /*
@@ -122,6 +145,10 @@ struct importer {
 	struct idinfo *old;		/* scratch for keyframes */
 	uint32_t oldcap;
 	int progress;
+	/* open goroutine creations by g address: the next exit of that g is theirs */
+	struct gent { uint64_t g; int64_t row; } *gmap;
+	size_t gmap_n, gmap_cap;
+	int64_t census_id;
 	char err[256];
 };
 
@@ -769,6 +796,238 @@ static int on_release(void *ctx, const struct gs_rec_release *r)
 	return step(im, s);
 }
 
+/* ---- goroutines and GC ---- */
+
+static size_t gslot(struct importer *im, uint64_t g)
+{
+	size_t j = (size_t)((g >> 3) * 0x9e3779b97f4a7c15ull) & (im->gmap_cap - 1);
+
+	while (im->gmap[j].g && im->gmap[j].g != g)
+		j = (j + 1) & (im->gmap_cap - 1);
+	return j;
+}
+
+/* g's open creation row, or 0; take removes it (linear probing: reinsert the rest). */
+static int64_t gmap_take(struct importer *im, uint64_t g)
+{
+	if (!im->gmap_cap || !g)
+		return 0;
+	size_t j = gslot(im, g);
+	int64_t row = im->gmap[j].row;
+
+	if (!im->gmap[j].g)
+		return 0;
+	im->gmap[j].g = 0;
+	im->gmap_n--;
+	for (size_t k = (j + 1) & (im->gmap_cap - 1); im->gmap[k].g; k = (k + 1) & (im->gmap_cap - 1)) {
+		uint64_t gg = im->gmap[k].g;
+		int64_t rr = im->gmap[k].row;
+
+		im->gmap[k].g = 0;
+		size_t d = gslot(im, gg);
+
+		im->gmap[d].g = gg;
+		im->gmap[d].row = rr;
+	}
+	return row;
+}
+
+static int gmap_put(struct importer *im, uint64_t g, int64_t row)
+{
+	if (!g)
+		return 0;
+	if ((im->gmap_n + 1) * 2 > im->gmap_cap) {
+		size_t cap = im->gmap_cap ? im->gmap_cap * 2 : 1024, oldcap = im->gmap_cap;
+		struct gent *old = im->gmap;
+
+		im->gmap = calloc(cap, sizeof(*im->gmap));
+		if (!im->gmap) {
+			im->gmap = old;
+			snprintf(im->err, sizeof(im->err), "out of memory");
+			return -1;
+		}
+		im->gmap_cap = cap;
+		for (size_t i = 0; i < oldcap; i++) {
+			if (old[i].g)
+				im->gmap[gslot(im, old[i].g)] = old[i];
+		}
+		free(old);
+	}
+	size_t j = gslot(im, g);
+
+	if (!im->gmap[j].g)
+		im->gmap_n++;
+	im->gmap[j].g = g;	/* a creation with no exit seen for the g before: lost */
+	im->gmap[j].row = row;
+	return 0;
+}
+
+static void bind_goid(sqlite3_stmt *s, int i, int64_t goid)
+{
+	if (goid >= 0)
+		BI(s, i, goid);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static int on_go_create(void *ctx, const struct gs_rec_go_create *c)
+{
+	struct importer *im = ctx;
+	sqlite3_stmt *s = im->st[S_GO_CREATE];
+
+	BI(s, 1, c->t_ns);
+	BI(s, 2, c->tid);
+	BI(s, 3, c->g);
+	bind_goid(s, 4, c->parent);
+	BI(s, 5, c->gopc);
+	BI(s, 6, c->startpc);
+	BI(s, 7, c->stack);
+	if (step(im, s) < 0)
+		return -1;
+	return gmap_put(im, c->g, sqlite3_last_insert_rowid(im->db));
+}
+
+static int on_go_exit(void *ctx, const struct gs_rec_go_exit *e)
+{
+	struct importer *im = ctx;
+	sqlite3_stmt *s = im->st[S_GO_EXIT];
+	int64_t row = gmap_take(im, e->g);
+
+	BI(s, 1, e->t_ns);
+	BI(s, 2, e->tid);
+	BI(s, 3, e->g);
+	bind_goid(s, 4, e->goid);
+	BI(s, 5, e->gopc);
+	BI(s, 6, e->startpc);
+	BI(s, 7, row != 0);
+	if (step(im, s) < 0)
+		return -1;
+	if (!row)
+		return 0;
+	s = im->st[S_GO_EXITED];
+	bind_goid(s, 1, e->goid);
+	BI(s, 2, e->t_ns);
+	BI(s, 3, row);
+	return step(im, s);
+}
+
+static int on_go_stack(void *ctx, const struct gs_rec_go_stack *g)
+{
+	struct importer *im = ctx;
+	sqlite3_stmt *s = im->st[S_GO_STACK];
+
+	BI(s, 1, g->t_ns);
+	BI(s, 2, g->tid);
+	BI(s, 3, g->g);
+	bind_goid(s, 4, g->goid);
+	BI(s, 5, g->old_size);
+	BI(s, 6, g->new_size);
+	BI(s, 7, g->stack);
+	BI(s, 8, g->sp_word);
+	return step(im, s);
+}
+
+static int on_gc_event(void *ctx, const struct gs_rec_gc_event *e)
+{
+	struct importer *im = ctx;
+	sqlite3_stmt *s = im->st[S_GC_EVENT];
+
+	BI(s, 1, e->t_ns);
+	BI(s, 2, e->tid);
+	BT(s, 3, e->kind == GS_GC_START ? "start" : e->kind == GS_GC_MARK_TERM ? "mark_termination"
+									     : "?");
+	return step(im, s);
+}
+
+static void bind_opt(sqlite3_stmt *s, int i, uint64_t v)
+{
+	if (v == GS_UNKNOWN)
+		sqlite3_bind_null(s, i);
+	else
+		BI(s, i, v);
+}
+
+static int on_gc_cycle(void *ctx, const struct gs_rec_gc_cycle *c)
+{
+	struct importer *im = ctx;
+	sqlite3_stmt *s = im->st[S_GC_CYCLE];
+
+	BI(s, 1, c->numgc);
+	BI(s, 2, c->t_ns);
+	BI(s, 3, c->flags & GS_GC_EXACT ? 1 : 0);
+	BI(s, 4, c->last_gc_unix_ns);
+	BI(s, 5, c->pause_ns);
+	BI(s, 6, c->pause_total_ns);
+	bind_opt(s, 7, c->heap_live);
+	bind_opt(s, 8, c->heap_marked);
+	bind_opt(s, 9, c->heap_inuse);
+	bind_opt(s, 10, c->heap_released);
+	return step(im, s);
+}
+
+static int on_go_heap(void *ctx, const struct gs_rec_go_heap *h)
+{
+	struct importer *im = ctx;
+	sqlite3_stmt *s = im->st[S_GO_HEAP];
+
+	BI(s, 1, h->t_ns);
+	BI(s, 2, h->numgc);
+	bind_opt(s, 3, h->heap_live);
+	bind_opt(s, 4, h->heap_inuse);
+	bind_opt(s, 5, h->heap_released);
+	return step(im, s);
+}
+
+static int on_census(void *ctx, const struct gs_rec_census *c)
+{
+	struct importer *im = ctx;
+	sqlite3_stmt *s = im->st[S_CENSUS];
+	int64_t id = ++im->census_id;
+
+	BI(s, 1, id);
+	BI(s, 2, c->t_ns);
+	BI(s, 3, c->wall_ns);
+	BI(s, 4, c->cpu_ns);
+	BI(s, 5, c->allglen);
+	BI(s, 6, c->stack_bytes);
+	for (int i = 0; i < GS_G_NSTATUS; i++)
+		if (i != 5 && i != 7)	/* the runtime's unused statuses */
+			BI(s, 7 + i - (i > 5) - (i > 7), c->status[i]);
+	if (step(im, s) < 0)
+		return -1;
+	s = im->st[S_CENSUS_SITE];
+	for (uint32_t i = 0; i < c->nsites; i++) {
+		BI(s, 1, id);
+		BI(s, 2, c->sites[i].gopc);
+		BI(s, 3, c->sites[i].startpc);
+		BI(s, 4, c->sites[i].count);
+		BI(s, 5, c->sites[i].stack_bytes);
+		if (step(im, s) < 0)
+			return -1;
+	}
+	s = im->st[S_CENSUS_G];
+	for (uint32_t i = 0; i < c->ntop; i++) {
+		const struct gs_census_g *t = &c->top[i];
+
+		BI(s, 1, id);
+		BI(s, 2, i + 1);
+		BI(s, 3, t->g);
+		bind_goid(s, 4, t->goid);
+		BI(s, 5, t->status);
+		BI(s, 6, t->stack_size);
+		BI(s, 7, t->gopc);
+		BI(s, 8, t->startpc);
+		if (t->stack == GS_NO_STACK)
+			sqlite3_bind_null(s, 9);
+		else
+			BI(s, 9, t->stack);
+		BI(s, 10, t->sp_word);
+		if (step(im, s) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static void on_progress(void *ctx, uint64_t bytes, uint64_t total)
 {
 	struct importer *im = ctx;
@@ -829,6 +1088,16 @@ int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
 		[S_CPU] = "INSERT INTO cpu_sample VALUES(?,?,?,?,?)",
 		[S_FAULT] = "INSERT INTO fault VALUES(?,?,?,?,?,?,?)",
 		[S_RELEASE] = "INSERT INTO release VALUES(?,?,?,?,?,?)",
+		[S_GO_CREATE] = "INSERT INTO go_create VALUES(?,?,?,?,?,?,?,NULL,NULL)",
+		[S_GO_EXIT] = "INSERT INTO go_exit VALUES(?,?,?,?,?,?,?)",
+		[S_GO_EXITED] = "UPDATE go_create SET goid=?, exit_t_ns=? WHERE rowid=?",
+		[S_GO_STACK] = "INSERT INTO go_stack VALUES(?,?,?,?,?,?,?,?)",
+		[S_GC_EVENT] = "INSERT INTO gc_event VALUES(?,?,?)",
+		[S_GC_CYCLE] = "INSERT OR REPLACE INTO gc_cycle VALUES(?,?,?,?,?,?,?,?,?,?)",
+		[S_GO_HEAP] = "INSERT INTO go_heap VALUES(?,?,?,?,?)",
+		[S_CENSUS] = "INSERT INTO census VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		[S_CENSUS_SITE] = "INSERT INTO census_site VALUES(?,?,?,?,?)",
+		[S_CENSUS_G] = "INSERT INTO census_g VALUES(?,?,?,?,?,?,?,?,?,?)",
 	};
 	struct importer im = { .db = db, .page_size = 4096, .progress = progress };
 	struct gs_tool tool = {
@@ -837,6 +1106,9 @@ int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
 		.lost = on_lost, .message = on_message, .exit = on_exit_rec, .end = on_end,
 		.object = on_object, .table = on_table, .layout = on_layout,
 		.stack = on_stack, .cpu = on_cpu, .fault = on_fault, .release = on_release,
+		.go_create = on_go_create, .go_exit = on_go_exit, .go_stack = on_go_stack,
+		.gc_event = on_gc_event, .gc_cycle = on_gc_cycle, .go_heap = on_go_heap,
+		.census = on_census,
 		.progress = on_progress,
 	};
 	char cols[2048] = "", value_sql[1024], ddl[sizeof(schema) + 2048];
@@ -914,6 +1186,7 @@ out:
 		sqlite3_finalize(im.st[i]);
 	free(im.ids);
 	free(im.old);
+	free(im.gmap);
 	if (ret < 0)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return ret;

@@ -174,6 +174,34 @@ int gs_replay(struct gs_reader *r, const struct gs_tool *tool, void *ctx,
 			if (tool->release)
 				ret = tool->release(ctx, &rec.u.release);
 			break;
+		case GS_REC_GO_CREATE:
+			if (tool->go_create)
+				ret = tool->go_create(ctx, &rec.u.go_create);
+			break;
+		case GS_REC_GO_EXIT:
+			if (tool->go_exit)
+				ret = tool->go_exit(ctx, &rec.u.go_exit);
+			break;
+		case GS_REC_GO_STACK:
+			if (tool->go_stack)
+				ret = tool->go_stack(ctx, &rec.u.go_stack);
+			break;
+		case GS_REC_GC_EVENT:
+			if (tool->gc_event)
+				ret = tool->gc_event(ctx, &rec.u.gc_event);
+			break;
+		case GS_REC_GC_CYCLE:
+			if (tool->gc_cycle)
+				ret = tool->gc_cycle(ctx, &rec.u.gc_cycle);
+			break;
+		case GS_REC_CENSUS:
+			if (tool->census)
+				ret = tool->census(ctx, &rec.u.census);
+			break;
+		case GS_REC_GO_HEAP:
+			if (tool->go_heap)
+				ret = tool->go_heap(ctx, &rec.u.go_heap);
+			break;
 		default:
 			break;	/* a newer record type: skipped, counted by the reader */
 		}

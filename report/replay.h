@@ -41,6 +41,13 @@ struct gs_tool {
 	int (*cpu)(void *ctx, const struct gs_rec_cpu_sample *c);
 	int (*fault)(void *ctx, const struct gs_rec_fault *f);
 	int (*release)(void *ctx, const struct gs_rec_release *r);
+	int (*go_create)(void *ctx, const struct gs_rec_go_create *c);
+	int (*go_exit)(void *ctx, const struct gs_rec_go_exit *e);
+	int (*go_stack)(void *ctx, const struct gs_rec_go_stack *s);
+	int (*gc_event)(void *ctx, const struct gs_rec_gc_event *e);
+	int (*gc_cycle)(void *ctx, const struct gs_rec_gc_cycle *c);
+	int (*census)(void *ctx, const struct gs_rec_census *c);
+	int (*go_heap)(void *ctx, const struct gs_rec_go_heap *h);
 	/* called every 2^16 records with the bytes read so far */
 	void (*progress)(void *ctx, uint64_t bytes, uint64_t total);
 };

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/smaps.h"
+#include "goroutines.h"
 #include "gsreport.h"
 
 struct anchor {
@@ -19,9 +20,38 @@ struct anchor {
 
 static int64_t col(sqlite3_stmt *s, int i) { return sqlite3_column_int64(s, i); }
 
+/* The goroutine and GC columns of a row (empty or null where unknown). */
+static void go_columns(char *buf, size_t n, int json, int64_t numgc, int64_t since_ns,
+		       int64_t gor, int64_t gsb, int64_t live, int64_t inuse)
+{
+	static const char *const names[] = { "gc_cycle", "since_last_gc_ms", "goroutines",
+					     "goroutine_stack_bytes", "heap_live_bytes",
+					     "heap_inuse_bytes" };
+	int64_t v[6] = { numgc, since_ns, gor, gsb, live, inuse };
+	size_t k = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < 6 && k < n; i++) {
+		char num[32] = "";
+
+		if (v[i] >= 0 && i == 1)
+			snprintf(num, sizeof(num), "%.1f", (double)v[i] / 1e6);
+		else if (v[i] >= 0)
+			snprintf(num, sizeof(num), "%" PRId64, v[i]);
+		if (json)
+			k += (size_t)snprintf(buf + k, n - k, ",\"%s\":%s", names[i], num[0] ? num : "null");
+		else
+			k += (size_t)snprintf(buf + k, n - k, ",%s", num);
+	}
+}
+
 int gs_timeline(sqlite3 *db, FILE *out, int json)
 {
-	sqlite3_stmt *clk = NULL, *st = NULL, *rd = NULL, *cg = NULL;
+	sqlite3_stmt *clk = NULL, *st = NULL, *rd = NULL, *cg = NULL, *hp = NULL;
+	struct gs_gosym sym;
+	struct gs_gcount gcount;
+	struct gs_gcclock gcc;
+	int have_go = 0;
 	struct anchor *an = NULL;
 	size_t nan = 0, ai = 0;
 	int ret = -1, rd_more, cg_more, nrows = 0;
@@ -42,8 +72,16 @@ int gs_timeline(sqlite3 *db, FILE *out, int json)
 	    sqlite3_prepare_v2(db, "SELECT r.id, r.t_ns, r.kind, r.pss_kb, r.swap_kb, c.class, c.pss_kb "
 			       "FROM smaps_read r LEFT JOIN smaps_class c ON c.read_id = r.id "
 			       "ORDER BY r.id", -1, &rd, NULL) ||
-	    sqlite3_prepare_v2(db, "SELECT t_ns, usage_bytes, limit_bytes FROM cgroup ORDER BY rowid", -1, &cg, NULL))
+	    sqlite3_prepare_v2(db, "SELECT t_ns, usage_bytes, limit_bytes FROM cgroup ORDER BY rowid", -1, &cg, NULL) ||
+	    sqlite3_prepare_v2(db, "SELECT t_ns, heap_live, heap_inuse FROM go_heap ORDER BY rowid", -1, &hp, NULL))
 		goto out;
+	gs_gosym_open(db, &sym);
+	if (gs_gcount_open(db, &gcount, &sym) < 0 || gs_gcclock_open(db, &gcc) < 0) {
+		gs_gcount_close(&gcount);
+		gs_gosym_close(&sym);
+		goto out;
+	}
+	have_go = 1;
 	t0 = nan ? an[0].mono : 0;
 
 	if (json)
@@ -53,7 +91,8 @@ int gs_timeline(sqlite3 *db, FILE *out, int json)
 		      "cgroup_limit_bytes,pss_fresh,pss_age_ms", out);
 		for (int k = 0; k < GS_NCLASSES; k++)
 			fprintf(out, ",pss_%s", gs_class_name(k));
-		fputc('\n', out);
+		fputs(",gc_cycle,since_last_gc_ms,goroutines,goroutine_stack_bytes,heap_live_bytes,"
+		      "heap_inuse_bytes\n", out);
 	}
 
 	int have_pss = 0, have_cls = 0, have_cg = 0, cg_has_limit = 0;
@@ -62,6 +101,8 @@ int gs_timeline(sqlite3 *db, FILE *out, int json)
 
 	rd_more = sqlite3_step(rd) == SQLITE_ROW;
 	cg_more = sqlite3_step(cg) == SQLITE_ROW;
+	int hp_more = sqlite3_step(hp) == SQLITE_ROW;
+	int64_t heap_live = -1, heap_inuse = -1;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		int64_t t = col(st, 0), rss = col(st, 1), shared = col(st, 2);
 		int fresh = 0;
@@ -100,9 +141,21 @@ int gs_timeline(sqlite3 *db, FILE *out, int json)
 			have_cg = 1;
 			cg_more = sqlite3_step(cg) == SQLITE_ROW;
 		}
+		while (hp_more && col(hp, 0) <= t) {
+			heap_live = sqlite3_column_type(hp, 1) == SQLITE_NULL ? -1 : col(hp, 1);
+			heap_inuse = sqlite3_column_type(hp, 2) == SQLITE_NULL ? -1 : col(hp, 2);
+			hp_more = sqlite3_step(hp) == SQLITE_ROW;
+		}
 		while (ai + 1 < nan && an[ai + 1].mono <= t)
 			ai++;
 		int64_t wall = nan ? an[ai].real + (t - an[ai].mono) : 0;
+		int64_t numgc, last_gc, gor, gsb;
+		char go[160];
+
+		gs_gcclock_at(&gcc, wall, &numgc, &last_gc);
+		gs_gcount_at(&gcount, t, &gor, &gsb);
+		go_columns(go, sizeof(go), json, numgc, numgc >= 0 ? wall - last_gc : -1, gor, gsb,
+			   heap_live, heap_inuse);
 		char pss[24] = "", swap[24] = "", age[24] = "", cu[24] = "", cl[24] = "";
 
 		if (have_pss) {
@@ -129,7 +182,7 @@ int gs_timeline(sqlite3 *db, FILE *out, int json)
 				else
 					fprintf(out, ",\"pss_%s\":null", gs_class_name(k));
 			}
-			fputc('}', out);
+			fprintf(out, "%s}", go);
 		} else {
 			fprintf(out, "%.6f,%" PRId64 ",%" PRId64 ",%s,%" PRId64 ",%s,%s,%s,%d,%s",
 				(double)(t - t0) / 1e9, wall, rss, pss, rss - shared, swap, cu, cl,
@@ -140,7 +193,7 @@ int gs_timeline(sqlite3 *db, FILE *out, int json)
 				else
 					fputc(',', out);
 			}
-			fputc('\n', out);
+			fprintf(out, "%s\n", go);
 		}
 		nrows++;
 	}
@@ -152,6 +205,12 @@ out:
 	sqlite3_finalize(st);
 	sqlite3_finalize(rd);
 	sqlite3_finalize(cg);
+	sqlite3_finalize(hp);
+	if (have_go) {
+		gs_gcount_close(&gcount);
+		gs_gcclock_close(&gcc);
+		gs_gosym_close(&sym);
+	}
 	free(an);
 	return ret;
 }

@@ -1,0 +1,431 @@
+/*
+ * goroutines.c - the runtime's clock, live goroutine counts, and
+ * `gsreport gc`: one row per GC cycle.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "goroutines.h"
+#include "gsreport.h"
+
+static int64_t col(sqlite3_stmt *s, int i) { return sqlite3_column_int64(s, i); }
+
+/* ---- wall clock ---- */
+
+int gs_wall_load(sqlite3 *db, struct gs_wall *w)
+{
+	sqlite3_stmt *s;
+
+	memset(w, 0, sizeof(*w));
+	if (sqlite3_prepare_v2(db, "SELECT mono_ns, real_ns FROM clock ORDER BY mono_ns", -1, &s, NULL))
+		return -1;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		void *a = realloc(w->a, (w->n + 1) * sizeof(*w->a));
+
+		if (!a) {
+			sqlite3_finalize(s);
+			return -1;
+		}
+		w->a = a;
+		w->a[w->n].mono = col(s, 0);
+		w->a[w->n].real = col(s, 1);
+		w->n++;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+int64_t gs_wall_at(struct gs_wall *w, int64_t mono)
+{
+	if (!w->n)
+		return 0;
+	if (w->i >= w->n || w->a[w->i].mono > mono)
+		w->i = 0;
+	while (w->i + 1 < w->n && w->a[w->i + 1].mono <= mono)
+		w->i++;
+	return w->a[w->i].real + (mono - w->a[w->i].mono);
+}
+
+void gs_wall_free(struct gs_wall *w)
+{
+	free(w->a);
+	memset(w, 0, sizeof(*w));
+}
+
+/* ---- entry functions ---- */
+
+#define SYMCACHE 4096
+
+void gs_gosym_open(sqlite3 *db, struct gs_gosym *s)
+{
+	char err[200];
+
+	memset(s, 0, sizeof(*s));
+	if (gs_objects_load(db, &s->objs, err, sizeof(err)) < 0)
+		return;
+	s->main = gs_objects_find(&s->objs, NULL);
+	if (!s->main || !s->main->has_go)
+		return;
+	if (gs_object_bias(db, s->main, &s->bias) < 0)
+		s->bias = 0;
+	s->cache = calloc(SYMCACHE, sizeof(*s->cache));
+	s->ok = s->cache != NULL;
+}
+
+const char *gs_gosym_func(struct gs_gosym *s, uint64_t pc, int *len)
+{
+	struct gs_symframe f;
+
+	if (s->ok && gs_object_symbolize(s->main, pc - (uint64_t)s->bias, 0, &f, 1) == 1) {
+		*len = f.func_len;
+		return f.func;
+	}
+	*len = 1;
+	return "?";
+}
+
+int gs_gosym_is_system(struct gs_gosym *s, uint64_t startpc)
+{
+	if (!s->ok)
+		return 0;
+	size_t j = (size_t)((startpc >> 2) * 0x9e3779b97f4a7c15ull >> 52) & (SYMCACHE - 1);
+
+	if (s->cache[j].pc == startpc && startpc)
+		return s->cache[j].sys;
+	int len;
+	const char *f = gs_gosym_func(s, startpc, &len);
+	/* as runtime.isSystemGoroutine: runtime.* but runtime.main (the
+	 * finalizer goroutine counts as the runtime's while it waits) */
+	int sys = len > 8 && !strncmp(f, "runtime.", 8) &&
+		  !(len == 12 && !strncmp(f, "runtime.main", 12));
+
+	s->cache[j].pc = startpc;
+	s->cache[j].sys = sys;
+	return sys;
+}
+
+void gs_gosym_close(struct gs_gosym *s)
+{
+	gs_objects_free(&s->objs);
+	free(s->cache);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- live goroutines ---- */
+
+/* The user goroutines of census id. */
+static int64_t census_users(struct gs_gcount *c, int64_t id)
+{
+	sqlite3 *db = sqlite3_db_handle(c->cs);
+	sqlite3_stmt *s;
+	int64_t n = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT startpc, count FROM census_site WHERE census_id=?", -1,
+			       &s, NULL))
+		return 0;
+	sqlite3_bind_int64(s, 1, id);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		if (!gs_gosym_is_system(c->sym, (uint64_t)col(s, 0)))
+			n += col(s, 1);
+	sqlite3_finalize(s);
+	return n;
+}
+
+/*
+ * The count follows the creation and exit events, from a baseline: the
+ * first census's count minus the events before it. A census is taken
+ * while goroutines come and go, so anchoring to every census would add
+ * that race's error each time; later censuses re-anchor the count only
+ * after events were lost.
+ */
+int gs_gcount_open(sqlite3 *db, struct gs_gcount *c, struct gs_gosym *sym)
+{
+	sqlite3_stmt *s = NULL;
+
+	memset(c, 0, sizeof(*c));
+	c->sym = sym;
+	if (sqlite3_prepare_v2(db, "SELECT id, t_ns, stack_bytes FROM census ORDER BY id", -1,
+			       &c->cs, NULL) ||
+	    sqlite3_prepare_v2(db, "SELECT t_ns, startpc, 1 FROM go_create UNION ALL "
+			       "SELECT t_ns, startpc, -1 FROM go_exit ORDER BY 1", -1, &c->ev, NULL) ||
+	    sqlite3_prepare_v2(db, "SELECT t_ns FROM lost WHERE stream = 'goroutines' ORDER BY rowid",
+			       -1, &c->lost, NULL))
+		return -1;
+	c->cs_more = sqlite3_step(c->cs) == SQLITE_ROW;
+	c->ev_more = sqlite3_step(c->ev) == SQLITE_ROW;
+	c->lost_more = sqlite3_step(c->lost) == SQLITE_ROW;
+	c->lost_t = c->lost_more ? col(c->lost, 0) : INT64_MAX;
+	if (!c->cs_more)
+		return 0;
+	/* the baseline: what the first census counts, less the events before it */
+	int64_t first = census_users(c, col(c->cs, 0)), before = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT startpc, 1 FROM go_create WHERE t_ns <= ?1 UNION ALL "
+			       "SELECT startpc, -1 FROM go_exit WHERE t_ns <= ?1", -1, &s, NULL) == 0) {
+		sqlite3_bind_int64(s, 1, col(c->cs, 1));
+		while (sqlite3_step(s) == SQLITE_ROW)
+			if (!gs_gosym_is_system(c->sym, (uint64_t)col(s, 0)))
+				before += col(s, 1);
+		sqlite3_finalize(s);
+	}
+	c->count = first - before;
+	c->stack_bytes = -1;
+	c->have = 1;
+	return 0;
+}
+
+void gs_gcount_at(struct gs_gcount *c, int64_t t, int64_t *count, int64_t *stack_bytes)
+{
+	for (;;) {
+		int64_t tc = c->cs_more ? col(c->cs, 1) : INT64_MAX;
+		int64_t te = c->ev_more ? col(c->ev, 0) : INT64_MAX;
+
+		if (tc > t && te > t)
+			break;
+		if (tc <= te) {
+			c->stack_bytes = col(c->cs, 2);
+			if (c->lost_t < tc) {	/* events were lost: this census knows better */
+				c->count = census_users(c, col(c->cs, 0));
+				while (c->lost_more && col(c->lost, 0) < tc)
+					c->lost_more = sqlite3_step(c->lost) == SQLITE_ROW;
+				c->lost_t = c->lost_more ? col(c->lost, 0) : INT64_MAX;
+			}
+			c->cs_more = sqlite3_step(c->cs) == SQLITE_ROW;
+		} else {
+			if (!gs_gosym_is_system(c->sym, (uint64_t)col(c->ev, 1)))
+				c->count += col(c->ev, 2);
+			c->ev_more = sqlite3_step(c->ev) == SQLITE_ROW;
+		}
+	}
+	*count = c->have ? c->count : -1;
+	*stack_bytes = c->stack_bytes;
+}
+
+void gs_gcount_close(struct gs_gcount *c)
+{
+	sqlite3_finalize(c->cs);
+	sqlite3_finalize(c->ev);
+	sqlite3_finalize(c->lost);
+	memset(c, 0, sizeof(*c));
+}
+
+/* ---- the GC clock ---- */
+
+int gs_gcclock_open(sqlite3 *db, struct gs_gcclock *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->numgc = c->last_gc = -1;
+	if (sqlite3_prepare_v2(db, "SELECT numgc, last_gc_unix_ns FROM gc_cycle ORDER BY numgc",
+			       -1, &c->st, NULL))
+		return -1;
+	c->more = sqlite3_step(c->st) == SQLITE_ROW;
+	return 0;
+}
+
+void gs_gcclock_at(struct gs_gcclock *c, int64_t wall, int64_t *numgc, int64_t *last_gc)
+{
+	while (c->more && col(c->st, 1) <= wall) {
+		c->numgc = col(c->st, 0);
+		c->last_gc = col(c->st, 1);
+		c->more = sqlite3_step(c->st) == SQLITE_ROW;
+	}
+	*numgc = c->numgc;
+	*last_gc = c->last_gc;
+}
+
+void gs_gcclock_close(struct gs_gcclock *c)
+{
+	sqlite3_finalize(c->st);
+	memset(c, 0, sizeof(*c));
+}
+
+/* ---- gsreport gc ---- */
+
+/*
+ * RSS and Pss at a moment: statm's RSS (every tick), and the latest smaps
+ * Pss moved by the RSS change since that read (smaps reads are paced).
+ */
+struct memat {
+	sqlite3_stmt *st, *rd;
+	int st_more, rd_more;
+	int64_t rss, pss, rss_at_pss;
+	int have_rss, have_pss;
+};
+
+static int memat_open(sqlite3 *db, struct memat *m)
+{
+	memset(m, 0, sizeof(*m));
+	if (sqlite3_prepare_v2(db, "SELECT t_ns, rss_bytes FROM statm ORDER BY t_ns", -1, &m->st, NULL) ||
+	    sqlite3_prepare_v2(db, "SELECT t_ns, pss_kb FROM smaps_read WHERE pss_kb IS NOT NULL "
+			       "ORDER BY id", -1, &m->rd, NULL))
+		return -1;
+	m->st_more = sqlite3_step(m->st) == SQLITE_ROW;
+	m->rd_more = sqlite3_step(m->rd) == SQLITE_ROW;
+	return 0;
+}
+
+static void memat_at(struct memat *m, int64_t t, int64_t *rss, int64_t *pss)
+{
+	for (;;) {
+		int64_t ts = m->st_more ? col(m->st, 0) : INT64_MAX;
+		int64_t tr = m->rd_more ? col(m->rd, 0) : INT64_MAX;
+
+		if (ts > t && tr > t)
+			break;
+		if (ts <= tr) {
+			m->rss = col(m->st, 1);
+			m->have_rss = 1;
+			m->st_more = sqlite3_step(m->st) == SQLITE_ROW;
+		} else {
+			m->pss = col(m->rd, 1) * 1024;
+			m->rss_at_pss = m->rss;
+			m->have_pss = m->have_rss;
+			m->rd_more = sqlite3_step(m->rd) == SQLITE_ROW;
+		}
+	}
+	*rss = m->have_rss ? m->rss : -1;
+	*pss = m->have_pss ? m->pss + (m->rss - m->rss_at_pss) : -1;
+}
+
+static void memat_close(struct memat *m)
+{
+	sqlite3_finalize(m->st);
+	sqlite3_finalize(m->rd);
+}
+
+static void num(FILE *out, int json, const char *name, int64_t v, int first)
+{
+	if (json)
+		fprintf(out, "%s\"%s\":", first ? "" : ",", name);
+	else if (!first)
+		fputc(',', out);
+	if (v < 0)
+		fputs(json ? "null" : "", out);
+	else
+		fprintf(out, "%" PRId64, v);
+}
+
+/*
+ * One row per cycle. Exact cycles come from GC_CYCLE records (memstats);
+ * their start is the last GC start event before the cycle's mark
+ * termination event. Without memstats the mark termination events are the
+ * cycles, numbered from 1 at the start of the recording, and their time
+ * stands for LastGC (exact = 0).
+ */
+int gs_gc(sqlite3 *db, FILE *out, int json, char *msg, size_t msglen)
+{
+	sqlite3_stmt *cy = NULL, *ev = NULL;
+	struct gs_wall w;
+	struct gs_gosym sym;
+	struct gs_gcount gc;
+	struct memat mem;
+	int ret = -1, nrows = 0, exact;
+	int64_t ncycles = 0;
+
+	gs_wall_load(db, &w);
+	gs_gosym_open(db, &sym);
+	if (gs_gcount_open(db, &gc, &sym) < 0 || memat_open(db, &mem) < 0)
+		goto out;
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM gc_cycle", -1, &cy, NULL) ||
+	    sqlite3_step(cy) != SQLITE_ROW)
+		goto out;
+	ncycles = col(cy, 0);
+	sqlite3_finalize(cy);
+	cy = NULL;
+	exact = ncycles > 0;
+	if (exact ? sqlite3_prepare_v2(db, "SELECT numgc, last_gc_unix_ns, pause_ns, heap_live, "
+				       "heap_marked, t_ns FROM gc_cycle ORDER BY numgc", -1, &cy, NULL)
+		  : sqlite3_prepare_v2(db, "SELECT rowid, NULL, NULL, NULL, NULL, t_ns FROM gc_event "
+				       "WHERE kind = 'mark_termination' ORDER BY rowid", -1, &cy, NULL))
+		goto out;
+	if (sqlite3_prepare_v2(db, "SELECT t_ns, kind FROM gc_event ORDER BY rowid", -1, &ev, NULL))
+		goto out;
+
+	if (json)
+		fputs("[\n", out);
+	else
+		fputs("cycle,start_wall_ns,last_gc_unix_ns,pause_ns,rss_before_bytes,rss_after_bytes,"
+		      "pss_before_bytes,pss_after_bytes,heap_live_bytes,heap_marked_bytes,goroutines,"
+		      "exact\n", out);
+	int ev_more = sqlite3_step(ev) == SQLITE_ROW;
+	int64_t start_t = -1, n = 0;
+
+	while (sqlite3_step(cy) == SQLITE_ROW) {
+		int64_t cycle = exact ? col(cy, 0) : ++n;
+		int64_t end_wall, end_t = -1, pause = -1;
+
+		if (exact) {
+			end_wall = col(cy, 1);
+			pause = col(cy, 2);
+		} else {
+			end_t = col(cy, 5);
+			end_wall = gs_wall_at(&w, end_t);
+		}
+		/* the events up to this cycle's end: its start, its mark termination */
+		int64_t mt = -1;
+
+		while (ev_more) {
+			int64_t t = col(ev, 0);
+			const char *k = (const char *)sqlite3_column_text(ev, 1);
+
+			if (gs_wall_at(&w, t) > end_wall)
+				break;
+			if (!strcmp(k, "start"))
+				start_t = t;
+			else
+				mt = t;
+			ev_more = sqlite3_step(ev) == SQLITE_ROW;
+		}
+		if (end_t < 0)
+			end_t = mt >= 0 ? mt : end_wall - (w.n ? w.a[0].real - w.a[0].mono : 0);
+		int64_t start_wall = start_t >= 0 && start_t <= end_t ? gs_wall_at(&w, start_t) : -1;
+		int64_t rb = -1, ra, pb = -1, pa, gor, sb;
+
+		if (start_t >= 0 && start_t <= end_t)
+			memat_at(&mem, start_t - 1, &rb, &pb);
+		/* the end as the monotonic clock has it */
+		int64_t end_mono = end_wall - (gs_wall_at(&w, end_t) - end_t);
+
+		memat_at(&mem, end_mono + 20000000, &ra, &pa);	/* the next statm tick or two */
+		gs_gcount_at(&gc, end_mono, &gor, &sb);
+		if (json)
+			fprintf(out, "%s{", nrows ? ",\n" : "");
+		num(out, json, "cycle", cycle, 1);
+		num(out, json, "start_wall_ns", start_wall, 0);
+		num(out, json, "last_gc_unix_ns", end_wall, 0);
+		num(out, json, "pause_ns", pause, 0);
+		num(out, json, "rss_before_bytes", rb, 0);
+		num(out, json, "rss_after_bytes", ra, 0);
+		num(out, json, "pss_before_bytes", pb, 0);
+		num(out, json, "pss_after_bytes", pa, 0);
+		num(out, json, "heap_live_bytes",
+		    sqlite3_column_type(cy, 3) == SQLITE_NULL ? -1 : col(cy, 3), 0);
+		num(out, json, "heap_marked_bytes",
+		    sqlite3_column_type(cy, 4) == SQLITE_NULL ? -1 : col(cy, 4), 0);
+		num(out, json, "goroutines", gor, 0);
+		num(out, json, "exact", exact, 0);
+		fputs(json ? "}" : "\n", out);
+		nrows++;
+		start_t = -1;
+	}
+	if (json)
+		fputs(nrows ? "\n]\n" : "]\n", out);
+	if (!nrows)
+		snprintf(msg, msglen, "the trace has no GC cycles (not a Go program, no cycle "
+			 "during the recording, or neither memstats nor the GC probes were "
+			 "available: see `gsreport summary`)");
+	else if (!exact)
+		snprintf(msg, msglen, "runtime.memstats could not be read: cycles are numbered "
+			 "from the recording's start and last_gc_unix_ns is the mark termination "
+			 "probe's time (an estimate: exact = 0)");
+	ret = ferror(out) ? -1 : 0;
+out:
+	sqlite3_finalize(cy);
+	sqlite3_finalize(ev);
+	memat_close(&mem);
+	gs_gcount_close(&gc);
+	gs_gosym_close(&sym);
+	gs_wall_free(&w);
+	return ret;
+}

@@ -1,0 +1,67 @@
+/*
+ * goroutines.h - what gsreport's goroutine and GC reports share
+ * (goroutines.c): the runtime's clock (NumGC and LastGC at any moment), the
+ * live goroutine count at any moment, and which goroutines the runtime
+ * counts as its own.
+ */
+#ifndef GS_GOROUTINES_H
+#define GS_GOROUTINES_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "symbols.h"
+
+/* Wall time (CLOCK_REALTIME ns) of monotonic timestamps, from CLOCK records. */
+struct gs_wall {
+	struct { int64_t mono, real; } *a;
+	size_t n, i;
+};
+int gs_wall_load(sqlite3 *db, struct gs_wall *w);
+int64_t gs_wall_at(struct gs_wall *w, int64_t mono);	/* ascending queries are O(1) */
+void gs_wall_free(struct gs_wall *w);
+
+/* Goroutine entry functions, classified as runtime.NumGoroutine does. */
+struct gs_gosym {
+	struct gs_objects objs;
+	struct gs_object *main;
+	int64_t bias;
+	int ok;
+	struct { uint64_t pc; int sys; } *cache;	/* direct-mapped */
+};
+void gs_gosym_open(sqlite3 *db, struct gs_gosym *s);
+/* The runtime's own goroutine (GC workers, sweeper...), not in NumGoroutine. */
+int gs_gosym_is_system(struct gs_gosym *s, uint64_t startpc);
+/* The function at a runtime pc, "?" when unknown; len gets its length. */
+const char *gs_gosym_func(struct gs_gosym *s, uint64_t pc, int *len);
+void gs_gosym_close(struct gs_gosym *s);
+
+/*
+ * Live goroutines over time, as NumGoroutine counts them (the runtime's
+ * own excluded): creations and exits from a baseline the first census
+ * gives. Query with ascending t; -1 without a census; stack bytes are the
+ * latest census's (-1 before it).
+ */
+struct gs_gcount {
+	sqlite3_stmt *cs, *ev, *lost;
+	int cs_more, ev_more, lost_more;
+	int64_t lost_t;			/* the next loss of goroutine events */
+	int64_t count, stack_bytes;
+	int have;
+	struct gs_gosym *sym;
+};
+int gs_gcount_open(sqlite3 *db, struct gs_gcount *c, struct gs_gosym *sym);
+void gs_gcount_at(struct gs_gcount *c, int64_t t, int64_t *count, int64_t *stack_bytes);
+void gs_gcount_close(struct gs_gcount *c);
+
+/* Per GC cycle. Query with ascending wall time. */
+struct gs_gcclock {
+	sqlite3_stmt *st;
+	int more;
+	int64_t numgc, last_gc;		/* as of the last query; -1 before any */
+};
+int gs_gcclock_open(sqlite3 *db, struct gs_gcclock *c);
+void gs_gcclock_at(struct gs_gcclock *c, int64_t wall, int64_t *numgc, int64_t *last_gc);
+void gs_gcclock_close(struct gs_gcclock *c);
+
+#endif

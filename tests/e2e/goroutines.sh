@@ -1,0 +1,58 @@
+# Goroutines and GC against the runtime's own figures: every GC cycle the
+# runtime ran (GODEBUG=gctrace=1 lines) is in `gsreport gc` with the exact
+# LastGC and pause the runtime's MemStats holds for it; the timeline's
+# goroutine count agrees with runtime.NumGoroutine() at marked moments; the
+# census sees the deep goroutine's stack at the size its g.stack says.
+. "$(dirname "$0")/lib.bash"
+
+need_root "goroutines and GC" || exit 0
+if ! "$GSREC" -q -F 49 -d 0.2 -o "$T/probe.trace" -p $$ 2>"$T/probe.err" ||
+   grep -q "eBPF streams not recorded" "$T/probe.err"; then
+	if [ "${CI:-}" = true ]; then notok "eBPF unavailable: $(cat "$T/probe.err")"; else ok "eBPF # SKIP $(cat "$T/probe.err")"; fi
+	exit 0
+fi
+
+GODEBUG=gctrace=1 "$GSREC" -q -o "$T/g.trace" -- "$W/goroutines" -out "$T/g.out" 2>"$T/g.err"
+rc=$?
+check "the workload ran to its end under every probe (exit $rc)" [ $rc -eq 0 ]
+grep -E '^gc [0-9]+ @' "$T/g.err" | awk '{print $2}' >"$T/gctrace.cycles"
+"$GSREPORT" gc --db "$T/g.db" "$T/g.trace" >"$T/gc.csv" 2>"$T/gc.err"
+ngct=$(wc -l <"$T/gctrace.cycles")
+nexact=$(awk -F, 'NR > 1 && $12 == 1' "$T/gc.csv" | wc -l)
+check "every GC cycle of gctrace is in gsreport gc ($nexact of $ngct, all exact)" \
+	sh -c "[ $ngct -gt 50 ] && [ $nexact -eq $ngct ] && \
+	       [ \"\$(awk -F, 'NR > 1 {print \$1}' '$T/gc.csv')\" = \"\$(cat '$T/gctrace.cycles')\" ]"
+
+# MemStats.PauseEnd and PauseNs of the last 256 cycles, from the workload
+awk '$1 == "cycle" {print $2, $3, $4}' "$T/g.out" | sort >"$T/rt.cycles"
+awk -F, 'NR > 1 {print $1, $3, $4}' "$T/gc.csv" | sort >"$T/gs.cycles"
+nrt=$(wc -l <"$T/rt.cycles")
+nsame=$(join "$T/rt.cycles" "$T/gs.cycles" | awk '$2 == $4 && $3 == $5' | wc -l)
+check "last_gc_unix_ns and pause_ns equal the runtime's LastGC and PauseNs ($nsame of $nrt cycles)" \
+	sh -c "[ $nrt -ge 200 ] && [ $nsame -eq $nrt ]"
+lastgc=$(awk '$1 == "done" {print $6}' "$T/g.out")
+numgc=$(awk '$1 == "done" {print $4}' "$T/g.out")
+check "the last cycle is MemStats.NumGC $numgc with LastGC $lastgc" \
+	grep -q "^$numgc,[0-9]*,$lastgc," "$T/gc.csv"
+
+# goroutines column against runtime.NumGoroutine() at the marks
+"$GSREPORT" timeline --db "$T/g.db" "$T/g.trace" >"$T/tl.csv"
+awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+	 FNR == NR { w[n] = $c["wall_ns"]; g[n++] = $c["goroutines"]; next }
+	 { split($0, f, " ") }
+	 f[1] == "mark" { t = f[2]; want = f[4]; best = -1
+		for (i = 0; i < n; i++) if (w[i] <= t) best = i
+		got = best >= 0 ? g[best] : "none"
+		d = got - want; if (d < 0) d = -d
+		printf "%s %s %s\n", (got != "" && got != "none" && d <= 2) ? "ok" : "bad", want, got }' \
+	"$T/tl.csv" "$T/g.out" >"$T/marks"
+nmarks=$(wc -l <"$T/marks")
+nbad=$(grep -vc '^ok' "$T/marks")
+check "timeline goroutines within 2 of NumGoroutine at $nmarks marks ($(tr '\n' ' ' <"$T/marks"))" \
+	sh -c "[ $nmarks -ge 6 ] && [ $nbad -eq 0 ]"
+
+# the deep goroutine's stack in the census
+read -r _ dgoid dsize < <(awk '$1 == "deep"' "$T/g.out")
+got=$(sqlite3 "$T/g.db" "SELECT max(stack_size) FROM census_g WHERE goid = $dgoid")
+check "census: goroutine $dgoid's stack is $dsize bytes as its g.stack says (census: $got)" \
+	[ "$got" = "$dsize" ]

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "goroutines.h"
 #include "gsreport.h"
 #include "symbols.h"
 
@@ -160,6 +161,7 @@ struct symctx {
 	struct agg cache;		/* "id" -> folded frames, root first */
 	struct agg plain;		/* "id" -> 1: its leaf needs no fix, sp_word is moot */
 	struct buf line;
+	int leaf_returns;		/* the leaf is a return address too (goroutine stacks) */
 };
 
 static int sym_open(struct symctx *c, sqlite3 *db)
@@ -304,7 +306,7 @@ static const char *sym_stack(struct symctx *c, int64_t id, uint64_t sp_word)
 		for (int i = 0; i < depth && nf < 255; i++) {
 			uint64_t pc = pcs[i];
 
-			if (i > 0 && pc)
+			if ((i > 0 || c->leaf_returns) && pc)
 				pc--;	/* a return address: the call is before it */
 			struct gs_symframe fr[16];
 			int k = 0;
@@ -915,6 +917,149 @@ out:
 	return ret;
 }
 
+/* ---- goroutine weights: goroutines, goroutine-creations, stack-growth ---- */
+
+/* A moment (end, peak: the census with most goroutines, or seconds) as t_ns. */
+static int64_t moment(sqlite3 *db, const char *at, int64_t dflt)
+{
+	sqlite3_stmt *s;
+	int64_t t = dflt;
+	char sql[256];
+
+	if (!at || !strcmp(at, "end"))
+		return dflt;
+	if (!strcmp(at, "peak"))
+		snprintf(sql, sizeof(sql), "SELECT c.t_ns FROM census c ORDER BY (SELECT sum(count) "
+			 "FROM census_site WHERE census_id = c.id) DESC, c.id LIMIT 1");
+	else
+		snprintf(sql, sizeof(sql), "SELECT min(mono_ns) + %.0f FROM clock", atof(at) * 1e9);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW &&
+	    sqlite3_column_type(s, 0) != SQLITE_NULL)
+		t = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return t;
+}
+
+/* Rows of (stack_id, sp_word, weight) from sql with ?1, ?2 the window, into lines. */
+static int stack_rows(struct symctx *c, struct agg *agg, const char *sql, int64_t a, int64_t b,
+		      uint64_t *total)
+{
+	sqlite3_stmt *s;
+	struct buf line = { 0 };
+	int ret = -1;
+
+	if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL))
+		return 1;
+	sqlite3_bind_int64(s, 1, a);
+	sqlite3_bind_int64(s, 2, b);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		uint64_t n = (uint64_t)sqlite3_column_int64(s, 2);
+
+		if (!n)
+			continue;
+		if (add_line(agg, &line, NULL, sym_stack(c, sqlite3_column_int64(s, 0),
+							 (uint64_t)sqlite3_column_int64(s, 1)), n) < 0)
+			goto out;
+		*total += n;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(s);
+	free(line.p);
+	return ret;
+}
+
+static int goroutine_weight(struct symctx *c, FILE *out, const struct gs_folded_opts *o,
+			    char *msg, size_t msglen)
+{
+	struct agg agg = { 0 };
+	uint64_t total = 0;
+	int64_t first = 0, last = INT64_MAX;
+	int ret = -1;
+	sqlite3_stmt *s;
+
+	/* creation stacks start at the go statement's return address; copied
+	 * stacks at the pc saved in g.sched, after a call */
+	c->leaf_returns = 1;
+	if (sqlite3_prepare_v2(c->db, "SELECT min(mono_ns), (SELECT max(t_ns) FROM statm) FROM clock",
+			       -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+		first = sqlite3_column_int64(s, 0);
+		if (sqlite3_column_type(s, 1) != SQLITE_NULL)
+			last = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	if (!strcmp(o->weight, "goroutines")) {
+		int64_t t = moment(c->db, o->at, last);
+		int r = stack_rows(c, &agg, "SELECT stack_id, 0, count(*) FROM go_create WHERE "
+				   "t_ns <= ?1 AND (exit_t_ns IS NULL OR exit_t_ns > ?1) AND ?2 = ?2 "
+				   "GROUP BY stack_id", t, 0, &total);
+		struct gs_gosym sym;
+		sqlite3_stmt *q;
+
+		if (r)
+			goto out;
+		/*
+		 * Goroutines that were there before recording began have no
+		 * creation event: the census nearest before t counts them by
+		 * creation site, less those the events account for.
+		 */
+		gs_gosym_open(c->db, &sym);
+		if (sqlite3_prepare_v2(c->db, "SELECT s.gopc, s.startpc, s.count - (SELECT count(*) "
+				       "FROM go_create g WHERE g.gopc = s.gopc AND g.startpc = s.startpc "
+				       "AND g.t_ns <= c.t_ns AND (g.exit_t_ns IS NULL OR g.exit_t_ns > c.t_ns)) "
+				       "FROM census_site s JOIN census c ON c.id = s.census_id WHERE c.id = "
+				       "(SELECT coalesce((SELECT max(id) FROM census WHERE t_ns <= ?1), "
+				       "(SELECT min(id) FROM census)))", -1, &q, NULL) == SQLITE_OK) {
+			struct buf line = { 0 };
+
+			sqlite3_bind_int64(q, 1, t);
+			while (sqlite3_step(q) == SQLITE_ROW) {
+				int64_t n = sqlite3_column_int64(q, 2);
+				int l1, l2;
+				const char *f1 = gs_gosym_func(&sym, (uint64_t)sqlite3_column_int64(q, 0), &l1);
+				const char *f2 = gs_gosym_func(&sym, (uint64_t)sqlite3_column_int64(q, 1), &l2);
+				char fr[512];
+
+				if (n <= 0)
+					continue;
+				snprintf(fr, sizeof(fr), "[before recording];%.*s;[go] %.*s", l1, f1, l2, f2);
+				if (add_line(&agg, &line, NULL, fr, (uint64_t)n) < 0)
+					break;
+				total += (uint64_t)n;
+			}
+			free(line.p);
+			sqlite3_finalize(q);
+		}
+		gs_gosym_close(&sym);
+	} else {
+		int64_t a = o->from ? moment(c->db, o->from, first) : first;
+		int64_t b = o->to ? moment(c->db, o->to, INT64_MAX) : INT64_MAX;
+		int growth = !strcmp(o->weight, "stack-growth");
+		int r = stack_rows(c, &agg, growth
+			? "SELECT stack_id, sp_word, sum(new_size - old_size) FROM go_stack WHERE "
+			  "new_size > old_size AND t_ns BETWEEN ?1 AND ?2 GROUP BY stack_id, sp_word"
+			: "SELECT stack_id, 0, count(*) FROM go_create WHERE t_ns BETWEEN ?1 AND ?2 "
+			  "GROUP BY stack_id", a, b, &total);
+
+		if (r)
+			goto out;
+	}
+	if (!total) {
+		snprintf(msg, msglen, "this trace has no %s in that window (recorded without eBPF "
+			 "or the goroutine probes, or by an older gsrec: see `gsreport summary`)",
+			 !strcmp(o->weight, "stack-growth") ? "stack growth" : "goroutines");
+		ret = 1;
+		goto out;
+	}
+	if (o->unit_kb && !strcmp(o->weight, "stack-growth"))
+		for (size_t i = 0; i < agg.size; i++)
+			agg.e[i].n = (agg.e[i].n + 512) / 1024;
+	ret = print_sorted(&agg, out);
+out:
+	agg_free(&agg);
+	return ret;
+}
+
 int gs_folded(sqlite3 *db, FILE *out, const struct gs_folded_opts *o, char *msg, size_t msglen)
 {
 	struct symctx c;
@@ -922,9 +1067,10 @@ int gs_folded(sqlite3 *db, FILE *out, const struct gs_folded_opts *o, char *msg,
 
 	if (strcmp(o->weight, "cpu") && strcmp(o->weight, "faults") &&
 	    strcmp(o->weight, "fault-bytes") && strcmp(o->weight, "pss") &&
-	    strcmp(o->weight, "pss-growth")) {
-		snprintf(msg, msglen, "--weight %s is not available: use pss, pss-growth, cpu, faults "
-			 "or fault-bytes", o->weight);
+	    strcmp(o->weight, "pss-growth") && strcmp(o->weight, "goroutines") &&
+	    strcmp(o->weight, "goroutine-creations") && strcmp(o->weight, "stack-growth")) {
+		snprintf(msg, msglen, "--weight %s is not available: use pss, pss-growth, cpu, faults, "
+			 "fault-bytes, goroutines, goroutine-creations or stack-growth", o->weight);
 		return 1;
 	}
 	if (sym_open(&c, db) < 0) {
@@ -933,9 +1079,13 @@ int gs_folded(sqlite3 *db, FILE *out, const struct gs_folded_opts *o, char *msg,
 		sym_close(&c);
 		return 1;
 	}
-	ret = !strcmp(o->weight, "pss")	       ? pss_weight(&c, out, o, msg, msglen)
-	      : !strcmp(o->weight, "pss-growth") ? pss_growth(&c, out, o, msg, msglen)
-						 : count_weight(&c, out, o, msg, msglen);
+	if (!strcmp(o->weight, "goroutines") || !strcmp(o->weight, "goroutine-creations") ||
+	    !strcmp(o->weight, "stack-growth"))
+		ret = goroutine_weight(&c, out, o, msg, msglen);
+	else
+		ret = !strcmp(o->weight, "pss")	       ? pss_weight(&c, out, o, msg, msglen)
+		      : !strcmp(o->weight, "pss-growth") ? pss_growth(&c, out, o, msg, msglen)
+							 : count_weight(&c, out, o, msg, msglen);
 	sym_close(&c);
 	return ret;
 }

@@ -56,3 +56,19 @@ read -r _ dgoid dsize < <(awk '$1 == "deep"' "$T/g.out")
 got=$(sqlite3 "$T/g.db" "SELECT max(stack_size) FROM census_g WHERE goid = $dgoid")
 check "census: goroutine $dgoid's stack is $dsize bytes as its g.stack says (census: $got)" \
 	[ "$got" = "$dsize" ]
+
+# folded weights
+"$GSREPORT" folded --weight goroutine-creations --db "$T/g.db" "$T/g.trace" >"$T/creations"
+read -r storm all < <(awk '{ t += $NF } /;main\.spawnStorm [0-9]+$/ { s += $NF } END { print s + 0, t + 0 }' "$T/creations")
+check "goroutine-creations: spawnStorm's go statement made $storm of $all (the storm is 20000)" \
+	sh -c "[ $storm -eq 20000 ] && [ \$((storm * 100)) -ge \$((all * 95)) ]"
+"$GSREPORT" folded --weight stack-growth --db "$T/g.db" "$T/g.trace" >"$T/growth"
+read -r rec all top < <(awk '{ t += $NF; if ($NF > m) { m = $NF; l = $0 } } /;main\.recurse/ { r += $NF }
+	END { print r + 0, t + 0, (l ~ /main\.recurse/) }' "$T/growth")
+check "stack-growth: main.recurse grew $rec of $all bytes, and tops the list" \
+	sh -c "[ $top -eq 1 ] && [ \$((rec * 100)) -ge \$((all * 90)) ]"
+leaked=$(awk '$1 == "leaked" {print $2}' "$T/g.out")
+"$GSREPORT" folded --weight goroutines --db "$T/g.db" "$T/g.trace" >"$T/live"
+got=$(awk '/;main\.leakySpawner [0-9]+$/ { s += $NF } END { print s + 0 }' "$T/live")
+check "goroutines at the end: leakySpawner's $got live goroutines are the $leaked it leaked" \
+	[ "$got" = "$leaked" ]

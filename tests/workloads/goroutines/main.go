@@ -4,6 +4,7 @@
 //
 //	mark UNIXNS goroutines N          runtime.NumGoroutine() at that moment
 //	deep GOID STACKBYTES              the deep goroutine's stack (g.stack)
+//	leaked N                          goroutines leakySpawner left blocked
 //	cycle NUMGC LASTGC PAUSENS        MemStats.PauseEnd/PauseNs per cycle, at the end
 //	done UNIXNS numgc N
 //
@@ -69,12 +70,15 @@ var never = make(chan struct{})
 
 //go:noinline
 func leakySpawner(stop <-chan struct{}, every time.Duration) {
+	n := 0
 	for {
 		select {
 		case <-stop:
+			say("leaked %d", n)
 			return
 		case <-time.After(every):
 			go func() { <-never }()
+			n++
 		}
 	}
 }

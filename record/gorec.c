@@ -626,7 +626,7 @@ static int census(struct gorec *g, uint64_t now)
 	struct gs_rec_census rc = { .t_ns = now };
 	enum { NTOPMAX = 64 };
 	struct gs_census_g top[NTOPMAX];
-	uint64_t topsched[NTOPMAX][2];
+	struct { uint64_t pc, sp, hi; } stop[NTOPMAX];	/* where each stopped, its stack.hi */
 	uint32_t ntop = 0, want = g->o.census_top < NTOPMAX ? g->o.census_top : NTOPMAX;
 	static const int fields[] = { GS_G_STACK_LO, GS_G_STACK_HI, GS_G_SCHED_SP, GS_G_SCHED_PC,
 				      GS_G_SYSCALLSP, GS_G_SYSCALLPC, GS_G_ATOMICSTATUS, GS_G_GOID,
@@ -706,8 +706,7 @@ static int census(struct gorec *g, uint64_t now)
 
 				while (j > 0 && top[j - 1].stack_size < size) {
 					top[j] = top[j - 1];
-					topsched[j][0] = topsched[j - 1][0];
-					topsched[j][1] = topsched[j - 1][1];
+					stop[j] = stop[j - 1];
 					j--;
 				}
 				int sys = st == G_SYSCALL;
@@ -715,21 +714,19 @@ static int census(struct gorec *g, uint64_t now)
 				top[j] = (struct gs_census_g){ c->ptrs[at + i],
 					(int64_t)u64at(p, lay(g, GS_G_GOID)), st, GS_NO_STACK, size,
 					u64at(p, lay(g, GS_G_GOPC)), u64at(p, lay(g, GS_G_STARTPC)), 0 };
-				topsched[j][0] = u64at(p, lay(g, sys ? GS_G_SYSCALLPC : GS_G_SCHED_PC));
-				topsched[j][1] = u64at(p, lay(g, sys ? GS_G_SYSCALLSP : GS_G_SCHED_SP));
-				/* stack.hi rides in sp_word until unwound */
-				top[j].sp_word = u64at(p, lay(g, GS_G_STACK_HI));
+				stop[j].pc = u64at(p, lay(g, sys ? GS_G_SYSCALLPC : GS_G_SCHED_PC));
+				stop[j].sp = u64at(p, lay(g, sys ? GS_G_SYSCALLSP : GS_G_SCHED_SP));
+				stop[j].hi = u64at(p, lay(g, GS_G_STACK_HI));
 			}
 		}
 	}
 	for (uint32_t i = 0; i < ntop; i++) {
-		uint64_t pcs[GS_MAX_FRAMES], hi = top[i].sp_word;
+		uint64_t pcs[GS_MAX_FRAMES];
 		uint32_t k = 0;
 
-		top[i].sp_word = 0;
 		c->chunk_ok = 0;
-		if (top[i].status != G_RUNNING && topsched[i][0])
-			k = unwind(g, topsched[i][0], topsched[i][1], hi, pcs);
+		if (top[i].status != G_RUNNING && stop[i].pc)
+			k = unwind(g, stop[i].pc, stop[i].sp, stop[i].hi, pcs);
 		if (k) {
 			int64_t id = stacks_id(g->stacks, pcs, k);
 

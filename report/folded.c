@@ -940,7 +940,7 @@ static int64_t moment(sqlite3 *db, const char *at, int64_t dflt)
 	return t;
 }
 
-/* Rows of (stack_id, sp_word, weight) from sql with ?1, ?2 the window, into lines. */
+/* Rows of (stack_id, sp_word, weight) from sql with ?1, ?2 its bounds (?2 may be unused). */
 static int stack_rows(struct symctx *c, struct agg *agg, const char *sql, int64_t a, int64_t b,
 		      uint64_t *total)
 {
@@ -991,7 +991,7 @@ static int goroutine_weight(struct symctx *c, FILE *out, const struct gs_folded_
 	if (!strcmp(o->weight, "goroutines")) {
 		int64_t t = moment(c->db, o->at, last);
 		int r = stack_rows(c, &agg, "SELECT stack_id, 0, count(*) FROM go_create WHERE "
-				   "t_ns <= ?1 AND (exit_t_ns IS NULL OR exit_t_ns > ?1) AND ?2 = ?2 "
+				   "t_ns <= ?1 AND (exit_t_ns IS NULL OR exit_t_ns > ?1) "
 				   "GROUP BY stack_id", t, 0, &total);
 		struct gs_gosym sym;
 		sqlite3_stmt *q;

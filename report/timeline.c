@@ -14,10 +14,6 @@
 #include "goroutines.h"
 #include "gsreport.h"
 
-struct anchor {
-	int64_t mono, real;
-};
-
 static int64_t col(sqlite3_stmt *s, int i) { return sqlite3_column_int64(s, i); }
 
 /* The goroutine and GC columns of a row (empty or null where unknown). */
@@ -47,27 +43,18 @@ static void go_columns(char *buf, size_t n, int json, int64_t numgc, int64_t sin
 
 int gs_timeline(sqlite3 *db, FILE *out, int json)
 {
-	sqlite3_stmt *clk = NULL, *st = NULL, *rd = NULL, *cg = NULL, *hp = NULL;
+	sqlite3_stmt *st = NULL, *rd = NULL, *cg = NULL, *hp = NULL;
 	struct gs_gosym sym;
 	struct gs_gcount gcount;
 	struct gs_gcclock gcc;
 	int have_go = 0;
-	struct anchor *an = NULL;
-	size_t nan = 0, ai = 0;
+	struct gs_wall wc;
 	int ret = -1, rd_more, cg_more, nrows = 0;
 	int64_t t0 = 0;
 
 	/* Clock anchors (a few): wall time of any monotonic timestamp. */
-	if (sqlite3_prepare_v2(db, "SELECT mono_ns, real_ns FROM clock ORDER BY mono_ns", -1, &clk, NULL))
+	if (gs_wall_load(db, &wc) < 0)
 		goto out;
-	while (sqlite3_step(clk) == SQLITE_ROW) {
-		struct anchor *a = realloc(an, (nan + 1) * sizeof(*a));
-
-		if (!a)
-			goto out;
-		an = a;
-		an[nan++] = (struct anchor){ col(clk, 0), col(clk, 1) };
-	}
 	if (sqlite3_prepare_v2(db, "SELECT t_ns, rss_bytes, shared_bytes FROM statm ORDER BY t_ns", -1, &st, NULL) ||
 	    sqlite3_prepare_v2(db, "SELECT r.id, r.t_ns, r.kind, r.pss_kb, r.swap_kb, c.class, c.pss_kb "
 			       "FROM smaps_read r LEFT JOIN smaps_class c ON c.read_id = r.id "
@@ -82,7 +69,7 @@ int gs_timeline(sqlite3 *db, FILE *out, int json)
 		goto out;
 	}
 	have_go = 1;
-	t0 = nan ? an[0].mono : 0;
+	t0 = wc.n ? wc.a[0].mono : 0;
 
 	if (json)
 		fputs("[\n", out);
@@ -107,7 +94,7 @@ int gs_timeline(sqlite3 *db, FILE *out, int json)
 		int64_t t = col(st, 0), rss = col(st, 1), shared = col(st, 2);
 		int fresh = 0;
 
-		if (!nan && !nrows)
+		if (!wc.n && !nrows)
 			t0 = t;
 		/* Apply every read at or before t; one read spans several joined rows. */
 		while (rd_more && col(rd, 1) <= t) {
@@ -146,9 +133,7 @@ int gs_timeline(sqlite3 *db, FILE *out, int json)
 			heap_inuse = sqlite3_column_type(hp, 2) == SQLITE_NULL ? -1 : col(hp, 2);
 			hp_more = sqlite3_step(hp) == SQLITE_ROW;
 		}
-		while (ai + 1 < nan && an[ai + 1].mono <= t)
-			ai++;
-		int64_t wall = nan ? an[ai].real + (t - an[ai].mono) : 0;
+		int64_t wall = gs_wall_at(&wc, t);
 		int64_t numgc, last_gc, gor, gsb;
 		char go[160];
 
@@ -201,7 +186,6 @@ int gs_timeline(sqlite3 *db, FILE *out, int json)
 		fputs(nrows ? "\n]\n" : "]\n", out);
 	ret = ferror(out) ? -1 : 0;
 out:
-	sqlite3_finalize(clk);
 	sqlite3_finalize(st);
 	sqlite3_finalize(rd);
 	sqlite3_finalize(cg);
@@ -211,6 +195,6 @@ out:
 		gs_gcclock_close(&gcc);
 		gs_gosym_close(&sym);
 	}
-	free(an);
+	gs_wall_free(&wc);
 	return ret;
 }

@@ -12,7 +12,7 @@ if ! "$GSREC" -q -F 49 -d 0.2 -o "$T/probe.trace" -p $$ 2>"$T/probe.err" ||
 	exit 0
 fi
 
-GODEBUG=gctrace=1 "$GSREC" -q -o "$T/g.trace" -- "$W/goroutines" -out "$T/g.out" 2>"$T/g.err"
+GODEBUG=gctrace=1 "$GSREC" -q -o "$T/g.trace" -- "$W/goroutines" -storm 20000 -out "$T/g.out" 2>"$T/g.err"
 rc=$?
 check "the workload ran to its end under every probe (exit $rc)" [ $rc -eq 0 ]
 grep -E '^gc [0-9]+ @' "$T/g.err" | awk '{print $2}' >"$T/gctrace.cycles"

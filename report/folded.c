@@ -1089,3 +1089,37 @@ int gs_folded(sqlite3 *db, FILE *out, const struct gs_folded_opts *o, char *msg,
 	sym_close(&c);
 	return ret;
 }
+
+/* ---- symbolized stacks for other reports ---- */
+
+struct gs_stacks {
+	struct symctx c;
+};
+
+struct gs_stacks *gs_stacks_open(sqlite3 *db, int leaf_returns)
+{
+	struct gs_stacks *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	if (sym_open(&s->c, db) < 0) {
+		sym_close(&s->c);
+		free(s);
+		return NULL;
+	}
+	s->c.leaf_returns = leaf_returns;
+	return s;
+}
+
+const char *gs_stacks_text(struct gs_stacks *s, int64_t id, uint64_t sp_word)
+{
+	return sym_stack(&s->c, id, sp_word);
+}
+
+void gs_stacks_close(struct gs_stacks *s)
+{
+	if (!s)
+		return;
+	sym_close(&s->c);
+	free(s);
+}

@@ -34,6 +34,8 @@ static void usage(FILE *f)
 "       gsreport info TRACE|DB\n"
 "       gsreport gc TRACE|DB [--format csv|json] [-o FILE]\n"
 "       gsreport folded TRACE|DB [--weight W] [--at end|peak|SECONDS] [-o FILE]\n"
+"       gsreport goroutines TRACE|DB [--at end|peak|SECONDS] [--top N] [--sites N]\n"
+"                [--format text|json] [-o FILE]\n"
 "\n"
 "Replay a gsmapper trace into SQLite and report on it.\n"
 "\n"
@@ -64,12 +66,17 @@ static void usage(FILE *f)
 "             creation stack; those older than the recording by creation site),\n"
 "             goroutine-creations and stack-growth (bytes grown, by the growing\n"
 "             goroutine's stack), in --from/--to (default: all)\n"
+"  goroutines live goroutines by creation site at 8 censuses over the recording\n"
+"             and at --at (default end), sites whose least live count rose\n"
+"             quarter after quarter flagged LEAK, and the --top N (default 10)\n"
+"             largest stacks with their frames; --sites N (default 20, 0: all)\n"
 "\n"
 "Options:\n"
 "  -o, --output FILE   write the report (or, for import, the database) here\n"
 "      --db PATH       where a trace given to timeline/summary is imported\n"
 "                      (default TRACE.db; ':memory:' keeps nothing)\n"
-"      --format F      timeline and gc format: csv (default) or json\n"
+"      --format F      timeline and gc: csv (default) or json; goroutines: text\n"
+"                      (default) or json\n"
 "      --object O      addr2line: the object (path, file name or build-id;\n"
 "                      default the main executable)\n"
 "      --inlines       addr2line: inlined frames too\n"
@@ -415,7 +422,7 @@ static int cmd_info(sqlite3 *db, FILE *out)
 int main(int argc, char **argv)
 {
 	enum { O_DB = 256, O_FORMAT, O_VERSION, O_OBJECT, O_INLINES, O_WEIGHT, O_BYG, O_AT,
-	       O_NOCLASS, O_NOMAP, O_UNIT, O_FROM, O_TO };
+	       O_NOCLASS, O_NOMAP, O_UNIT, O_FROM, O_TO, O_TOP, O_SITES };
 	static const struct option lopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "db", required_argument, NULL, O_DB },
@@ -430,11 +437,14 @@ int main(int argc, char **argv)
 		{ "unit", required_argument, NULL, O_UNIT },
 		{ "from", required_argument, NULL, O_FROM },
 		{ "to", required_argument, NULL, O_TO },
+		{ "top", required_argument, NULL, O_TOP },
+		{ "sites", required_argument, NULL, O_SITES },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ 0 }
 	};
-	const char *output = NULL, *dbopt = NULL, *cmd, *in, *object = NULL;
+	const char *output = NULL, *dbopt = NULL, *cmd, *in, *object = NULL, *format = NULL;
+	struct gs_goroutines_opts go = { .at = "end", .top = 10, .sites = 20 };
 	int json = 0, c, rc, inlines = 0;
 	struct gs_folded_opts fo = { .weight = "pss", .at = "end", .from = "0", .to = "end" };
 	sqlite3 *db = NULL;
@@ -463,13 +473,22 @@ int main(int argc, char **argv)
 			dbopt = optarg;
 			break;
 		case O_FORMAT:
-			if (!strcmp(optarg, "json"))
-				json = 1;
-			else if (strcmp(optarg, "csv")) {
-				msg("unknown format '%s': use csv or json", optarg);
+			format = optarg;
+			json = !strcmp(optarg, "json");
+			break;
+		case O_TOP:
+		case O_SITES: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (end == optarg || *end || v < 0 || v > 1000000) {
+				msg("invalid --%s '%s': give a count (0: all)", c == O_TOP ? "top" : "sites",
+				    optarg);
 				return RX_USAGE;
 			}
+			*(c == O_TOP ? &go.top : &go.sites) = (int)v;
 			break;
+		}
 		case O_OBJECT:
 			object = optarg;
 			break;
@@ -485,7 +504,7 @@ int main(int argc, char **argv)
 		case O_AT: {
 			char *end;
 
-			fo.at = optarg;
+			fo.at = go.at = optarg;
 			if (strcmp(optarg, "end") && strcmp(optarg, "peak") &&
 			    (strtod(optarg, &end) < 0 || *end || end == optarg)) {
 				msg("invalid --at '%s': use end, peak or seconds since the start", optarg);
@@ -534,11 +553,21 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "import") && strcmp(cmd, "timeline") && strcmp(cmd, "summary") &&
 	    strcmp(cmd, "addr2line") && strcmp(cmd, "info") && strcmp(cmd, "folded") &&
-	    strcmp(cmd, "gc")) {
+	    strcmp(cmd, "gc") && strcmp(cmd, "goroutines")) {
 		msg("unknown command '%s': use import, timeline, summary, addr2line, info, "
-		    "folded or gc", cmd);
+		    "folded, gc or goroutines", cmd);
 		return RX_USAGE;
 	}
+	if (format) {
+		int text = !strcmp(cmd, "goroutines");
+
+		if (strcmp(format, "json") && strcmp(format, text ? "text" : "csv")) {
+			msg("unknown format '%s' for %s: use %s or json", format, cmd,
+			    text ? "text" : "csv");
+			return RX_USAGE;
+		}
+	}
+	go.json = json;
 	if (!strcmp(cmd, "addr2line") && optind < argc) {
 		in = argv[optind];
 		rc = open_input(in, dbopt, &db);
@@ -588,6 +617,18 @@ int main(int argc, char **argv)
 		} else if (k < 0) {
 			msg("writing folded stacks failed: %s", strerror(errno));
 			rc = RX_OUTPUT;
+		}
+	} else if (!strcmp(cmd, "goroutines")) {
+		char why[300] = "";
+		int k = gs_goroutines(db, out, &go, why, sizeof(why));
+
+		if (k == 1) {
+			msg("%s", why);
+			rc = RX_BADTRACE;
+		} else if (k < 0) {
+			msg("writing the goroutines report failed: %s",
+			    ferror(out) ? strerror(errno) : sqlite3_errmsg(db));
+			rc = ferror(out) ? RX_OUTPUT : RX_INTERNAL;
 		}
 	} else if (!strcmp(cmd, "gc")) {
 		char why[300] = "";

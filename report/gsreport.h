@@ -39,4 +39,21 @@ struct gs_folded_opts {
  * the trace has no data for that weight (msg says so). */
 int gs_folded(sqlite3 *db, FILE *out, const struct gs_folded_opts *o, char *msg, size_t msglen);
 
+/* Stacks of the stack table, symbolized as folded prints them: frames root
+ * first, joined by ';' (valid until the next call). leaf_returns: the
+ * innermost pc is a return address too (goroutine stacks). */
+struct gs_stacks;
+struct gs_stacks *gs_stacks_open(sqlite3 *db, int leaf_returns);
+const char *gs_stacks_text(struct gs_stacks *s, int64_t id, uint64_t sp_word);
+void gs_stacks_close(struct gs_stacks *s);
+
+struct gs_goroutines_opts {
+	const char *at;			/* end, peak or seconds */
+	int top, sites, json;
+};
+/* `gsreport goroutines`. 0, -1 on output errors, 1 when the trace has no
+ * census (msg says why). */
+int gs_goroutines(sqlite3 *db, FILE *out, const struct gs_goroutines_opts *o, char *msg,
+		  size_t msglen);
+
 #endif

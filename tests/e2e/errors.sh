@@ -54,6 +54,8 @@ grep -q "go:        not a Go program" "$T/sum" && grep -q "warning" "$T/sum" &&
 "$GSREPORT" timeline "$T/sleep.trace" | head -1 | grep -q pss_heap &&
 	[ "$("$GSREPORT" timeline "$T/sleep.trace" | awk -F, 'NR>1 && $11 > 0' | wc -l)" -eq 0 ] &&
 	ok "no heap class for a non-Go target" || notok "non-Go target shows heap Pss"
+expect "gsreport goroutines on a non-Go target says there is no census" 4 "no goroutine census" \
+	"$GSREPORT" goroutines "$T/sleep.trace"
 
 # -d stops a launched command with SIGTERM and reports its status.
 "$GSREC" -q -o "$T/d.trace" -d 0.5 -- sleep 30
@@ -108,6 +110,9 @@ expect "gsreport: missing trace" 3 "cannot open" "$GSREPORT" summary "$T/nope.tr
 expect "gsreport: unknown command" 2 "unknown command" "$GSREPORT" frobnicate x
 expect "gsreport: no trace given" 2 "needs a trace" "$GSREPORT" summary
 expect "gsreport: bad format" 2 "unknown format" "$GSREPORT" timeline x --format xml
+expect "gsreport: csv is not a goroutines format" 2 "use text or json" \
+	"$GSREPORT" goroutines x --format csv
+expect "gsreport: bad --top" 2 "invalid --top" "$GSREPORT" goroutines x --top -3
 expect "gsreport: output not writable" 5 "cannot write" \
 	"$GSREPORT" summary "$TOP/tests/golden/good.trace" --db :memory: -o /nonexistent/x
 sqlite3 "$T/other.db" "create table t(x)"

@@ -72,3 +72,20 @@ leaked=$(awk '$1 == "leaked" {print $2}' "$T/g.out")
 got=$(awk '/;main\.leakySpawner [0-9]+$/ { s += $NF } END { print s + 0 }' "$T/live")
 check "goroutines at the end: leakySpawner's $got live goroutines are the $leaked it leaked" \
 	[ "$got" = "$leaked" ]
+
+# gsreport goroutines: the leak is flagged, and nothing else is
+"$GSREPORT" goroutines --format json --db "$T/g.db" "$T/g.trace" >"$T/gor.json" 2>"$T/gor.err"
+rc=$?
+flagged=$(jq -r '[.sites[] | select(.leak) | .created_by + " -> " + .start] | join(", ")' "$T/gor.json")
+check "gsreport goroutines flags main.leakySpawner's goroutines as the one likely leak (flagged: $flagged)" \
+	sh -c "[ $rc -eq 0 ] && [ \"\$(jq '[.sites[] | select(.leak)] | length' '$T/gor.json')\" = 1 ] && \
+	       jq -e '.sites[0] | .leak and (.created_by | startswith(\"main.leakySpawner \")) and .start == \"main.leakySpawner.func1\"' '$T/gor.json' >/dev/null"
+live=$(jq '.sites[0].live' "$T/gor.json")
+check "the leaking site's live count at the last census ($live) is within 2 of the $leaked it leaked" \
+	sh -c "[ \$(( $live - $leaked )) -le 2 ] && [ \$(( $leaked - $live )) -le 2 ]"
+check "the spawn storm and the constant workers are not flagged" \
+	sh -c "[ \"\$(jq '[.sites[] | select(.leak | not) | select(.start == \"main.main.func1\")] | length' '$T/gor.json')\" = 1 ] && \
+	       [ \"\$(jq '[.sites[] | select(.start == \"main.spawnStorm.func1\" and .leak)] | length' '$T/gor.json')\" = 0 ]"
+read -r tgoid tsize tstack < <(jq -r '.top[0] | "\(.goid) \(.stack_bytes) \(.stack | map(startswith("main.recurse")) | any)"' "$T/gor.json")
+check "the largest stack is the deep goroutine's: $tgoid with $tsize bytes, in main.recurse ($tstack)" \
+	sh -c "[ '$tgoid' = '$dgoid' ] && [ '$tsize' = '$dsize' ] && [ '$tstack' = true ]"

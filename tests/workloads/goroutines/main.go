@@ -9,9 +9,10 @@
 //	done UNIXNS numgc N
 //
 // Phases: steady allocation (GC cycles), a spawn storm (spawnStorm creates
-// -storm short goroutines), a leak (leakySpawner starts goroutines that
-// never exit), and a deep recursion (recurse) that grows one goroutine's
-// stack to about -deep-kb. With -stress it instead creates -stress
+// -storm short goroutines) and a deep recursion (recurse) that grows one
+// goroutine's stack to about -deep-kb. Throughout, until the last mark, a
+// leak (leakySpawner starts a goroutine that never exits every
+// -leak-every). With -stress it instead creates -stress
 // goroutines that each grow their stacks and checks every result.
 package main
 
@@ -156,7 +157,7 @@ func stress(total, par int) {
 func main() {
 	outPath := flag.String("out", "", "write the runtime's figures here")
 	storm := flag.Int("storm", 20000, "goroutines in the spawn storm")
-	leak := flag.Int("leak", 60, "goroutines the leaky spawner starts")
+	leakEvery := flag.Duration("leak-every", 100*time.Millisecond, "the leaky spawner's period")
 	deepKB := flag.Int("deep-kb", 1024, "stack the deep goroutine needs (KB)")
 	alloc := flag.Duration("alloc", 2*time.Second, "steady allocation before and after")
 	hold := flag.Duration("hold", 1500*time.Millisecond, "idle at the end")
@@ -190,6 +191,9 @@ func main() {
 			}
 		}()
 	}
+	stopLeak := make(chan struct{})
+	leakDone := make(chan struct{})
+	go func() { leakySpawner(stopLeak, *leakEvery); close(leakDone) }()
 	mark()
 	end := time.Now().Add(*alloc)
 	for time.Now().Before(end) {
@@ -201,13 +205,7 @@ func main() {
 	time.Sleep(200 * time.Millisecond)
 	mark()
 
-	stopLeak := make(chan struct{})
-	leakDone := make(chan struct{})
-	go func() { leakySpawner(stopLeak, 20*time.Millisecond); close(leakDone) }()
-	time.Sleep(time.Duration(*leak) * 20 * time.Millisecond)
-	close(stopLeak)
-	<-leakDone
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(300 * time.Millisecond)
 	mark()
 
 	ready := make(chan int64)
@@ -223,6 +221,8 @@ func main() {
 		time.Sleep(2 * time.Millisecond)
 	}
 	close(stopWorkers)
+	close(stopLeak)
+	<-leakDone
 	time.Sleep(100 * time.Millisecond)
 	mark()
 

@@ -215,9 +215,11 @@ void gs_gcount_close(struct gs_gcount *c)
 int gs_gcclock_open(sqlite3 *db, struct gs_gcclock *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->numgc = c->last_gc = -1;
-	if (sqlite3_prepare_v2(db, "SELECT numgc, last_gc_unix_ns FROM gc_cycle ORDER BY numgc",
-			       -1, &c->st, NULL))
+	c->numgc = c->last_gc = c->heap_marked = -1;
+	/* heap_marked is as of the read: of the last cycle read at that moment */
+	if (sqlite3_prepare_v2(db, "SELECT numgc, last_gc_unix_ns, CASE WHEN t_ns = lead(t_ns) "
+			       "OVER (ORDER BY numgc) OR heap_marked IS NULL THEN -1 ELSE "
+			       "heap_marked END FROM gc_cycle ORDER BY numgc", -1, &c->st, NULL))
 		return -1;
 	c->more = sqlite3_step(c->st) == SQLITE_ROW;
 	return 0;
@@ -228,6 +230,7 @@ void gs_gcclock_at(struct gs_gcclock *c, int64_t wall, int64_t *numgc, int64_t *
 	while (c->more && col(c->st, 1) <= wall) {
 		c->numgc = col(c->st, 0);
 		c->last_gc = col(c->st, 1);
+		c->heap_marked = col(c->st, 2);
 		c->more = sqlite3_step(c->st) == SQLITE_ROW;
 	}
 	*numgc = c->numgc;
@@ -241,58 +244,6 @@ void gs_gcclock_close(struct gs_gcclock *c)
 }
 
 /* ---- gsreport gc ---- */
-
-/*
- * RSS and Pss at a moment: statm's RSS (every tick), and the latest smaps
- * Pss moved by the RSS change since that read (smaps reads are paced).
- */
-struct memat {
-	sqlite3_stmt *st, *rd;
-	int st_more, rd_more;
-	int64_t rss, pss, rss_at_pss;
-	int have_rss, have_pss;
-};
-
-static int memat_open(sqlite3 *db, struct memat *m)
-{
-	memset(m, 0, sizeof(*m));
-	if (sqlite3_prepare_v2(db, "SELECT t_ns, rss_bytes FROM statm ORDER BY t_ns", -1, &m->st, NULL) ||
-	    sqlite3_prepare_v2(db, "SELECT t_ns, pss_kb FROM smaps_read WHERE pss_kb IS NOT NULL "
-			       "ORDER BY id", -1, &m->rd, NULL))
-		return -1;
-	m->st_more = sqlite3_step(m->st) == SQLITE_ROW;
-	m->rd_more = sqlite3_step(m->rd) == SQLITE_ROW;
-	return 0;
-}
-
-static void memat_at(struct memat *m, int64_t t, int64_t *rss, int64_t *pss)
-{
-	for (;;) {
-		int64_t ts = m->st_more ? col(m->st, 0) : INT64_MAX;
-		int64_t tr = m->rd_more ? col(m->rd, 0) : INT64_MAX;
-
-		if (ts > t && tr > t)
-			break;
-		if (ts <= tr) {
-			m->rss = col(m->st, 1);
-			m->have_rss = 1;
-			m->st_more = sqlite3_step(m->st) == SQLITE_ROW;
-		} else {
-			m->pss = col(m->rd, 1) * 1024;
-			m->rss_at_pss = m->rss;
-			m->have_pss = m->have_rss;
-			m->rd_more = sqlite3_step(m->rd) == SQLITE_ROW;
-		}
-	}
-	*rss = m->have_rss ? m->rss : -1;
-	*pss = m->have_pss ? m->pss + (m->rss - m->rss_at_pss) : -1;
-}
-
-static void memat_close(struct memat *m)
-{
-	sqlite3_finalize(m->st);
-	sqlite3_finalize(m->rd);
-}
 
 static void num(FILE *out, int json, const char *name, int64_t v, int first)
 {
@@ -319,13 +270,13 @@ int gs_gc(sqlite3 *db, FILE *out, int json, char *msg, size_t msglen)
 	struct gs_wall w;
 	struct gs_gosym sym;
 	struct gs_gcount gc;
-	struct memat mem;
+	struct gs_memat mem;
 	int ret = -1, nrows = 0, exact;
 	int64_t ncycles = 0;
 
 	gs_wall_load(db, &w);
 	gs_gosym_open(db, &sym);
-	if (gs_gcount_open(db, &gc, &sym) < 0 || memat_open(db, &mem) < 0)
+	if (gs_gcount_open(db, &gc, &sym) < 0 || gs_memat_open(db, &mem) < 0)
 		goto out;
 	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM gc_cycle", -1, &cy, NULL) ||
 	    sqlite3_step(cy) != SQLITE_ROW)
@@ -383,11 +334,11 @@ int gs_gc(sqlite3 *db, FILE *out, int json, char *msg, size_t msglen)
 		int64_t rb = -1, ra, pb = -1, pa, gor, sb;
 
 		if (start_t >= 0 && start_t <= end_t)
-			memat_at(&mem, start_t - 1, &rb, &pb);
+			gs_memat_at(&mem, start_t - 1, &rb, &pb);
 		/* the end as the monotonic clock has it */
 		int64_t end_mono = end_wall - (gs_wall_at(&w, end_t) - end_t);
 
-		memat_at(&mem, end_mono + 20000000, &ra, &pa);	/* the next statm tick or two */
+		gs_memat_at(&mem, end_mono + 20000000, &ra, &pa);	/* the next statm tick or two */
 		gs_gcount_at(&gc, end_mono, &gor, &sb);
 		if (json)
 			fprintf(out, "%s{", nrows ? ",\n" : "");
@@ -423,9 +374,200 @@ int gs_gc(sqlite3 *db, FILE *out, int json, char *msg, size_t msglen)
 out:
 	sqlite3_finalize(cy);
 	sqlite3_finalize(ev);
-	memat_close(&mem);
+	gs_memat_close(&mem);
 	gs_gcount_close(&gc);
 	gs_gosym_close(&sym);
 	gs_wall_free(&w);
 	return ret;
+}
+
+/* ---- RSS and Pss at a moment ---- */
+
+int gs_memat_open(sqlite3 *db, struct gs_memat *m)
+{
+	memset(m, 0, sizeof(*m));
+	if (sqlite3_prepare_v2(db, "SELECT t_ns, rss_bytes FROM statm ORDER BY t_ns", -1, &m->st, NULL) ||
+	    sqlite3_prepare_v2(db, "SELECT t_ns, pss_kb FROM smaps_read WHERE pss_kb IS NOT NULL "
+			       "ORDER BY id", -1, &m->rd, NULL))
+		return -1;
+	m->st_more = sqlite3_step(m->st) == SQLITE_ROW;
+	m->rd_more = sqlite3_step(m->rd) == SQLITE_ROW;
+	return 0;
+}
+
+void gs_memat_at(struct gs_memat *m, int64_t t, int64_t *rss, int64_t *pss)
+{
+	for (;;) {
+		int64_t ts = m->st_more ? col(m->st, 0) : INT64_MAX;
+		int64_t tr = m->rd_more ? col(m->rd, 0) : INT64_MAX;
+
+		if (ts > t && tr > t)
+			break;
+		if (ts <= tr) {
+			m->rss = col(m->st, 1);
+			m->have_rss = 1;
+			m->st_more = sqlite3_step(m->st) == SQLITE_ROW;
+		} else {
+			m->pss = col(m->rd, 1) * 1024;
+			m->rss_at_pss = m->rss;
+			m->have_pss = m->have_rss;
+			m->rd_more = sqlite3_step(m->rd) == SQLITE_ROW;
+		}
+	}
+	*rss = m->have_rss ? m->rss : -1;
+	*pss = m->have_pss ? m->pss + (m->rss - m->rss_at_pss) : -1;
+}
+
+void gs_memat_close(struct gs_memat *m)
+{
+	sqlite3_finalize(m->st);
+	sqlite3_finalize(m->rd);
+	memset(m, 0, sizeof(*m));
+}
+
+/* ---- floors of the GC cycles, and their trend ---- */
+
+int gs_floors_load(sqlite3 *db, struct gs_floors *fl)
+{
+	struct gs_wall w;
+	struct gs_gcclock gc = { 0 };
+	struct gs_memat mem = { 0 };
+	sqlite3_stmt *st = NULL, *hp = NULL;
+	int ret = -1, hp_more;
+	size_t cap = 0;
+	struct gs_floor cur = { -1, -1, -1, -1 };
+	int64_t heap_min = -1;
+
+	memset(fl, 0, sizeof(*fl));
+	if (gs_wall_load(db, &w) < 0)
+		return -1;
+	if (gs_gcclock_open(db, &gc) < 0 || gs_memat_open(db, &mem) < 0 ||
+	    sqlite3_prepare_v2(db, "SELECT t_ns FROM statm ORDER BY t_ns", -1, &st, NULL) ||
+	    sqlite3_prepare_v2(db, "SELECT t_ns, heap_live FROM go_heap WHERE heap_live IS NOT NULL "
+			       "ORDER BY rowid", -1, &hp, NULL))
+		goto out;
+	hp_more = sqlite3_step(hp) == SQLITE_ROW;
+	for (int more = sqlite3_step(st) == SQLITE_ROW;; more = sqlite3_step(st) == SQLITE_ROW) {
+		int64_t t = more ? col(st, 0) : INT64_MAX, numgc = -1, last_gc, rss, pss;
+
+		if (more)
+			gs_gcclock_at(&gc, gs_wall_at(&w, t), &numgc, &last_gc);
+		if (cur.cycle >= 0 && numgc != cur.cycle) {	/* that cycle ended */
+			if (cur.heap < 0)
+				cur.heap = heap_min;
+			if (fl->n == cap) {
+				struct gs_floor *a = realloc(fl->f, (cap = cap ? cap * 2 : 256) * sizeof(*a));
+
+				if (!a)
+					goto out;
+				fl->f = a;
+			}
+			fl->f[fl->n++] = cur;
+			cur.cycle = -1;
+		}
+		if (!more)
+			break;
+		if (numgc < 0)
+			continue;
+		gs_memat_at(&mem, t, &rss, &pss);
+		if (cur.cycle < 0) {
+			cur = (struct gs_floor){ numgc, last_gc, gc.heap_marked, pss };
+			heap_min = -1;
+		} else if (pss >= 0 && (cur.pss < 0 || pss < cur.pss)) {
+			cur.pss = pss;
+		}
+		while (hp_more && col(hp, 0) <= t) {
+			int64_t h = col(hp, 1);
+
+			if (gs_wall_at(&w, col(hp, 0)) >= last_gc && (heap_min < 0 || h < heap_min))
+				heap_min = h;
+			hp_more = sqlite3_step(hp) == SQLITE_ROW;
+		}
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	sqlite3_finalize(hp);
+	gs_memat_close(&mem);
+	gs_gcclock_close(&gc);
+	gs_wall_free(&w);
+	if (ret < 0)
+		gs_floors_free(fl);
+	return ret;
+}
+
+void gs_floors_free(struct gs_floors *fl)
+{
+	free(fl->f);
+	memset(fl, 0, sizeof(*fl));
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_dbl);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/*
+ * The medians of the first and last thirds of the floors. The floor rises
+ * (or falls) when they differ by more than 10% of the first, and by more
+ * than three times the first third's own spread (its median absolute
+ * deviation): a few odd cycles move neither median, and the runtime's own
+ * slow growth (a g kept for every goroutine ever running at once) stays
+ * under it.
+ */
+void gs_trend_of(const struct gs_floors *fl, int of, struct gs_trend *t)
+{
+	double *v = malloc((fl->n + 1) * sizeof(*v)), *tm = malloc((fl->n + 1) * sizeof(*tm));
+	size_t n = 0;
+
+	memset(t, 0, sizeof(*t));
+	if (!v || !tm)
+		goto out;
+	for (size_t i = 0; i < fl->n; i++) {
+		int64_t x = of ? fl->f[i].pss : fl->f[i].heap;
+
+		if (x >= 0) {
+			v[n] = (double)x;
+			tm[n++] = (double)fl->f[i].wall;
+		}
+	}
+	t->n = n;
+	if (n < 6)
+		goto out;
+	size_t k = n / 3;
+	double ta = median(tm, k), tb = median(tm + n - k, k);	/* times ascend already */
+	double a = median(v, k), b = median(v + n - k, k);
+	double *dev = malloc(k * sizeof(*dev));
+
+	if (!dev)
+		goto out;
+	/* v[0..k) is sorted now; the deviations of the first third */
+	for (size_t i = 0; i < k; i++)
+		dev[i] = v[i] > a ? v[i] - a : a - v[i];
+	double mad = median(dev, k), need = a * 0.1 > 3 * mad ? a * 0.1 : 3 * mad;
+
+	free(dev);
+	t->judged = 1;
+	t->first = a;
+	t->last = b;
+	t->first_wall = (int64_t)ta;
+	t->last_wall = (int64_t)tb;
+	t->per_min = tb > ta ? (b - a) / ((tb - ta) / 60e9) : 0;
+	t->dir = b - a > need ? 1 : a - b > need ? -1 : 0;
+out:
+	free(v);
+	free(tm);
+}
+
+const char *gs_trend_word(const struct gs_trend *t)
+{
+	return !t->judged ? "not judged" : t->dir > 0 ? "rising" : t->dir < 0 ? "falling" : "flat";
 }

@@ -59,9 +59,55 @@ struct gs_gcclock {
 	sqlite3_stmt *st;
 	int more;
 	int64_t numgc, last_gc;		/* as of the last query; -1 before any */
+	int64_t heap_marked;		/* that cycle's marked heap, -1 unknown */
 };
 int gs_gcclock_open(sqlite3 *db, struct gs_gcclock *c);
 void gs_gcclock_at(struct gs_gcclock *c, int64_t wall, int64_t *numgc, int64_t *last_gc);
 void gs_gcclock_close(struct gs_gcclock *c);
+
+/*
+ * RSS and Pss at a moment: statm's RSS (every tick), and the latest smaps
+ * Pss moved by the RSS change since that read (smaps reads are paced).
+ * Query with ascending t; -1 before the first.
+ */
+struct gs_memat {
+	sqlite3_stmt *st, *rd;
+	int st_more, rd_more;
+	int64_t rss, pss, rss_at_pss;
+	int have_rss, have_pss;
+};
+int gs_memat_open(sqlite3 *db, struct gs_memat *m);
+void gs_memat_at(struct gs_memat *m, int64_t t, int64_t *rss, int64_t *pss);
+void gs_memat_close(struct gs_memat *m);
+
+/*
+ * The floor of each GC cycle (with a statm tick in it): the heap the
+ * runtime marked live in it (or, where not read, the least heap_live
+ * sampled) and the least Pss. Whether a floor rises over the recording is
+ * the sign of a leak.
+ */
+struct gs_floor {
+	int64_t cycle, wall, heap, pss;	/* -1: unknown */
+};
+struct gs_floors {
+	struct gs_floor *f;
+	size_t n;
+};
+int gs_floors_load(sqlite3 *db, struct gs_floors *fl);
+void gs_floors_free(struct gs_floors *fl);
+
+struct gs_trend {
+	size_t n;			/* cycles with this floor */
+	int judged;			/* enough cycles (6) to say */
+	int dir;			/* 1 rising, 0 flat, -1 falling */
+	double first, last;		/* medians of the first and last thirds (bytes) */
+	double per_min;			/* bytes a minute, between those thirds */
+	int64_t first_wall, last_wall;	/* the thirds' median LastGC (unix ns) */
+};
+/* of: 0 the heap floor, 1 the Pss floor */
+void gs_trend_of(const struct gs_floors *fl, int of, struct gs_trend *t);
+const char *gs_trend_word(const struct gs_trend *t);
+/* "WHAT floor: rising, 4.0 MiB -> 9.1 MiB over 300 cycles (+1.20 MiB/min)" */
+void gs_trend_say(char *buf, size_t n, const char *what, const struct gs_trend *t);
 
 #endif

@@ -28,7 +28,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: gsreport import TRACE [-o DB]\n"
-"       gsreport timeline TRACE|DB [--format csv|json] [-o FILE]\n"
+"       gsreport timeline TRACE|DB [--align gc] [--format csv|json] [-o FILE]\n"
 "       gsreport summary TRACE|DB [-o FILE]\n"
 "       gsreport addr2line TRACE|DB [--object PATH|BUILDID] [--inlines] [ADDR...]\n"
 "       gsreport info TRACE|DB\n"
@@ -43,7 +43,10 @@ static void usage(FILE *f)
 "             report/SCHEMA.md\n"
 "  timeline   one row per statm sample: RSS, Pss (carried forward between\n"
 "             smaps reads; pss_fresh marks new ones), anon, swap, cgroup, Pss by\n"
-"             memory class\n"
+"             memory class, GC cycle, goroutines, heap; --align gc: one row per\n"
+"             statm sample with its GC cycle and the time since that cycle's\n"
+"             LastGC (cycles laid over one another: the sawtooth), then on\n"
+"             stderr whether the heap and Pss floors rise from cycle to cycle\n"
 "  summary    target, health of the trace, peaks, Pss by class at the peak and\n"
 "             at the end, growth rates, lost data, cgroup\n"
 "  addr2line  for each address (an unrelocated address of the object, as in its\n"
@@ -422,7 +425,7 @@ static int cmd_info(sqlite3 *db, FILE *out)
 int main(int argc, char **argv)
 {
 	enum { O_DB = 256, O_FORMAT, O_VERSION, O_OBJECT, O_INLINES, O_WEIGHT, O_BYG, O_AT,
-	       O_NOCLASS, O_NOMAP, O_UNIT, O_FROM, O_TO, O_TOP, O_SITES };
+	       O_NOCLASS, O_NOMAP, O_UNIT, O_FROM, O_TO, O_TOP, O_SITES, O_ALIGN };
 	static const struct option lopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "db", required_argument, NULL, O_DB },
@@ -438,6 +441,7 @@ int main(int argc, char **argv)
 		{ "from", required_argument, NULL, O_FROM },
 		{ "to", required_argument, NULL, O_TO },
 		{ "top", required_argument, NULL, O_TOP },
+		{ "align", required_argument, NULL, O_ALIGN },
 		{ "sites", required_argument, NULL, O_SITES },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -445,7 +449,7 @@ int main(int argc, char **argv)
 	};
 	const char *output = NULL, *dbopt = NULL, *cmd, *in, *object = NULL, *format = NULL;
 	struct gs_goroutines_opts go = { .at = "end", .top = 10, .sites = 20 };
-	int json = 0, c, rc, inlines = 0;
+	int json = 0, c, rc, inlines = 0, align_gc = 0;
 	struct gs_folded_opts fo = { .weight = "pss", .at = "end", .from = "0", .to = "end" };
 	sqlite3 *db = NULL;
 	FILE *out = stdout;
@@ -475,6 +479,14 @@ int main(int argc, char **argv)
 		case O_FORMAT:
 			format = optarg;
 			json = !strcmp(optarg, "json");
+			break;
+		case O_ALIGN:
+			if (strcmp(optarg, "gc")) {
+				msg("invalid --align '%s': only gc (the runtime's GC cycles) is known",
+				    optarg);
+				return RX_USAGE;
+			}
+			align_gc = 1;
 			break;
 		case O_TOP:
 		case O_SITES: {
@@ -568,6 +580,10 @@ int main(int argc, char **argv)
 		}
 	}
 	go.json = json;
+	if (align_gc && strcmp(cmd, "timeline")) {
+		msg("--align is a timeline option");
+		return RX_USAGE;
+	}
 	if (!strcmp(cmd, "addr2line") && optind < argc) {
 		in = argv[optind];
 		rc = open_input(in, dbopt, &db);
@@ -617,6 +633,16 @@ int main(int argc, char **argv)
 		} else if (k < 0) {
 			msg("writing folded stacks failed: %s", strerror(errno));
 			rc = RX_OUTPUT;
+		}
+	} else if (!strcmp(cmd, "timeline") && align_gc) {
+		char why[400] = "";
+
+		if (gs_timeline_gc(db, out, json, why, sizeof(why)) < 0) {
+			msg("writing the timeline failed: %s",
+			    ferror(out) ? strerror(errno) : sqlite3_errmsg(db));
+			rc = ferror(out) ? RX_OUTPUT : RX_INTERNAL;
+		} else if (why[0]) {
+			msg("%s", why);
 		}
 	} else if (!strcmp(cmd, "goroutines")) {
 		char why[300] = "";

@@ -24,6 +24,8 @@ int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
 	      const struct stat *st, int progress, char *err, size_t errlen);
 
 int gs_timeline(sqlite3 *db, FILE *out, int json);
+/* timeline --align gc. 0 or -1; msg gets the floors' verdict (or why none). */
+int gs_timeline_gc(sqlite3 *db, FILE *out, int json, char *msg, size_t msglen);
 const char *gs_table_kind_name(unsigned kind);
 int gs_summary(sqlite3 *db, FILE *out);
 /* One row per GC cycle. 0 or -1; msg says when the rows are estimates or none. */

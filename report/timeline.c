@@ -198,3 +198,125 @@ out:
 	gs_wall_free(&wc);
 	return ret;
 }
+
+/* A trend as JSON, or as a sentence. */
+static void trend_json(FILE *out, const char *name, const struct gs_trend *t)
+{
+	fprintf(out, ",\n\"%s\":{\"cycles\":%zu,\"verdict\":\"%s\"", name, t->n, gs_trend_word(t));
+	if (t->judged)
+		fprintf(out, ",\"first_bytes\":%.0f,\"last_bytes\":%.0f,\"bytes_per_min\":%.0f,"
+			"\"first_wall_ns\":%" PRId64 ",\"last_wall_ns\":%" PRId64, t->first, t->last,
+			t->per_min, t->first_wall, t->last_wall);
+	fputc('}', out);
+}
+
+void gs_trend_say(char *buf, size_t n, const char *what, const struct gs_trend *t)
+{
+	if (!t->judged)
+		snprintf(buf, n, "%s floor: not judged (%zu cycles with a figure; 6 are needed)", what,
+			 t->n);
+	else
+		snprintf(buf, n, "%s floor: %s, %.1f MiB -> %.1f MiB over %zu cycles (%+.2f MiB/min)",
+			 what, gs_trend_word(t), t->first / 1048576, t->last / 1048576, t->n,
+			 t->per_min / 1048576);
+}
+
+/*
+ * --align gc: each statm row with its cycle and the time since that
+ * cycle's LastGC, so cycles can be laid over one another; then the floors
+ * of the cycles and whether they rise.
+ */
+int gs_timeline_gc(sqlite3 *db, FILE *out, int json, char *msg, size_t msglen)
+{
+	sqlite3_stmt *st = NULL, *hp = NULL;
+	struct gs_wall wc;
+	struct gs_gcclock gcc = { 0 };
+	struct gs_memat mem = { 0 };
+	struct gs_gosym sym;
+	struct gs_gcount gcount;
+	struct gs_floors fl = { 0 };
+	int ret = -1, nrows = 0, opened = 0;
+
+	if (gs_wall_load(db, &wc) < 0)
+		return -1;
+	gs_gosym_open(db, &sym);
+	if (gs_gcclock_open(db, &gcc) < 0 || gs_memat_open(db, &mem) < 0 ||
+	    gs_gcount_open(db, &gcount, &sym) < 0 ||
+	    sqlite3_prepare_v2(db, "SELECT t_ns FROM statm ORDER BY t_ns", -1, &st, NULL) ||
+	    sqlite3_prepare_v2(db, "SELECT t_ns, heap_live FROM go_heap ORDER BY rowid", -1, &hp, NULL))
+		goto out;
+	opened = 1;
+	int64_t t0 = wc.n ? wc.a[0].mono : 0, heap = -1;
+	int hp_more = sqlite3_step(hp) == SQLITE_ROW;
+
+	fputs(json ? "{\"rows\":[\n" : "cycle,since_last_gc_ms,t_s,wall_ns,rss_bytes,pss_bytes,"
+	      "heap_live_bytes,goroutines\n", out);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t t = col(st, 0), wall = gs_wall_at(&wc, t), numgc, last_gc, rss, pss, gor, gsb;
+
+		gs_gcclock_at(&gcc, wall, &numgc, &last_gc);
+		gs_memat_at(&mem, t, &rss, &pss);
+		gs_gcount_at(&gcount, t, &gor, &gsb);
+		while (hp_more && col(hp, 0) <= t) {
+			heap = sqlite3_column_type(hp, 1) == SQLITE_NULL ? -1 : col(hp, 1);
+			hp_more = sqlite3_step(hp) == SQLITE_ROW;
+		}
+		if (numgc < 0)
+			continue;	/* before the first cycle gsrec read */
+		char v[3][24];
+		int64_t x[3] = { pss, heap, gor };
+
+		for (int i = 0; i < 3; i++)
+			snprintf(v[i], sizeof(v[i]), x[i] < 0 ? (json ? "null" : "") : "%" PRId64, x[i]);
+		if (json)
+			fprintf(out, "%s{\"cycle\":%" PRId64 ",\"since_last_gc_ms\":%.1f,\"t_s\":%.6f,"
+				"\"wall_ns\":%" PRId64 ",\"rss_bytes\":%" PRId64 ",\"pss_bytes\":%s,"
+				"\"heap_live_bytes\":%s,\"goroutines\":%s}", nrows ? ",\n" : "", numgc,
+				(double)(wall - last_gc) / 1e6, (double)(t - t0) / 1e9, wall, rss, v[0],
+				v[1], v[2]);
+		else
+			fprintf(out, "%" PRId64 ",%.1f,%.6f,%" PRId64 ",%" PRId64 ",%s,%s,%s\n", numgc,
+				(double)(wall - last_gc) / 1e6, (double)(t - t0) / 1e9, wall, rss, v[0],
+				v[1], v[2]);
+		nrows++;
+	}
+	if (gs_floors_load(db, &fl) < 0)
+		goto out;
+	struct gs_trend th, tp;
+
+	gs_trend_of(&fl, 0, &th);
+	gs_trend_of(&fl, 1, &tp);
+	if (json) {
+		fputs(nrows ? "\n],\n\"floors\":[" : "],\n\"floors\":[", out);
+		for (size_t i = 0; i < fl.n; i++)
+			fprintf(out, "%s{\"cycle\":%" PRId64 ",\"last_gc_unix_ns\":%" PRId64
+				",\"heap_floor_bytes\":%" PRId64 ",\"pss_floor_bytes\":%" PRId64 "}",
+				i ? ",\n" : "\n", fl.f[i].cycle, fl.f[i].wall, fl.f[i].heap, fl.f[i].pss);
+		fputs(fl.n ? "\n]" : "]", out);
+		trend_json(out, "heap_floor", &th);
+		trend_json(out, "pss_floor", &tp);
+		fputs("}\n", out);
+	}
+	if (!nrows) {
+		snprintf(msg, msglen, "the trace has no GC cycle to align to (not a Go program, or "
+			 "runtime.memstats could not be read: see `gsreport summary`)");
+	} else {
+		char a[200], b[200];
+
+		gs_trend_say(a, sizeof(a), "heap", &th);
+		gs_trend_say(b, sizeof(b), "Pss", &tp);
+		snprintf(msg, msglen, "%s; %s", a, b);
+	}
+	ret = ferror(out) ? -1 : 0;
+out:
+	sqlite3_finalize(st);
+	sqlite3_finalize(hp);
+	if (opened)
+		gs_gcount_close(&gcount);
+	gs_memat_close(&mem);
+	gs_gcclock_close(&gcc);
+	gs_gosym_close(&sym);
+	gs_floors_free(&fl);
+	gs_wall_free(&wc);
+	return ret;
+}

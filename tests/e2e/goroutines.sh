@@ -89,3 +89,32 @@ check "the spawn storm and the constant workers are not flagged" \
 read -r tgoid tsize tstack < <(jq -r '.top[0] | "\(.goid) \(.stack_bytes) \(.stack | map(startswith("main.recurse")) | any)"' "$T/gor.json")
 check "the largest stack is the deep goroutine's: $tgoid with $tsize bytes, in main.recurse ($tstack)" \
 	sh -c "[ '$tgoid' = '$dgoid' ] && [ '$tsize' = '$dsize' ] && [ '$tstack' = true ]"
+
+# timeline --align gc: every row sits in the cycle the runtime was in, at
+# the time since that cycle's LastGC (from the runtime's own LastGC above)
+"$GSREPORT" timeline --align gc --db "$T/g.db" "$T/g.trace" >"$T/align.csv" 2>"$T/align.err"
+read -r nrows nbad < <(awk -F, 'FNR == NR { if (FNR > 1) lg[$1] = $3; next }
+	FNR == 1 { next }
+	{ n++; c = $1; since = ($4 - lg[c]) / 1e6; d = since - $2; if (d < 0) d = -d
+	  if (!(c in lg) || d > 0.1 || $2 < 0 || ((c + 1) in lg && $4 >= lg[c + 1])) bad++ }
+	END { print n + 0, bad + 0 }' "$T/gc.csv" "$T/align.csv")
+check "timeline --align gc: $nrows rows, each in its GC cycle at the time since its LastGC ($nbad wrong)" \
+	sh -c "[ $nrows -gt 300 ] && [ $nbad -eq 0 ]"
+
+# The floors' verdict: the workload with a smaller storm keeps no heap (its
+# floor is flat); keeping 16 KB at each allocation step, the heap floor
+# rises by what the workload kept between the first and last thirds.
+"$GSREC" -q -o "$T/f.trace" -- "$W/goroutines" -storm 2000 -hold 0 -out "$T/f.out" 2>"$T/f.err"
+"$GSREPORT" timeline --align gc --db "$T/f.db" "$T/f.trace" >/dev/null 2>"$T/f.verdict"
+check "a workload that keeps no heap has a flat heap floor ($(cat "$T/f.verdict"))" \
+	grep -q "heap floor: flat" "$T/f.verdict"
+"$GSREC" -q -o "$T/r.trace" -- "$W/goroutines" -storm 2000 -hold 0 -retain-kb 16 -out "$T/r.out" 2>"$T/r.err"
+"$GSREPORT" timeline --align gc --format json --db "$T/r.db" "$T/r.trace" >"$T/r.json" 2>"$T/r.verdict"
+read -r verdict a b rise < <(jq -r '.heap_floor | "\(.verdict) \(.first_wall_ns) \(.last_wall_ns) \(.last_bytes - .first_bytes)"' "$T/r.json")
+kept=$(awk -v a="$a" -v b="$b" '$1 == "retained" { if ($2 <= a) ra = $3; if ($2 <= b) rb = $3 } END { print rb - ra }' "$T/r.out")
+good=0
+[ "$verdict" = rising ] && [ "${kept:-0}" -gt 4000000 ] && within "$rise" "$kept" 10 && good=1
+check "a heap kept for good: heap floor $verdict, up $rise bytes where the workload kept $kept ($(cat "$T/r.verdict"))" \
+	[ $good = 1 ]
+check "and the Pss floor rises with it" \
+	sh -c "[ \"\$(jq -r .pss_floor.verdict '$T/r.json')\" = rising ]"

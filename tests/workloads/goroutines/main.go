@@ -7,12 +7,14 @@
 //	leaked N                          goroutines leakySpawner left blocked
 //	cycle NUMGC LASTGC PAUSENS        MemStats.PauseEnd/PauseNs per cycle, at the end
 //	done UNIXNS numgc N
+//	retained UNIXNS BYTES             with -retain-kb: the heap kept for good so far
 //
 // Phases: steady allocation (GC cycles), a spawn storm (spawnStorm creates
 // -storm short goroutines) and a deep recursion (recurse) that grows one
 // goroutine's stack to about -deep-kb. Throughout, until the last mark, a
 // leak (leakySpawner starts a goroutine that never exits every
-// -leak-every). With -stress it instead creates -stress
+// -leak-every). -retain-kb makes the allocation phases keep (leak) that
+// much heap, touched, at each step. With -stress it instead creates -stress
 // goroutines that each grow their stacks and checks every result.
 package main
 
@@ -162,6 +164,7 @@ func main() {
 	alloc := flag.Duration("alloc", 2*time.Second, "steady allocation before and after")
 	hold := flag.Duration("hold", 1500*time.Millisecond, "idle at the end")
 	stressN := flag.Int("stress", 0, "stress mode: goroutines to create")
+	retainKB := flag.Int("retain-kb", 0, "heap kept for good at each allocation step (KB)")
 	flag.Parse()
 	f := os.Stdout
 	if *outPath != "" {
@@ -195,10 +198,22 @@ func main() {
 	leakDone := make(chan struct{})
 	go func() { leakySpawner(stopLeak, *leakEvery); close(leakDone) }()
 	mark()
+	var kept [][]byte
+	step := func() {
+		allocate(2000)
+		if *retainKB > 0 {
+			b := make([]byte, *retainKB<<10)
+			for i := range b {
+				b[i] = 1
+			}
+			kept = append(kept, b)
+			say("retained %d %d", now(), len(kept)*(*retainKB<<10))
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 	end := time.Now().Add(*alloc)
 	for time.Now().Before(end) {
-		allocate(2000)
-		time.Sleep(2 * time.Millisecond)
+		step()
 	}
 	mark()
 	spawnStorm(*storm)
@@ -217,8 +232,7 @@ func main() {
 
 	end = time.Now().Add(*alloc)
 	for time.Now().Before(end) {
-		allocate(2000)
-		time.Sleep(2 * time.Millisecond)
+		step()
 	}
 	close(stopWorkers)
 	close(stopLeak)
@@ -236,6 +250,7 @@ func main() {
 		say("cycle %d %d %d", n, ms.PauseEnd[(n-1)%256], ms.PauseNs[(n-1)%256])
 	}
 	say("done %d numgc %d lastgc %d", now(), ms.NumGC, ms.LastGC)
+	runtime.KeepAlive(kept)
 	time.Sleep(*hold)
 	close(holdDeep)
 }

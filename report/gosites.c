@@ -273,21 +273,37 @@ static void print_stack(FILE *out, const char *folded, int json, const char *ind
 	}
 }
 
-int gs_goroutines(sqlite3 *db, FILE *out, const struct gs_goroutines_opts *o, char *msg,
-		  size_t msglen)
+/* The censuses and their sites, with each site's leak judgment. */
+struct gsr {
+	struct census *cs;
+	int64_t k, atc, t0;
+	struct sites ss;
+	struct gs_gosym sym;
+	int npts, nleaks;
+	int64_t pt[NPTS], users;
+};
+
+static void gsr_free(struct gsr *r)
+{
+	gs_gosym_close(&r->sym);
+	free(r->ss.s);
+	free(r->ss.slot);
+	free(r->cs);
+	memset(r, 0, sizeof(*r));
+}
+
+/* 0, 1 without a census, -1 on errors. */
+static int gsr_load(sqlite3 *db, const char *at, struct gsr *r)
 {
 	sqlite3_stmt *s = NULL;
-	struct census *cs = NULL;
-	struct sites ss = { 0 };
-	struct gs_gosym sym;
-	struct gs_stacks *stk = NULL;
-	int64_t k = 0, t0 = 0;
+	int64_t k = 0;
 	int ret = -1;
 
-	gs_gosym_open(db, &sym);
+	memset(r, 0, sizeof(*r));
+	gs_gosym_open(db, &r->sym);
 	if (sqlite3_prepare_v2(db, "SELECT min(mono_ns) FROM clock", -1, &s, NULL) == SQLITE_OK &&
 	    sqlite3_step(s) == SQLITE_ROW)
-		t0 = col(s, 0);
+		r->t0 = col(s, 0);
 	sqlite3_finalize(s);
 	if (sqlite3_prepare_v2(db, "SELECT id, t_ns, cpu_ns, allglen, stack_bytes, idle, runnable, "
 			       "running, syscall, waiting, dead, copystack, preempted FROM census "
@@ -296,14 +312,14 @@ int gs_goroutines(sqlite3 *db, FILE *out, const struct gs_goroutines_opts *o, ch
 	for (size_t cap = 0; sqlite3_step(s) == SQLITE_ROW; k++) {
 		if ((size_t)k == cap) {
 			cap = cap ? cap * 2 : 256;
-			struct census *a = realloc(cs, cap * sizeof(*cs));
+			struct census *a = realloc(r->cs, cap * sizeof(*a));
 
 			if (!a)
 				goto out;
-			cs = a;
+			r->cs = a;
 		}
-		struct census *c = &cs[k];
-		static const int at[8] = { 0, 1, 2, 3, 4, 6, 8, 9 };
+		struct census *c = &r->cs[k];
+		static const int st[8] = { 0, 1, 2, 3, 4, 6, 8, 9 };
 
 		memset(c, 0, sizeof(*c));
 		c->id = col(s, 0);
@@ -312,22 +328,21 @@ int gs_goroutines(sqlite3 *db, FILE *out, const struct gs_goroutines_opts *o, ch
 		c->allglen = col(s, 3);
 		c->stack_bytes = col(s, 4);
 		for (int i = 0; i < 8; i++)
-			c->status[at[i]] = col(s, 5 + i);
+			c->status[st[i]] = col(s, 5 + i);
 	}
 	sqlite3_finalize(s);
 	s = NULL;
+	r->k = k;
 	if (!k) {
-		snprintf(msg, msglen, "this trace has no goroutine census (not a Go program, a Go "
-			 "release gsrec cannot read, or an older gsrec: see `gsreport summary`)");
 		ret = 1;
 		goto out;
 	}
-	int64_t atc = pick(db, cs, k, o->at, t0);
-	int npts = k < NPTS ? (int)k : NPTS;
-	int64_t pt[NPTS];
+	struct census *cs = r->cs;
+	int64_t atc = r->atc = pick(db, cs, k, at, r->t0);
+	int npts = r->npts = k < NPTS ? (int)k : NPTS;
 
 	for (int p = 0; p < npts; p++)
-		pt[p] = npts > 1 ? (int64_t)p * (k - 1) / (npts - 1) : 0;
+		r->pt[p] = npts > 1 ? (int64_t)p * (k - 1) / (npts - 1) : 0;
 
 	/* stream the sites census by census */
 	if (sqlite3_prepare_v2(db, "SELECT census_id, gopc, startpc, count, stack_bytes FROM "
@@ -342,7 +357,7 @@ int gs_goroutines(sqlite3 *db, FILE *out, const struct gs_goroutines_opts *o, ch
 			ci++;
 		if (ci == k || cs[ci].id != id)
 			continue;
-		struct site *st = site_get(&ss, (uint64_t)col(s, 1), (uint64_t)col(s, 2));
+		struct site *st = site_get(&r->ss, (uint64_t)col(s, 1), (uint64_t)col(s, 2));
 
 		if (!st)
 			goto out;
@@ -356,30 +371,83 @@ int gs_goroutines(sqlite3 *db, FILE *out, const struct gs_goroutines_opts *o, ch
 		if (n > st->max)
 			st->max = n;
 		for (int p = 0; p < npts; p++)
-			if (pt[p] == ci)
+			if (r->pt[p] == ci)
 				st->pts[p] = n;
 		if (ci == atc) {
 			st->at = n;
 			st->at_bytes = col(s, 4);
 		}
 	}
-	sqlite3_finalize(s);
-	s = NULL;
-	int nleaks = 0;
-	int64_t users = 0;
-
-	for (size_t i = 0; i < ss.n; i++) {
-		struct site *st = &ss.s[i];
+	for (size_t i = 0; i < r->ss.n; i++) {
+		struct site *st = &r->ss.s[i];
 
 		if (k >= 4)
 			site_gap(st, st->last + 1, k - 1, k);
-		st->sys = gs_gosym_is_system(&sym, st->startpc);
+		st->sys = gs_gosym_is_system(&r->sym, st->startpc);
 		st->leak = k >= 4 && is_leak(st);
-		nleaks += st->leak;
+		r->nleaks += st->leak;
 		if (!st->sys)
-			users += st->at;
+			r->users += st->at;
 	}
-	qsort(ss.s, ss.n, sizeof(*ss.s), cmp_site);
+	qsort(r->ss.s, r->ss.n, sizeof(*r->ss.s), cmp_site);
+	ret = 0;
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/* A site's goroutines per minute, from the first quarter's floor to the last's. */
+static double site_rate(const struct gsr *r, const struct site *st)
+{
+	double dt = r->k >= 4 ? (double)(r->cs[st->qat[3]].t - r->cs[st->qat[0]].t) / 1e9 : 0;
+
+	return dt > 0 ? (double)(st->qmin[3] - st->qmin[0]) / dt * 60 : 0;
+}
+
+int gs_goroutine_leaks(sqlite3 *db, FILE *out, int max)
+{
+	struct gsr r;
+	char where[512], start[512];
+	int n = 0;
+
+	if (gsr_load(db, "end", &r) < 0) {
+		gsr_free(&r);
+		return -1;
+	}
+	for (size_t i = 0; i < r.ss.n && r.ss.s[i].leak && n < max; i++, n++) {
+		site_where(&r.sym, r.ss.s[i].gopc, where, sizeof(where));
+		start_name(&r.sym, r.ss.s[i].startpc, start, sizeof(start));
+		fprintf(out, "  likely leak: %s -> %s, %" PRId64 " live at the end, +%.1f a minute\n",
+			where, start, r.ss.s[i].at, site_rate(&r, &r.ss.s[i]));
+	}
+	if (r.nleaks > n)
+		fprintf(out, "  ... %d more likely leaks\n", r.nleaks - n);
+	n = r.nleaks;
+	gsr_free(&r);
+	return n;
+}
+
+int gs_goroutines(sqlite3 *db, FILE *out, const struct gs_goroutines_opts *o, char *msg,
+		  size_t msglen)
+{
+	sqlite3_stmt *s = NULL;
+	struct gs_stacks *stk = NULL;
+	struct gsr r;
+	int ret = gsr_load(db, o->at, &r);
+
+	if (ret) {
+		if (ret > 0)
+			snprintf(msg, msglen, "this trace has no goroutine census (not a Go program, a "
+				 "Go release gsrec cannot read, or an older gsrec: see `gsreport "
+				 "summary`)");
+		goto out;
+	}
+	ret = -1;
+	struct census *cs = r.cs;
+	int64_t k = r.k, atc = r.atc, t0 = r.t0, users = r.users, *pt = r.pt;
+	int npts = r.npts, nleaks = r.nleaks;
+	struct sites ss = r.ss;
+	struct gs_gosym *sym = &r.sym;
 
 	const struct census *c = &cs[atc];
 	int64_t live = c->allglen - c->status[6];
@@ -446,11 +514,9 @@ int gs_goroutines(sqlite3 *db, FILE *out, const struct gs_goroutines_opts *o, ch
 				rest == 1 ? "" : "s");
 			break;
 		}
-		site_where(&sym, st->gopc, where, sizeof(where));
-		start_name(&sym, st->startpc, start, sizeof(start));
-		/* goroutines per minute, from the first quarter's floor to the last's */
-		double dt = k >= 4 ? (double)(cs[st->qat[3]].t - cs[st->qat[0]].t) / 1e9 : 0;
-		double rate = dt > 0 ? (double)(st->qmin[3] - st->qmin[0]) / dt * 60 : 0;
+		site_where(sym, st->gopc, where, sizeof(where));
+		start_name(sym, st->startpc, start, sizeof(start));
+		double rate = site_rate(&r, st);
 
 		if (o->json) {
 			fprintf(out, "%s\n{\"created_by\":", shown ? "," : "");
@@ -503,8 +569,8 @@ int gs_goroutines(sqlite3 *db, FILE *out, const struct gs_goroutines_opts *o, ch
 	while (sqlite3_step(s) == SQLITE_ROW && (o->top <= 0 || ntop < o->top)) {
 		int64_t st = col(s, 2) & ~0x1000;	/* without _Gscan */
 
-		site_where(&sym, (uint64_t)col(s, 4), where, sizeof(where));
-		start_name(&sym, (uint64_t)col(s, 5), start, sizeof(start));
+		site_where(sym, (uint64_t)col(s, 4), where, sizeof(where));
+		start_name(sym, (uint64_t)col(s, 5), start, sizeof(start));
 		const char *frames = sqlite3_column_type(s, 6) == SQLITE_NULL || !stk ? NULL
 			: gs_stacks_text(stk, col(s, 6), (uint64_t)col(s, 7));
 
@@ -544,12 +610,9 @@ int gs_goroutines(sqlite3 *db, FILE *out, const struct gs_goroutines_opts *o, ch
 	else if (!ntop)
 		fputs("  (none recorded: gsrec --census-top 0)\n", out);
 	ret = ferror(out) ? -1 : 0;
-out:
 	sqlite3_finalize(s);
 	gs_stacks_close(stk);
-	gs_gosym_close(&sym);
-	free(ss.s);
-	free(ss.slot);
-	free(cs);
+out:
+	gsr_free(&r);
 	return ret;
 }

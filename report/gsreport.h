@@ -57,5 +57,7 @@ struct gs_goroutines_opts {
  * census (msg says why). */
 int gs_goroutines(sqlite3 *db, FILE *out, const struct gs_goroutines_opts *o, char *msg,
 		  size_t msglen);
+/* A line for each of the first max likely leaks; returns how many there are, -1 on errors. */
+int gs_goroutine_leaks(sqlite3 *db, FILE *out, int max);
 
 #endif

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "common/smaps.h"
+#include "goroutines.h"
 #include "gsreport.h"
 
 /* First column of the first row of sql as int64 (or dflt if none/NULL). */
@@ -162,6 +163,99 @@ static void top_stacks(sqlite3 *db, FILE *out, const char *weight, const char *t
 	}
 	free(t);
 	free(buf);
+}
+
+/* GC cycles, their floors, goroutines, stacks, likely leaks. */
+static void go_section(sqlite3 *db, FILE *out)
+{
+	char sql[512], b1[32], b2[32];
+	int64_t start = q_int(db, "SELECT min(real_ns) FROM clock", 0);
+	int64_t ncy, nmt = q_int(db, "SELECT count(*) FROM gc_event WHERE kind = 'mark_termination'", 0);
+	int64_t ncensus = q_int(db, "SELECT count(*) FROM census", 0);
+	int64_t ncreate = q_int(db, "SELECT count(*) FROM go_create", 0);
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM gc_cycle WHERE last_gc_unix_ns >= %" PRId64,
+		 start);
+	ncy = q_int(db, sql, 0);
+	if (!ncy && !nmt && !ncensus && !ncreate)
+		return;
+	fprintf(out, "\nGC and goroutines\n");
+	if (ncy) {
+		sqlite3_stmt *s;
+
+		snprintf(sql, sizeof(sql), "SELECT min(numgc), max(numgc), min(last_gc_unix_ns), "
+			 "max(last_gc_unix_ns), sum(pause_ns), max(pause_ns) FROM gc_cycle WHERE "
+			 "last_gc_unix_ns >= %" PRId64, start);
+		if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+			int64_t n0 = sqlite3_column_int64(s, 0), n1 = sqlite3_column_int64(s, 1);
+			double span = (double)(sqlite3_column_int64(s, 3) - sqlite3_column_int64(s, 2)) / 1e6;
+
+			fprintf(out, "  GC cycles     %" PRId64 " during the recording (NumGC %" PRId64
+				" to %" PRId64 ", read from memstats)", ncy, n0, n1);
+			if (ncy > 1)
+				fprintf(out, ", one every %.1f ms", span / (double)(ncy - 1));
+			fprintf(out, "; pauses %.2f ms in all, longest %.3f ms\n",
+				(double)sqlite3_column_int64(s, 4) / 1e6,
+				(double)sqlite3_column_int64(s, 5) / 1e6);
+		}
+		sqlite3_finalize(s);
+	} else if (nmt) {
+		fprintf(out, "  GC cycles     %" PRId64 " ended during the recording (mark termination "
+			"probe; runtime.memstats was not read, so NumGC and LastGC are estimates: "
+			"`gsreport gc`)\n", nmt);
+	}
+	struct gs_floors fl;
+
+	if ((ncy || nmt) && gs_floors_load(db, &fl) == 0) {
+		struct gs_trend t;
+		char line[256];
+
+		for (int of = 0; of < 2; of++) {
+			gs_trend_of(&fl, of, &t);
+			gs_trend_say(line, sizeof(line), of ? "Pss" : "heap", &t);
+			fprintf(out, "  %s\n", line);
+		}
+		gs_floors_free(&fl);
+	}
+	if (ncensus) {
+		sqlite3_stmt *s;
+
+		if (sqlite3_prepare_v2(db, "SELECT (SELECT allglen - dead FROM census ORDER BY id LIMIT 1), "
+				       "(SELECT allglen - dead FROM census ORDER BY id DESC LIMIT 1), "
+				       "max(allglen - dead), (SELECT stack_bytes FROM census ORDER BY id "
+				       "DESC LIMIT 1), max(stack_bytes), (SELECT t_ns - (SELECT min(mono_ns) "
+				       "FROM clock) FROM census ORDER BY allglen - dead DESC, id LIMIT 1) "
+				       "FROM census", -1, &s, NULL) == SQLITE_OK &&
+		    sqlite3_step(s) == SQLITE_ROW) {
+			fprintf(out, "  goroutines    %lld at the first census, %lld at the last, at most "
+				"%lld (at %.1f s); the runtime's own included, %" PRId64 " censuses\n",
+				sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
+				sqlite3_column_int64(s, 2), (double)sqlite3_column_int64(s, 5) / 1e9, ncensus);
+			fprintf(out, "  stacks        %s at the last census, at most %s\n",
+				hb(b1, sizeof(b1), (double)sqlite3_column_int64(s, 3)),
+				hb(b2, sizeof(b2), (double)sqlite3_column_int64(s, 4)));
+		}
+		sqlite3_finalize(s);
+	}
+	if (ncreate || q_int(db, "SELECT count(*) FROM go_exit", 0)) {
+		int64_t lost = q_int(db, "SELECT coalesce(sum(count), 0) FROM lost WHERE stream = 'goroutines'", 0);
+
+		fprintf(out, "  lifecycle     %" PRId64 " created, %" PRId64 " exited during the recording",
+			ncreate, q_int(db, "SELECT count(*) FROM go_exit", 0));
+		if (lost)
+			fprintf(out, " (%" PRId64 " events lost)", lost);
+		fprintf(out, "; stacks grew %s in %" PRId64 " copies\n",
+			hb(b1, sizeof(b1), (double)q_int(db, "SELECT coalesce(sum(new_size - old_size), 0) "
+							 "FROM go_stack WHERE new_size > old_size", 0)),
+			q_int(db, "SELECT count(*) FROM go_stack WHERE new_size > old_size", 0));
+	}
+	if (ncensus) {
+		int n = gs_goroutine_leaks(db, out, 5);
+
+		if (n == 0)
+			fprintf(out, "  likely leaks: none (%s)\n", ncensus >= 4 ? "no creation site's "
+				"live count kept rising" : "too few censuses to judge");
+	}
 }
 
 int gs_summary(sqlite3 *db, FILE *out)
@@ -369,6 +463,7 @@ int gs_summary(sqlite3 *db, FILE *out)
 		isnan(rs10) ? "-" : hb(b2, sizeof(b2), rs10));
 	fprintf(out, "  Pss                    %12s/s\n", isnan(ps) ? "-" : hb(b1, sizeof(b1), ps));
 
+	go_section(db, out);
 	if (q_int(db, "SELECT count(*) FROM fault", 0) > 0)
 		top_stacks(db, out, "pss", "Pss at the end (which code made it resident)", 1);
 	if (q_int(db, "SELECT count(*) FROM cpu_sample", 0) > 0)

@@ -118,3 +118,10 @@ check "a heap kept for good: heap floor $verdict, up $rise bytes where the workl
 	[ $good = 1 ]
 check "and the Pss floor rises with it" \
 	sh -c "[ \"\$(jq -r .pss_floor.verdict '$T/r.json')\" = rising ]"
+
+# the summary's GC and goroutines part
+"$GSREPORT" summary --db "$T/g.db" "$T/g.trace" >"$T/sum" 2>&1
+check "summary: $ngct GC cycles as gctrace had, and leakySpawner as the likely leak" \
+	sh -c "grep -q '^  GC cycles  *$ngct during the recording' '$T/sum' && \
+	       grep -q '^  likely leak: main.leakySpawner .* $leaked live at the end' '$T/sum' && \
+	       [ \$(grep -c 'likely leak:' '$T/sum') = 1 ]"

@@ -6,7 +6,9 @@
  *
  * gsrec resolves the functions through pclntab, so stripped binaries work,
  * and hands over the runtime.g offsets of this binary. All probed functions
- * take their arguments in registers (Go 1.17+ ABIInternal).
+ * take their arguments in registers (Go 1.17+ ABIInternal). A probe sits
+ * on the jump of the function's stack-check prologue where it has one
+ * (record/gorec.c): registers and SP are as at the entry there.
  *
  * - runtime.isSystemGoroutine(gp, fixed): newproc1 calls it once per new
  *   goroutine after setting gp.gopc and gp.startpc, and goexit0 (gdestroy
@@ -40,7 +42,7 @@ const volatile __s64 off_sched_bp = -1;
 const volatile __s64 off_gopc = -1;
 const volatile __s64 off_startpc = -1;
 /* link-time addresses: the probe's own address gives the load bias */
-const volatile __u64 issys_entry = 0;
+const volatile __u64 issys_at = 0;		/* where its probe is */
 const volatile __u64 newproc1_lo = 0, newproc1_hi = 0;
 const volatile __u64 exit_lo = 0, exit_hi = 0;		/* goexit0 or gdestroy */
 
@@ -116,7 +118,7 @@ int on_issys(struct pt_regs *ctx)
 	if (!is_target())
 		return 0;
 	/* the caller, as a link-time address (PIE: minus the load bias) */
-	ret = rd(sp) - (bpf_get_func_ip(ctx) - issys_entry);
+	ret = rd(sp) - (bpf_get_func_ip(ctx) - issys_at);
 	if (ret >= newproc1_lo && ret < newproc1_hi) {
 		__u64 g0, m, parent = 0;
 

@@ -103,6 +103,34 @@ static int calls(const struct gorec *g, int fd, uint64_t lo, uint64_t hi, uint64
 	return found;
 }
 
+/*
+ * Where in a function its uprobe goes: on the conditional jump of its
+ * stack-check prologue when it has one (Go 1.17+ amd64: "CMPQ SP,
+ * 16(R14); JLS", or "LEAQ -N(SP), R12; CMPQ R12, 16(R14); JLS" for larger
+ * frames), else at the entry. The kernel emulates a jump where it has to
+ * single-step most instructions out of line, and the single step is most of
+ * a uprobe's cost (BENCHMARKS.md). There the arguments are still in their
+ * registers and SP still points at the return address: the prologue has
+ * only compared. A jump that is taken (the stack must grow) re-enters the
+ * function, as a probe at the entry would also see.
+ */
+static uint64_t probe_offset(const uint8_t *c, size_t n)
+{
+	size_t i = 0;
+
+	if (n >= 8 && c[0] == 0x4c && c[1] == 0x8d && c[2] == 0xa4 && c[3] == 0x24)
+		i = 8;		/* lea disp32(%rsp),%r12 */
+	else if (n >= 5 && c[0] == 0x4c && c[1] == 0x8d && c[2] == 0x64 && c[3] == 0x24)
+		i = 5;		/* lea disp8(%rsp),%r12 */
+	if (i + 6 > n || c[i] != (i ? 0x4d : 0x49) || c[i + 1] != 0x3b || c[i + 2] != 0x66 ||
+	    c[i + 3] != 0x10)
+		return 0;	/* not cmp 0x10(%r14),%rsp (or %r12) */
+	i += 4;
+	if (c[i] == 0x76 || (c[i] == 0x0f && c[i + 1] == 0x86))
+		return i;	/* jbe rel8 or rel32 */
+	return 0;
+}
+
 static void find_functions(struct gorec *g, int fd)
 {
 	const struct gs_pcln *p = &g->gb.pcln;
@@ -140,6 +168,14 @@ static void find_functions(struct gorec *g, int fd)
 			snprintf(why, wl, "%s is outside the file's segments", fn_names[k][0]);
 			return;
 		}
+		uint8_t code[16];
+		uint64_t d = 0;
+
+		if (g->fn[k].end - g->fn[k].entry >= sizeof(code) &&
+		    pread(fd, code, sizeof(code), (off_t)g->fn[k].off) == (ssize_t)sizeof(code))
+			d = probe_offset(code, sizeof(code));
+		g->fn[k].off += d;
+		g->fn[k].at = g->fn[k].entry + d;
 	}
 	/* The creation and exit probe rests on these calls: check they exist. */
 	if (!calls(g, fd, g->fn[GOREC_NEWPROC1].entry, g->fn[GOREC_NEWPROC1].end,
@@ -351,7 +387,7 @@ int gorec_attach(struct gorec *g, char *err, size_t errlen)
 	ro->off_sched_bp = lay(g, GS_G_SCHED_BP);
 	ro->off_gopc = lay(g, GS_G_GOPC);
 	ro->off_startpc = lay(g, GS_G_STARTPC);
-	ro->issys_entry = g->fn[GOREC_ISSYS].entry;
+	ro->issys_at = g->fn[GOREC_ISSYS].at;
 	ro->newproc1_lo = g->fn[GOREC_NEWPROC1].entry;
 	ro->newproc1_hi = g->fn[GOREC_NEWPROC1].end;
 	ro->exit_lo = g->fn[GOREC_EXIT].entry;

@@ -57,7 +57,8 @@ struct gorec {
 	int nseg;
 	char exe[4096];
 	uint64_t exe_dev, exe_ino;
-	struct { uint64_t entry, end, off; } fn[GOREC_NFN];	/* link-time; file offset */
+	/* link-time entry and end; file offset and link-time address of the probe */
+	struct { uint64_t entry, end, off, at; } fn[GOREC_NFN];
 	int probes_ok;
 	char probes_why[256];		/* why the uprobes cannot be used */
 	int bias_known;

@@ -7,6 +7,7 @@
 //	leaked N                          goroutines leakySpawner left blocked
 //	cycle NUMGC LASTGC PAUSENS        MemStats.PauseEnd/PauseNs per cycle, at the end
 //	done UNIXNS numgc N
+//	stress done N bad 0 cpu_ns NS     with -stress: all checked, the process's CPU time
 //	retained UNIXNS BYTES             with -retain-kb: the heap kept for good so far
 //
 // Phases: steady allocation (GC cycles), a spawn storm (spawnStorm creates
@@ -27,6 +28,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 	"unsafe"
 )
@@ -127,7 +129,7 @@ func grow(depth int) int {
 	return grow(depth-1) + int(pad[depth%1000])
 }
 
-func stress(total, par int) {
+func stress(total, par, depth int) {
 	var bad, done int64
 	var mu sync.Mutex
 	sem := make(chan struct{}, par)
@@ -137,7 +139,10 @@ func stress(total, par int) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			d := i % 40
+			d := 0
+			if depth > 0 {
+				d = i % depth
+			}
 			r := grow(d)
 			mu.Lock()
 			if r != d+1 {
@@ -149,7 +154,9 @@ func stress(total, par int) {
 		}(i)
 	}
 	wg.Wait()
-	say("stress done %d bad %d", done, bad)
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	say("stress done %d bad %d cpu_ns %d", done, bad, ru.Utime.Nano()+ru.Stime.Nano())
 	if bad != 0 || done != int64(total) {
 		fmt.Fprintf(os.Stderr, "stress: %d of %d wrong\n", bad, total)
 		os.Exit(1)
@@ -164,6 +171,7 @@ func main() {
 	alloc := flag.Duration("alloc", 2*time.Second, "steady allocation before and after")
 	hold := flag.Duration("hold", 1500*time.Millisecond, "idle at the end")
 	stressN := flag.Int("stress", 0, "stress mode: goroutines to create")
+	stressDepth := flag.Int("stress-depth", 40, "stress mode: goroutine i needs i % this KB of stack")
 	retainKB := flag.Int("retain-kb", 0, "heap kept for good at each allocation step (KB)")
 	flag.Parse()
 	f := os.Stdout
@@ -176,7 +184,7 @@ func main() {
 	}
 	out = bufio.NewWriter(f)
 	if *stressN > 0 {
-		stress(*stressN, 256)
+		stress(*stressN, 256, *stressDepth)
 		return
 	}
 

@@ -125,3 +125,23 @@ check "summary: $ngct GC cycles as gctrace had, and leakySpawner as the likely l
 	sh -c "grep -q '^  GC cycles  *$ngct during the recording' '$T/sum' && \
 	       grep -q '^  likely leak: main.leakySpawner .* $leaked live at the end' '$T/sum' && \
 	       [ \$(grep -c 'likely leak:' '$T/sum') = 1 ]"
+
+# Estimate mode: runtime.memstats withheld, GC cycles come from the mark
+# termination probe alone. Every gctrace cycle is still there, and the
+# probe's time stands for LastGC within a bound (measured in the name).
+GSMAPPER_WITHHOLD=addr.memstats.last_gc_unix GODEBUG=gctrace=1 \
+	"$GSREC" -q -o "$T/e.trace" -- "$W/goroutines" -storm 2000 -hold 0 -out "$T/e.out" 2>"$T/e.err"
+"$GSREPORT" gc --db "$T/e.db" "$T/e.trace" >"$T/e.csv" 2>"$T/e.gcerr"
+nge=$(grep -cE '^gc [0-9]+ @' "$T/e.err")
+awk -F, 'FNR == NR { if (FNR > 1) est[$1] = $3; next }
+	$1 == "cycle" && ($2 in est) { d = est[$2] - $3; print (d < 0 ? -d : d) }' \
+	"$T/e.csv" <(tr ' ' ',' <"$T/e.out") | sort -n >"$T/e.err.ns"
+n=$(wc -l <"$T/e.err.ns")
+worst=$(tail -1 "$T/e.err.ns")
+median=$(sed -n "$((n / 2 + 1))p" "$T/e.err.ns")
+nexact=$(awk -F, 'NR > 1 { s += $12 } END { print s + 0 }' "$T/e.csv")
+rows=$(($(wc -l <"$T/e.csv") - 1))
+check "memstats withheld: $rows estimated cycles for gctrace's $nge, none marked exact" \
+	sh -c "[ $rows -eq $nge ] && [ $nexact -eq 0 ] && grep -q 'estimate' '$T/e.gcerr'"
+check "estimated LastGC within 1 ms of the runtime's for $n cycles (worst $worst ns, median $median ns)" \
+	sh -c "[ $n -ge 200 ] && [ $worst -le 1000000 ]"

@@ -291,7 +291,7 @@ void gorec_init(struct gorec *g, pid_t pid, const char *path, const struct gorec
 	find_functions(g, fd);
 	g->gc_ok = lay(g, GS_ADDR_MS_GC) >= 0;
 	g->heap_ok = lay(g, GS_ADDR_GCCONTROLLER) >= 0 && lay(g, GS_GC_HEAP_LIVE) >= 0;
-	g->census_ok = lay(g, GS_ADDR_ALLGS) >= 0 && lay(g, GS_ADDR_ALLGLEN) >= 0 &&
+	g->census_ok = lay(g, GS_ADDR_ALLGS) >= 0 &&
 		       lay(g, GS_G_ATOMICSTATUS) >= 0 && lay(g, GS_G_GOID) >= 0 &&
 		       lay(g, GS_G_GOPC) >= 0 && lay(g, GS_G_STARTPC) >= 0 &&
 		       lay(g, GS_G_SCHED_SP) >= 0 && lay(g, GS_G_SCHED_PC) >= 0 &&
@@ -698,8 +698,12 @@ static int census(struct gorec *g, uint64_t now)
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		if (lay(g, fields[i]) + 8 > span)
 			span = lay(g, fields[i]) + 8;
-	if (peek(g, rt(g, lay(g, GS_ADDR_ALLGS)), hdr, sizeof(hdr)) < 0 ||
-	    peek(g, rt(g, lay(g, GS_ADDR_ALLGLEN)), &allglen, 8) < 0)
+	/* allglen trails allgs' own length while a g is added; stripped
+	 * binaries may not name it, and then the slice's length does */
+	if (peek(g, rt(g, lay(g, GS_ADDR_ALLGS)), hdr, sizeof(hdr)) < 0)
+		return 0;
+	allglen = hdr[1];
+	if (lay(g, GS_ADDR_ALLGLEN) >= 0 && peek(g, rt(g, lay(g, GS_ADDR_ALLGLEN)), &allglen, 8) < 0)
 		return 0;
 	size_t n = allglen < hdr[1] ? (size_t)allglen : (size_t)hdr[1];
 

@@ -10,6 +10,7 @@
 #   3. Go symbol tables of Debian's caddy and prometheus: load time and
 #      memory, lookups per second, and the bytes they add to a trace.
 # BENCH_SECONDS (default 30) sets the recording length.
+# Then scripts/bench-goroutines.sh adds the goroutine and GC streams' costs.
 set -eu
 cd "$(dirname "$0")/.."
 O="${O:-build}"
@@ -141,5 +142,7 @@ if [ -x /usr/bin/caddy ] && command -v wrk >/dev/null && command -v perf >/dev/n
 	tb=$(stat -c %s "$out/size.trace"); sym=$(sqlite3 "$out/size.db" "select value from meta where key = 'table_frame_bytes'")
 	say "gsrec trace $tb bytes ($n CPU samples, plus /proc data; of it $sym bytes of embedded symbol tables); perf.data $(stat -c %s "$out/size.perf") bytes; perf.data with -z $(stat -c %s "$out/size.perfz") bytes"
 fi
+say ""
+O=$O scripts/bench-goroutines.sh
 say ""
 say "(raw results in $res)"

@@ -15,7 +15,8 @@
 // goroutine's stack to about -deep-kb. Throughout, until the last mark, a
 // leak (leakySpawner starts a goroutine that never exits every
 // -leak-every). -retain-kb makes the allocation phases keep (leak) that
-// much heap, touched, at each step. With -stress it instead creates -stress
+// much heap, touched, at each step. -park N starts N goroutines that block
+// and idles for -hold (the census benchmark). With -stress it instead creates -stress
 // goroutines that each grow their stacks and checks every result.
 package main
 
@@ -172,6 +173,7 @@ func main() {
 	hold := flag.Duration("hold", 1500*time.Millisecond, "idle at the end")
 	stressN := flag.Int("stress", 0, "stress mode: goroutines to create")
 	stressDepth := flag.Int("stress-depth", 40, "stress mode: goroutine i needs i % this KB of stack")
+	park := flag.Int("park", 0, "park mode: start this many goroutines that block, then idle for -hold")
 	retainKB := flag.Int("retain-kb", 0, "heap kept for good at each allocation step (KB)")
 	flag.Parse()
 	f := os.Stdout
@@ -183,6 +185,14 @@ func main() {
 		}
 	}
 	out = bufio.NewWriter(f)
+	if *park > 0 {
+		for i := 0; i < *park; i++ {
+			go func() { <-never }()
+		}
+		say("parked %d", *park)
+		time.Sleep(*hold)
+		return
+	}
 	if *stressN > 0 {
 		stress(*stressN, 256, *stressDepth)
 		return

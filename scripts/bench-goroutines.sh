@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The goroutine and GC streams' costs (issue 5), printed as Markdown and
+# appended to out/bench/results.md. Run by scripts/bench.sh, or alone.
+#   1. A uprobe's own cost on this machine: a C function probed at its
+#      first instruction (single-stepped) and at a conditional jump (which
+#      the kernel emulates), with perf probe: no BPF at all.
+#   2. Cost per probe hit in a Go target: the CPU time of
+#      (BENCH_GOROUTINES, default 300000) short goroutines with and without
+#      gsrec, over the events the trace holds.
+#   3. Throughput of a server that starts a goroutine per request, under wrk,
+#      without gsrec, with gsrec at defaults and with --no-bpf, in
+#      interleaved rounds (BENCH_ROUNDS, default 5).
+#   4. The census of 100,000 parked goroutines: CPU per census and share of
+#      a core.
+set -eu
+cd "$(dirname "$0")/.."
+O="${O:-build}"
+out=out/bench
+mkdir -p "$out"
+res="$out/results.md"
+n="${BENCH_GOROUTINES:-300000}"
+rounds="${BENCH_ROUNDS:-5}"
+say() { printf '%s\n' "$*" | tee -a "$res"; }
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
+
+say ""
+say "### Goroutine and GC streams (issue 5)"
+say ""
+if command -v perf >/dev/null && command -v gcc >/dev/null; then
+	cat >"$out/up.c" <<'C'
+#include <stdio.h>
+#include <time.h>
+int f(long x);
+/* a stack check as Go emits it: compare, then a conditional jump */
+__asm__(".globl f\n.type f,@function\nf:\n cmp $0x7fffffff, %rdi\n jbe 1f\n ud2\n"
+	"1: lea 1(%rdi), %eax\n ret\n");
+int main(void)
+{
+	struct timespec a, b;
+	long s = 0, n = 200000;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (long i = 0; i < n; i++)
+		s = f(s);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	printf("%.2f\n", ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / n / 1000);
+	return s != n;
+}
+C
+	gcc -O2 -o "$out/up" "$out/up.c"
+	plain=$("$out/up")
+	perf probe -q -d 'probe_up:*' 2>/dev/null || true
+	perf probe -q -x "$out/up" f >/dev/null 2>&1
+	entry=$(perf record -q -e 'probe_up:f' -o /dev/null "$out/up" 2>/dev/null)
+	perf probe -q -d 'probe_up:*' >/dev/null 2>&1
+	perf probe -q -x "$out/up" 'f+7' >/dev/null 2>&1
+	jump=$(perf record -q -e 'probe_up:*' -o /dev/null "$out/up" 2>/dev/null)
+	perf probe -q -d 'probe_up:*' >/dev/null 2>&1
+	say "A uprobe alone (perf probe, no BPF), per call of a C function: ${plain} µs unprobed,"
+	say "${entry} µs probed at its first instruction (single-stepped), ${jump} µs probed at"
+	say "its conditional jump (emulated). gsrec puts its Go probes on the jump of the"
+	say "stack-check prologue."
+	say ""
+fi
+
+say "Cost per probe hit: $n goroutines (\`goroutines -stress\`), the target's own CPU"
+say "time (getrusage) without and with gsrec at defaults:"
+say ""
+say "| stack per goroutine | target CPU alone | under gsrec | probe hits (creation, exit, stack copies) | cost per hit |"
+say "|---|---|---|---|---|"
+for d in 0 40; do
+	a=$("$O/workloads/goroutines" -stress "$n" -stress-depth $d | awk '{print $NF}')
+	rm -f "$out/stress.trace" "$out/stress.db"
+	b=$(bin/gsrec -q -o "$out/stress.trace" -- "$O/workloads/goroutines" -stress "$n" -stress-depth $d | awk '{print $NF}')
+	bin/gsreport import -o "$out/stress.db" "$out/stress.trace" >/dev/null 2>&1
+	read -r c e s < <(sqlite3 -separator ' ' "$out/stress.db" "SELECT (SELECT count(*) FROM go_create), (SELECT count(*) FROM go_exit), (SELECT count(*) FROM go_stack)")
+	hits=$((c + e + s))
+	say "| $([ $d = 0 ] && echo "2 KB, no growth" || echo "up to 40 KB") | $(awk -v a=$a 'BEGIN{printf "%.2f s", a/1e9}') | $(awk -v b=$b 'BEGIN{printf "%.2f s", b/1e9}') | $hits ($c, $e, $s) | $(awk -v a=$a -v b=$b -v h=$hits 'BEGIN{printf "%.2f µs", (b-a)/h/1000}') |"
+done
+say ""
+
+if command -v wrk >/dev/null; then
+	"$O/workloads/gohttp" -addr 127.0.0.1:18096 &
+	spid=$!
+	sleep 0.5
+	rps() { wrk -t1 -c32 -d4s http://127.0.0.1:18096/ 2>/dev/null | awk '/Requests\/sec/ {print $2}'; }
+	rps >/dev/null	# warm up
+	say "Throughput of a goroutine-per-request server (\`gohttp\`, wrk -t1 -c32 -d4s, requests/s),"
+	say "$rounds interleaved rounds:"
+	say ""
+	say "| round | no recorder | gsrec at defaults | gsrec --no-bpf |"
+	say "|---|---|---|---|"
+	: >"$out/rounds"
+	for r in $(seq "$rounds"); do
+		a=$(rps)
+		bin/gsrec -q -o "$out/http.trace" -p $spid & g=$!; sleep 1; b=$(rps); kill -INT $g; wait $g || true
+		bin/gsrec -q --no-bpf -o "$out/http-nobpf.trace" -p $spid & g=$!; sleep 1; c=$(rps); kill -INT $g; wait $g || true
+		echo "$a $b $c" >>"$out/rounds"
+		say "| $r | $a | $b | $c |"
+	done
+	kill $spid; wait $spid 2>/dev/null || true
+	say ""
+	awk '{ db = ($2 - $1) / $1 * 100; dn = ($3 - $1) / $1 * 100; sb += db; sbb += db * db; sn += dn; snn += dn * dn; k++ }
+	     END { mb = sb / k; mn = sn / k
+		   eb = sqrt((sbb / k - mb * mb) / (k > 1 ? k - 1 : 1)); en = sqrt((snn / k - mn * mn) / (k > 1 ? k - 1 : 1))
+		   printf "Mean change against the round'"'"'s baseline: gsrec at defaults %+.1f%% (standard error %.1f%%), --no-bpf %+.1f%% (%.1f%%).\n", mb, eb, mn, en }' "$out/rounds" | tee -a "$res"
+	bin/gsreport import -o "$out/http.db" "$out/http.trace" >/dev/null 2>&1 || true
+	say "In the last round's trace: $(sqlite3 "$out/http.db" "SELECT count(*) FROM go_create") goroutines created and $(sqlite3 "$out/http.db" "SELECT count(*) FROM go_exit") exited in $(sqlite3 "$out/http.db" "SELECT printf('%.1f', (max(t_ns) - min(t_ns)) / 1e9) FROM statm") s."
+	say ""
+fi
+
+"$O/workloads/goroutines" -park 100000 -hold 30s >/dev/null &
+wl=$!
+sleep 2
+bin/gsrec -q -d 10 -o "$out/park.trace" -p $wl
+kill $wl; wait $wl 2>/dev/null || true
+bin/gsreport import -o "$out/park.db" "$out/park.trace" >/dev/null 2>&1
+say "Census of 100,000 parked goroutines over 10 s (default --census-ms 1000, budget 1% of a core):"
+say "$(sqlite3 "$out/park.db" "SELECT count(*) || ' censuses of ' || max(allglen) || ' goroutines, ' || printf('%.1f', avg(cpu_ns) / 1e6) || ' ms CPU each (' || printf('%.1f', avg(wall_ns) / 1e6) || ' ms wall), ' || printf('%.2f', sum(cpu_ns) * 100.0 / ((SELECT max(t_ns) - min(t_ns) FROM statm))) || '% of a core over the recording' FROM census")."

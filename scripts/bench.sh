@@ -20,6 +20,7 @@ mkdir -p "$out"
 res="$out/results.md"
 : >"$res"
 say() { printf '%s\n' "$*" | tee -a "$res"; }
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 
 say "## $(date -u +%Y-%m-%d) on $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r)"
 say ""

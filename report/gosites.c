@@ -201,7 +201,7 @@ static int cmp_site(const void *a, const void *b)
 }
 
 /* The census for --at: the last at or before that moment, or the peak. */
-static int64_t pick(sqlite3 *db, const struct census *cs, int64_t k, const char *at, int64_t t0)
+static int64_t pick(const struct census *cs, int64_t k, const char *at, int64_t t0)
 {
 	if (!at || !strcmp(at, "end"))
 		return k - 1;
@@ -218,7 +218,6 @@ static int64_t pick(sqlite3 *db, const struct census *cs, int64_t k, const char 
 		}
 		return best;
 	}
-	(void)db;
 	int64_t t = t0 + (int64_t)(atof(at) * 1e9), best = 0;
 
 	for (int64_t i = 0; i < k; i++)
@@ -338,7 +337,7 @@ static int gsr_load(sqlite3 *db, const char *at, struct gsr *r)
 		goto out;
 	}
 	struct census *cs = r->cs;
-	int64_t atc = r->atc = pick(db, cs, k, at, r->t0);
+	int64_t atc = r->atc = pick(cs, k, at, r->t0);
 	int npts = r->npts = k < NPTS ? (int)k : NPTS;
 
 	for (int p = 0; p < npts; p++)

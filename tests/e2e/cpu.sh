@@ -4,12 +4,7 @@
 # server under load symbolizes to real functions.
 . "$(dirname "$0")/lib.bash"
 
-if ! "$GSREC" -q -F 49 -d 0.2 -o "$T/probe.trace" -p $$ 2>"$T/probe.err" ||
-   grep -q "eBPF streams not recorded" "$T/probe.err"; then
-	# Without BPF there is nothing to test; CI must have it.
-	if [ "${CI:-}" = true ]; then notok "eBPF unavailable: $(cat "$T/probe.err")"; else ok "eBPF # SKIP $(cat "$T/probe.err")"; fi
-	exit 0
-fi
+need_bpf "on-CPU stacks" || exit 0
 
 shares() {	# shares TRACE [extra folded options]: "total hotA% hotB%"
 	local tr=$1; shift

@@ -5,11 +5,7 @@
 . "$(dirname "$0")/lib.bash"
 
 need_root "goroutine stress" || exit 0
-if ! "$GSREC" -q -F 49 -d 0.2 -o "$T/probe.trace" -p $$ 2>"$T/probe.err" ||
-   grep -q "eBPF streams not recorded" "$T/probe.err"; then
-	if [ "${CI:-}" = true ]; then notok "eBPF unavailable: $(cat "$T/probe.err")"; else ok "eBPF # SKIP $(cat "$T/probe.err")"; fi
-	exit 0
-fi
+need_bpf "goroutine stress" || exit 0
 
 N=2000000
 "$GSREC" -q -o "$T/s.trace" -- "$W/goroutines" -stress $N -stress-depth 20 >"$T/s.out" 2>"$T/s.err"

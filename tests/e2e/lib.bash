@@ -25,5 +25,15 @@ need_root() {
 	fi
 	return 0
 }
+# Tests that need eBPF: with CI=true they fail without it, else skip.
+need_bpf() {
+	if ! "$GSREC" -q -F 49 -d 0.2 -o "$T/probe.trace" -p $$ 2>"$T/probe.err" ||
+	   grep -q "eBPF streams not recorded" "$T/probe.err"; then
+		if [ "${CI:-}" = true ]; then notok "$1: eBPF unavailable: $(cat "$T/probe.err")"
+		else ok "$1 # SKIP eBPF unavailable: $(cat "$T/probe.err")"; fi
+		return 1
+	fi
+	return 0
+}
 # within A B PCT: |A-B| <= PCT% of B
 within() { awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d <= b * p / 100) }'; }

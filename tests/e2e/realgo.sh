@@ -9,11 +9,7 @@
 . "$(dirname "$0")/lib.bash"
 
 need_root "caddy and prometheus" || exit 0
-if ! "$GSREC" -q -F 49 -d 0.2 -o "$T/probe.trace" -p $$ 2>"$T/probe.err" ||
-   grep -q "eBPF streams not recorded" "$T/probe.err"; then
-	if [ "${CI:-}" = true ]; then notok "eBPF unavailable: $(cat "$T/probe.err")"; else ok "eBPF # SKIP $(cat "$T/probe.err")"; fi
-	exit 0
-fi
+need_bpf "caddy and prometheus" || exit 0
 pids=""
 cleanup_hook() { for p in $pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; }
 now() { date +%s%N; }

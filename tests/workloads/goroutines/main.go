@@ -74,6 +74,18 @@ func spawnStorm(n int) {
 
 var never = make(chan struct{})
 
+// worker ticks until stopped: a constant population of goroutines.
+func worker(stop <-chan struct{}) {
+	t := time.NewTicker(10 * time.Millisecond)
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
 //go:noinline
 func leakySpawner(stop <-chan struct{}, every time.Duration) {
 	n := 0
@@ -201,16 +213,7 @@ func main() {
 	// a few long-lived workers, a constant population
 	stopWorkers := make(chan struct{})
 	for i := 0; i < 8; i++ {
-		go func() {
-			t := time.NewTicker(10 * time.Millisecond)
-			for {
-				select {
-				case <-stopWorkers:
-					return
-				case <-t.C:
-				}
-			}
-		}()
+		go worker(stopWorkers)
 	}
 	stopLeak := make(chan struct{})
 	leakDone := make(chan struct{})

@@ -370,7 +370,7 @@ int gs_gc(sqlite3 *db, FILE *out, int json, char *msg, size_t msglen)
 		snprintf(msg, msglen, "runtime.memstats could not be read: cycles are numbered "
 			 "from the recording's start and last_gc_unix_ns is the mark termination "
 			 "probe's time (exact = 0: an estimate, a few microseconds before the "
-			 "runtime's LastGC; within 40 us in gsmapper's tests)");
+			 "runtime's LastGC; within 50 us in gsmapper's tests)");
 	ret = ferror(out) ? -1 : 0;
 out:
 	sqlite3_finalize(cy);

@@ -3,6 +3,7 @@
  * `gsreport gc`: one row per GC cycle.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -216,10 +217,27 @@ int gs_gcclock_open(sqlite3 *db, struct gs_gcclock *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->numgc = c->last_gc = c->heap_marked = -1;
-	/* heap_marked is as of the read: of the last cycle read at that moment */
-	if (sqlite3_prepare_v2(db, "SELECT numgc, last_gc_unix_ns, CASE WHEN t_ns = lead(t_ns) "
-			       "OVER (ORDER BY numgc) OR heap_marked IS NULL THEN -1 ELSE "
-			       "heap_marked END FROM gc_cycle ORDER BY numgc", -1, &c->st, NULL))
+	/*
+	 * heap_marked is as of the read: of the last cycle read at that moment.
+	 * Without memstats the mark termination events are the cycles,
+	 * numbered from the recording's start as `gsreport gc` numbers them,
+	 * and their time stands for LastGC.
+	 */
+	const char *sql = "SELECT numgc, last_gc_unix_ns, CASE WHEN t_ns = lead(t_ns) OVER "
+			  "(ORDER BY numgc) OR heap_marked IS NULL THEN -1 ELSE heap_marked END "
+			  "FROM gc_cycle ORDER BY numgc";
+	sqlite3_stmt *s;
+	int exact = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT EXISTS (SELECT 1 FROM gc_cycle)", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		exact = sqlite3_column_int64(s, 0) > 0;
+	sqlite3_finalize(s);
+	if (!exact)
+		sql = "SELECT row_number() OVER (ORDER BY rowid), t_ns, -1 FROM gc_event WHERE "
+		      "kind = 'mark_termination' ORDER BY rowid";
+	c->mono = !exact;
+	if ((c->mono && gs_wall_load(db, &c->w) < 0) || sqlite3_prepare_v2(db, sql, -1, &c->st, NULL))
 		return -1;
 	c->more = sqlite3_step(c->st) == SQLITE_ROW;
 	return 0;
@@ -227,11 +245,14 @@ int gs_gcclock_open(sqlite3 *db, struct gs_gcclock *c)
 
 void gs_gcclock_at(struct gs_gcclock *c, int64_t wall, int64_t *numgc, int64_t *last_gc)
 {
-	while (c->more && col(c->st, 1) <= wall) {
+	for (; c->more; c->more = sqlite3_step(c->st) == SQLITE_ROW) {
+		int64_t t = c->mono ? gs_wall_at(&c->w, col(c->st, 1)) : col(c->st, 1);
+
+		if (t > wall)
+			break;
 		c->numgc = col(c->st, 0);
-		c->last_gc = col(c->st, 1);
+		c->last_gc = t;
 		c->heap_marked = col(c->st, 2);
-		c->more = sqlite3_step(c->st) == SQLITE_ROW;
 	}
 	*numgc = c->numgc;
 	*last_gc = c->last_gc;
@@ -240,6 +261,7 @@ void gs_gcclock_at(struct gs_gcclock *c, int64_t wall, int64_t *numgc, int64_t *
 void gs_gcclock_close(struct gs_gcclock *c)
 {
 	sqlite3_finalize(c->st);
+	gs_wall_free(&c->w);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -571,4 +593,15 @@ out:
 const char *gs_trend_word(const struct gs_trend *t)
 {
 	return !t->judged ? "not judged" : t->dir > 0 ? "rising" : t->dir < 0 ? "falling" : "flat";
+}
+
+void gs_trend_say(char *buf, size_t n, const char *what, const struct gs_trend *t)
+{
+	if (!t->judged)
+		snprintf(buf, n, "%s floor: not judged (%zu cycles with a figure; 6 are needed)", what,
+			 t->n);
+	else
+		snprintf(buf, n, "%s floor: %s, %.1f MiB -> %.1f MiB over %zu cycles (%+.2f MiB/min)",
+			 what, gs_trend_word(t), t->first / 1048576, t->last / 1048576, t->n,
+			 t->per_min / 1048576);
 }

@@ -54,10 +54,15 @@ int gs_gcount_open(sqlite3 *db, struct gs_gcount *c, struct gs_gosym *sym);
 void gs_gcount_at(struct gs_gcount *c, int64_t t, int64_t *count, int64_t *stack_bytes);
 void gs_gcount_close(struct gs_gcount *c);
 
-/* Per GC cycle. Query with ascending wall time. */
+/*
+ * Per GC cycle: NumGC and LastGC from memstats, or, without them, the mark
+ * termination events numbered from the recording's start (as `gsreport gc`
+ * numbers them). Query with ascending wall time.
+ */
 struct gs_gcclock {
 	sqlite3_stmt *st;
-	int more;
+	int more, mono;			/* mono: the rows' times are monotonic */
+	struct gs_wall w;
 	int64_t numgc, last_gc;		/* as of the last query; -1 before any */
 	int64_t heap_marked;		/* that cycle's marked heap, -1 unknown */
 };

@@ -237,11 +237,13 @@ static void go_section(sqlite3 *db, FILE *out)
 		}
 		sqlite3_finalize(s);
 	}
-	if (ncreate || q_int(db, "SELECT count(*) FROM go_exit", 0)) {
+	int64_t nexit = q_int(db, "SELECT count(*) FROM go_exit", 0);
+
+	if (ncreate || nexit) {
 		int64_t lost = q_int(db, "SELECT coalesce(sum(count), 0) FROM lost WHERE stream = 'goroutines'", 0);
 
 		fprintf(out, "  lifecycle     %" PRId64 " created, %" PRId64 " exited during the recording",
-			ncreate, q_int(db, "SELECT count(*) FROM go_exit", 0));
+			ncreate, nexit);
 		if (lost)
 			fprintf(out, " (%" PRId64 " events lost)", lost);
 		fprintf(out, "; stacks grew %s in %" PRId64 " copies\n",

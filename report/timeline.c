@@ -210,17 +210,6 @@ static void trend_json(FILE *out, const char *name, const struct gs_trend *t)
 	fputc('}', out);
 }
 
-void gs_trend_say(char *buf, size_t n, const char *what, const struct gs_trend *t)
-{
-	if (!t->judged)
-		snprintf(buf, n, "%s floor: not judged (%zu cycles with a figure; 6 are needed)", what,
-			 t->n);
-	else
-		snprintf(buf, n, "%s floor: %s, %.1f MiB -> %.1f MiB over %zu cycles (%+.2f MiB/min)",
-			 what, gs_trend_word(t), t->first / 1048576, t->last / 1048576, t->n,
-			 t->per_min / 1048576);
-}
-
 /*
  * --align gc: each statm row with its cycle and the time since that
  * cycle's LastGC, so cycles can be laid over one another; then the floors
@@ -299,7 +288,7 @@ int gs_timeline_gc(sqlite3 *db, FILE *out, int json, char *msg, size_t msglen)
 	}
 	if (!nrows) {
 		snprintf(msg, msglen, "the trace has no GC cycle to align to (not a Go program, or "
-			 "runtime.memstats could not be read: see `gsreport summary`)");
+			 "neither memstats nor the GC probes were available: see `gsreport summary`)");
 	} else {
 		char a[200], b[200];
 

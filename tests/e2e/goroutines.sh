@@ -89,15 +89,19 @@ check "the largest stack is the deep goroutine's: $tgoid with $tsize bytes, in m
 	sh -c "[ '$tgoid' = '$dgoid' ] && [ '$tsize' = '$dsize' ] && [ '$tstack' = true ]"
 
 # timeline --align gc: every row sits in the cycle the runtime was in, at
-# the time since that cycle's LastGC (from the runtime's own LastGC above)
-"$GSREPORT" timeline --align gc --db "$T/g.db" "$T/g.trace" >"$T/align.csv" 2>"$T/align.err"
-read -r nrows nbad < <(awk -F, 'FNR == NR { if (FNR > 1) lg[$1] = $3; next }
-	FNR == 1 { next }
-	{ n++; c = $1; since = ($4 - lg[c]) / 1e6; d = since - $2; if (d < 0) d = -d
-	  if (!(c in lg) || d > 0.1 || $2 < 0 || ((c + 1) in lg && $4 >= lg[c + 1])) bad++ }
-	END { print n + 0, bad + 0 }' "$T/gc.csv" "$T/align.csv")
-check "timeline --align gc: $nrows rows, each in its GC cycle at the time since its LastGC ($nbad wrong)" \
-	sh -c "[ $nrows -gt 300 ] && [ $nbad -eq 0 ]"
+# the time since that cycle's LastGC (as `gsreport gc` gives it: $2)
+check_align() {	# NAME TRACE GC_CSV MIN_ROWS
+	local nrows nbad
+	"$GSREPORT" timeline --align gc "$2" >"$T/$1.align" 2>"$T/$1.align.err"
+	read -r nrows nbad < <(awk -F, 'FNR == NR { if (FNR > 1) lg[$1] = $3; next }
+		FNR == 1 { next }
+		{ n++; c = $1; since = ($4 - lg[c]) / 1e6; d = since - $2; if (d < 0) d = -d
+		  if (!(c in lg) || d > 0.1 || $2 < 0 || ((c + 1) in lg && $4 >= lg[c + 1])) bad++ }
+		END { print n + 0, bad + 0 }' "$3" "$T/$1.align")
+	check "timeline --align gc ($1): $nrows rows, each in its GC cycle at the time since its LastGC ($nbad wrong)" \
+		sh -c "[ $nrows -gt $4 ] && [ $nbad -eq 0 ]"
+}
+check_align exact "$T/g.trace" "$T/gc.csv" 300
 
 # The floors' verdict: the workload with a smaller storm keeps no heap (its
 # floor is flat); keeping 16 KB at each allocation step, the heap floor
@@ -143,3 +147,8 @@ check "memstats withheld: $rows estimated cycles for gctrace's $nge, none marked
 	sh -c "[ $rows -eq $nge ] && [ $nexact -eq 0 ] && grep -q 'estimate' '$T/e.gcerr'"
 check "estimated LastGC within 1 ms of the runtime's for $n cycles (worst $worst ns, median $median ns)" \
 	sh -c "[ $n -ge 200 ] && [ $worst -le 1000000 ]"
+check_align estimated "$T/e.trace" "$T/e.csv" 200
+"$GSREPORT" summary "$T/e.trace" >"$T/e.sum" 2>&1
+check "summary without memstats: $nge cycles from the probe, and a judged heap floor" \
+	sh -c "grep -q '^  GC cycles  *$nge ended during the recording' '$T/e.sum' && \
+	       grep -q '^  heap floor: \(flat\|rising\|falling\),' '$T/e.sum'"

@@ -13,12 +13,16 @@ need_bpf "caddy and prometheus" || exit 0
 pids=""
 cleanup_hook() { for p in $pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; }
 now() { date +%s%N; }
-# the timeline's goroutines at wall time $2 (ns) of trace $1. The profile
-# taken just after also counts the goroutines serving its own request (the
-# connection's, and its background reader): hence "within 2".
-goroutines_at() {
-	"$GSREPORT" timeline "$1" | awk -F, -v t="$2" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-		$c["wall_ns"] <= t { g = $c["goroutines"] } END { print g }'
+# check_goroutines NAME TRACE T TOTAL NOTE: TOTAL, the goroutine profile's
+# count taken just after wall time T (ns), is within 2 of the timeline's at
+# T. The profile also counts the goroutines serving its own request (the
+# connection's, and its background reader): hence 2.
+check_goroutines() {
+	local got
+	got=$("$GSREPORT" timeline "$2" | awk -F, -v t="$3" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		$c["wall_ns"] <= t { g = $c["goroutines"] } END { print g }')
+	check "$1: $4 goroutines by its own profile$5, ${got:-none} in the timeline (within 2)" \
+		sh -c "[ -n '$got' ] && [ -n '$4' ] && [ \$(( $got - $4 )) -le 2 ] && [ \$(( $4 - $got )) -le 2 ]"
 }
 # record pid $1 into $2 in the background; the rest of the test drives it
 record() { "$GSREC" -q -o "$2" -p "$1" 2>"$2.err" & rec=$!; sleep 1.5; }
@@ -53,9 +57,8 @@ if [ -x /usr/bin/caddy ] && command -v wrk >/dev/null; then
 	total=$(curl -s '127.0.0.1:2029/debug/pprof/goroutine?debug=1' | awk '/^goroutine profile: total/ { print $4 }')
 	stop_recording
 	check_gc caddy "$T/caddy.trace" "$numgc" "$lastgc" 0
-	got=$(goroutines_at "$T/caddy.trace" "$t")
-	check "caddy: $total goroutines by its own profile, $got in the timeline (within 2), after $(awk '/Requests\/sec/ {print $2}' "$T/caddy.wrk") requests/s" \
-		sh -c "[ -n '$got' ] && [ -n '$total' ] && [ \$(( $got - $total )) -le 2 ] && [ \$(( $total - $got )) -le 2 ]"
+	check_goroutines caddy "$T/caddy.trace" "$t" "$total" \
+		" (after $(awk '/Requests\/sec/ {print $2}' "$T/caddy.wrk") requests/s)"
 	kill $cpid; wait $cpid 2>/dev/null
 fi
 
@@ -69,7 +72,6 @@ if [ -x /usr/bin/prometheus ] && command -v wrk >/dev/null; then
 	record $ppid "$T/prom.trace"
 	wrk -t1 -c32 -d4s http://127.0.0.1:19391/metrics >"$T/prom.wrk"
 	sleep 0.5
-	t=$(now)
 	curl -s 127.0.0.1:19391/metrics >"$T/metrics"
 	numgc=$(awk '$1 == "go_gc_duration_seconds_count" { print $2 }' "$T/metrics")
 	# seconds as a float64: LastGC to within a microsecond
@@ -79,7 +81,6 @@ if [ -x /usr/bin/prometheus ] && command -v wrk >/dev/null; then
 	total=$(curl -s '127.0.0.1:19391/debug/pprof/goroutine?debug=1' | awk '/^goroutine profile: total/ { print $4 }')
 	stop_recording
 	check_gc prometheus "$T/prom.trace" "$numgc" "$lastgc" 1000
-	got=$(goroutines_at "$T/prom.trace" "$t")
-	check "prometheus: $total goroutines by its own profile (go_goroutines $gog), $got in the timeline (within 2), after $(awk '/Requests\/sec/ {print $2}' "$T/prom.wrk") requests/s" \
-		sh -c "[ -n '$got' ] && [ -n '$total' ] && [ \$(( $got - $total )) -le 2 ] && [ \$(( $total - $got )) -le 2 ]"
+	check_goroutines prometheus "$T/prom.trace" "$t" "$total" \
+		" (go_goroutines $gog; after $(awk '/Requests\/sec/ {print $2}' "$T/prom.wrk") requests/s)"
 fi

@@ -46,6 +46,16 @@ const volatile __u64 issys_at = 0;		/* where its probe is */
 const volatile __u64 newproc1_lo = 0, newproc1_hi = 0;
 const volatile __u64 exit_lo = 0, exit_hi = 0;		/* goexit0 or gdestroy */
 
+/*
+ * The event budget (gsrec --go-rate): gsrec sets go_allow at the start of
+ * each window and clears go_used. Hits of the creation, exit and stack-copy
+ * probes past go_allow are refused, and the first refused one wakes gsrec,
+ * which takes those probes off until the next window: a refused hit still
+ * costs the target its trap. go_allow 0: no budget.
+ */
+__u64 go_allow = 0;
+__u64 go_used = 0;
+
 static __always_inline __u64 rd(__u64 addr)
 {
 	__u64 v = 0;
@@ -77,6 +87,25 @@ static __always_inline struct gs_go_event *reserve(__u16 kind, int with_frames)
 	e->nframes = 0;
 	e->pad2 = 0;
 	return e;
+}
+
+/* Past the budget? The first hit past it tells gsrec when the pause began. */
+static __always_inline int over_budget(void)
+{
+	struct gs_go_event *e;
+	__u64 n;
+
+	if (!go_allow)
+		return 0;
+	n = __sync_fetch_and_add(&go_used, 1);
+	if (n < go_allow)
+		return 0;
+	if (n == go_allow) {
+		e = reserve(GS_EV_GO_PAUSE, 0);
+		if (e)
+			bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	}
+	return 1;
 }
 
 /* Return addresses from the frame at bp up, while frames stay in [lo, hi). */
@@ -115,7 +144,7 @@ int on_issys(struct pt_regs *ctx)
 
 	asm volatile("" : "+r"(gp));
 	asm volatile("" : "+r"(sp));
-	if (!is_target())
+	if (!is_target() || over_budget())
 		return 0;
 	/* the caller, as a link-time address (PIE: minus the load bias) */
 	ret = rd(sp) - (bpf_get_func_ip(ctx) - issys_at);
@@ -162,7 +191,7 @@ int on_copystack(struct pt_regs *ctx)
 
 	asm volatile("" : "+r"(gp));
 	asm volatile("" : "+r"(newsize));
-	if (!is_target())
+	if (!is_target() || over_budget())
 		return 0;
 	e = reserve(GS_EV_GO_STACK, 1);
 	if (!e)

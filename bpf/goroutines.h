@@ -13,6 +13,7 @@ enum gs_go_kind {
 	GS_EV_GO_STACK = 3,	/* g, goid, old_size, new_size, sp_word, own stack */
 	GS_EV_GC_START = 4,
 	GS_EV_GC_MARK_TERM = 5,
+	GS_EV_GO_PAUSE = 6,	/* the event budget ran out: no fields but t_ns */
 };
 
 struct gs_go_event {

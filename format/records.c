@@ -39,6 +39,7 @@ static const char *const rtype_names[GS_REC_MAX_KNOWN + 1] = {
 	[GS_REC_GC_CYCLE] = "gc_cycle",
 	[GS_REC_CENSUS] = "census",
 	[GS_REC_GO_HEAP] = "go_heap",
+	[GS_REC_GO_PAUSE] = "go_pause",
 };
 
 const char *gs_rtype_name(unsigned type)
@@ -474,6 +475,11 @@ int gs_encode_body(struct gs_buf *b, const struct gs_record *rec)
 		put_opt(b, rec->u.go_heap.heap_live);
 		put_opt(b, rec->u.go_heap.heap_inuse);
 		put_opt(b, rec->u.go_heap.heap_released);
+		break;
+	case GS_REC_GO_PAUSE:
+		gs_put_uv(b, rec->u.go_pause.t_ns);
+		gs_put_uv(b, rec->u.go_pause.end_ns);
+		gs_put_uv(b, rec->u.go_pause.refused);
 		break;
 	case GS_REC_GC_EVENT:
 		gs_put_uv(b, rec->u.gc_event.t_ns);
@@ -930,6 +936,11 @@ int gs_decode_body(unsigned type, const uint8_t *p, size_t len,
 		rec->u.go_heap.heap_live = get_opt(&c);
 		rec->u.go_heap.heap_inuse = get_opt(&c);
 		rec->u.go_heap.heap_released = get_opt(&c);
+		break;
+	case GS_REC_GO_PAUSE:
+		rec->u.go_pause.t_ns = gs_get_uv(&c);
+		rec->u.go_pause.end_ns = gs_get_uv(&c);
+		rec->u.go_pause.refused = gs_get_uv(&c);
 		break;
 	case GS_REC_GC_EVENT:
 		rec->u.gc_event.t_ns = gs_get_uv(&c);

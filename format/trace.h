@@ -62,7 +62,8 @@ enum gs_rtype {
 	GS_REC_GC_CYCLE		= 27,
 	GS_REC_CENSUS		= 28,
 	GS_REC_GO_HEAP		= 29,
-	GS_REC_MAX_KNOWN	= 29,
+	GS_REC_GO_PAUSE		= 30,
+	GS_REC_MAX_KNOWN	= 30,
 };
 
 /* Name of a record type, or NULL for one this build does not know. */
@@ -376,6 +377,12 @@ struct gs_rec_go_heap {
 	uint64_t heap_live, heap_inuse, heap_released;
 };
 
+/* §6.26 the creation, exit and stack-copy probes were off (gsrec --go-rate) */
+struct gs_rec_go_pause {
+	uint64_t t_ns, end_ns;		/* from the first refused hit to the probes' return */
+	uint64_t refused;		/* hits refused before the probes came off */
+};
+
 /* §6.24 a census of all goroutines (runtime.allgs) */
 #define GS_G_NSTATUS		10	/* _Gidle .. _Gpreempted */
 #define GS_NO_STACK		UINT32_MAX
@@ -431,6 +438,7 @@ struct gs_record {
 		struct gs_rec_gc_cycle gc_cycle;
 		struct gs_rec_census census;
 		struct gs_rec_go_heap go_heap;
+		struct gs_rec_go_pause go_pause;
 	} u;
 	/* Unknown types: the raw body, for tools that want to show it. */
 	const uint8_t *raw;

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -323,6 +324,243 @@ void gorec_set_maps(struct gorec *g, const struct gs_smaps *s)
 
 /* ---- eBPF ---- */
 
+/* The probes the event budget takes off, as links[] and progs order them. */
+#define BUDGETED 2
+
+static struct bpf_program *prog_of(struct gorec *g, int i)
+{
+	struct bpf_program *p[4] = { g->skel->progs.on_issys, g->skel->progs.on_copystack,
+				     g->skel->progs.on_gc_start, g->skel->progs.on_gc_mark_term };
+
+	return p[i];
+}
+
+static const int probe_fn[4] = { GOREC_ISSYS, GOREC_COPYSTACK, GOREC_GCSTART, GOREC_MARKTERM };
+
+static struct bpf_link *attach_probe(struct gorec *g, int i)
+{
+	return bpf_program__attach_uprobe(prog_of(g, i), false, g->pid, g->exe,
+					  (size_t)g->fn[probe_fn[i]].off);
+}
+
+/*
+ * The event budget. A uprobe hit costs the target a trap (2-3 µs here,
+ * BENCHMARKS.md) whether or not the program records anything, so past the
+ * budget the probes must come off, and taking a uprobe off or putting it
+ * back is itself costly: the kernel holds the uprobe's lock across RCU
+ * grace periods (10-250 ms under load), and every thread of the target
+ * that hits the probe meanwhile sleeps on it. A worker thread does both so
+ * that gsrec goes on recording, and the probes change state at most twice
+ * in a period (BUDGET_PERIOD_NS).
+ *
+ * Each period starts with the probes on and go_rate's share of the period
+ * (go_allow). The first hit past it starts a pause: the worker takes the
+ * probes off, and they come back once the period, stretched to cover the
+ * hits refused meanwhile at go_rate, is over. So the probes take at most
+ * go_rate hits a second on average, refused ones included, however fast
+ * the target makes goroutines, and a target that makes fewer is recorded
+ * whole. GO_PAUSE records say when events were not recorded.
+ */
+#define BUDGET_PERIOD_NS 10000000000u
+
+enum bud_state { B_ON, B_PAUSING, B_OFF, B_RESUMING };
+enum bud_cmd { CMD_NONE, CMD_DETACH, CMD_ATTACH, CMD_QUIT };
+
+struct budget {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	enum bud_cmd cmd;		/* for the worker; CMD_NONE once done */
+	int attach_err;			/* the worker's result for CMD_ATTACH */
+	enum bud_state st;
+	uint64_t win_start;		/* the period's probes went on */
+	uint64_t pause_from, pause_end;	/* first refused hit; the probes going back */
+	uint64_t resume_at;
+};
+
+static void *budget_worker(void *arg)
+{
+	struct gorec *g = arg;
+	struct budget *b = g->bud;
+
+	pthread_mutex_lock(&b->mu);
+	for (;;) {
+		while (b->cmd == CMD_NONE)
+			pthread_cond_wait(&b->cv, &b->mu);
+		enum bud_cmd cmd = b->cmd;
+
+		if (cmd == CMD_QUIT)
+			break;
+		pthread_mutex_unlock(&b->mu);
+		int err = 0;
+
+		for (int i = 0; i < BUDGETED; i++) {
+			if (cmd == CMD_DETACH) {
+				bpf_link__destroy(g->links[i]);
+				g->links[i] = NULL;
+			} else if (!err && !(g->links[i] = attach_probe(g, i))) {
+				err = errno ? errno : EIO;
+			}
+		}
+		if (err)
+			for (int i = 0; i < BUDGETED; i++) {
+				bpf_link__destroy(g->links[i]);
+				g->links[i] = NULL;
+			}
+		pthread_mutex_lock(&b->mu);
+		b->attach_err = err;
+		b->cmd = CMD_NONE;
+		pthread_cond_broadcast(&b->cv);
+	}
+	pthread_mutex_unlock(&b->mu);
+	return NULL;
+}
+
+static void budget_post(struct budget *b, enum bud_cmd cmd)
+{
+	pthread_mutex_lock(&b->mu);
+	b->cmd = cmd;
+	pthread_cond_broadcast(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+}
+
+/* Has the worker done its command? wait: until it has. */
+static int budget_done(struct budget *b, int wait)
+{
+	pthread_mutex_lock(&b->mu);
+	while (wait && b->cmd != CMD_NONE)
+		pthread_cond_wait(&b->cv, &b->mu);
+	int done = b->cmd == CMD_NONE;
+
+	pthread_mutex_unlock(&b->mu);
+	return done;
+}
+
+static uint64_t budget_used(struct gorec *g)
+{
+	return __atomic_load_n(&g->skel->bss->go_used, __ATOMIC_RELAXED);
+}
+
+/* A pause is over (end: its end, when the probes started going back). */
+static int end_pause(struct gorec *g, uint64_t end, uint64_t refused)
+{
+	struct budget *b = g->bud;
+	struct gs_record r = { .type = GS_REC_GO_PAUSE };
+
+	r.u.go_pause = (struct gs_rec_go_pause){ b->pause_from,
+		end > b->pause_from ? end : b->pause_from, refused };
+	g->pauses++;
+	g->paused_ns += r.u.go_pause.end_ns - r.u.go_pause.t_ns;
+	g->refused += refused;
+	return gs_writer_add(g->w, &r);
+}
+
+/* The budget ran out at t (the first refused hit): take the probes off. */
+static void budget_exhausted(struct gorec *g, uint64_t t)
+{
+	struct budget *b = g->bud;
+
+	/* t before this period: the last one's, raced with its end */
+	if (!b || b->st != B_ON || t < b->win_start)
+		return;
+	b->st = B_PAUSING;
+	b->pause_from = t;
+	budget_post(b, CMD_DETACH);
+}
+
+/* Move the budget on: called on every gsrec tick. */
+static int budget_tick(struct gorec *g, uint64_t now)
+{
+	struct budget *b = g->bud;
+	uint64_t allow = g->skel->bss->go_allow, used;
+
+	switch (b->st) {
+	case B_ON:
+		if (now < b->win_start + BUDGET_PERIOD_NS)
+			return 0;
+		/* a pause the period asked for that gsrec has not seen yet */
+		if (ebpf_drain(g->rb, g->err) < 0)
+			return -1;
+		if (b->st == B_ON) {
+			__atomic_store_n(&g->skel->bss->go_used, 0, __ATOMIC_RELAXED);
+			b->win_start = now;
+		}
+		return 0;
+	case B_PAUSING:
+		if (!budget_done(b, 0))
+			return 0;
+		/* the probes are off: every hit of the period is counted */
+		used = budget_used(g);
+		b->resume_at = b->win_start + (uint64_t)((double)used * 1e9 / g->o.go_rate);
+		if (b->resume_at < b->win_start + BUDGET_PERIOD_NS)
+			b->resume_at = b->win_start + BUDGET_PERIOD_NS;
+		b->st = B_OFF;
+		return 0;
+	case B_OFF:
+		if (now < b->resume_at)
+			return 0;
+		/* the pause ends as the probes start going back: nothing after is missed */
+		used = budget_used(g);
+		if (end_pause(g, now, used > allow ? used - allow : 0) < 0)
+			return -1;
+		__atomic_store_n(&g->skel->bss->go_used, 0, __ATOMIC_RELAXED);
+		b->pause_end = now;
+		b->st = B_RESUMING;
+		budget_post(b, CMD_ATTACH);
+		return 0;
+	case B_RESUMING:
+		if (!budget_done(b, 0))
+			return 0;
+		if (b->attach_err) {
+			/* a pause from here to the end of the recording (gorec_stop) */
+			g->probes_off = b->attach_err;
+			b->pause_from = b->pause_end;
+			b->st = B_OFF;
+			b->resume_at = UINT64_MAX;
+			return 0;
+		}
+		b->win_start = now;
+		b->st = B_ON;
+		return 0;
+	}
+	return 0;
+}
+
+static int budget_start(struct gorec *g)
+{
+	struct budget *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return -1;
+	pthread_mutex_init(&b->mu, NULL);
+	pthread_cond_init(&b->cv, NULL);
+	g->bud = b;
+	if ((errno = pthread_create(&b->th, NULL, budget_worker, g))) {
+		pthread_mutex_destroy(&b->mu);
+		pthread_cond_destroy(&b->cv);
+		free(b);
+		g->bud = NULL;
+		return -1;
+	}
+	b->win_start = gs_now_ns(CLOCK_MONOTONIC);
+	return 0;
+}
+
+static void budget_free(struct gorec *g)
+{
+	struct budget *b = g->bud;
+
+	if (!b)
+		return;
+	budget_done(b, 1);
+	budget_post(b, CMD_QUIT);
+	pthread_join(b->th, NULL);
+	pthread_mutex_destroy(&b->mu);
+	pthread_cond_destroy(&b->cv);
+	free(b);
+	g->bud = NULL;
+}
+
 static int on_event(void *ctx, void *data, size_t len)
 {
 	struct gorec *g = ctx;
@@ -332,6 +570,10 @@ static int on_event(void *ctx, void *data, size_t len)
 
 	if (len < GS_GO_EVENT_SHORT || g->err)
 		return 0;
+	if (e->kind == GS_EV_GO_PAUSE) {
+		budget_exhausted(g, e->t_ns);
+		return 0;
+	}
 	memset(&r, 0, sizeof(r));
 	if (e->kind == GS_EV_GO_CREATE || e->kind == GS_EV_GO_STACK) {
 		uint32_t n = e->nframes < GS_GO_FRAMES ? e->nframes : GS_GO_FRAMES;
@@ -382,8 +624,6 @@ static int on_event(void *ctx, void *data, size_t len)
 
 int gorec_attach(struct gorec *g, char *err, size_t errlen)
 {
-	static const int which[4] = { GOREC_ISSYS, GOREC_COPYSTACK, GOREC_GCSTART, GOREC_MARKTERM };
-
 	if (!g->have_bin || !g->probes_ok) {
 		snprintf(err, errlen, "%s", g->probes_why[0] ? g->probes_why : "not a Go program");
 		return -1;
@@ -418,18 +658,19 @@ int gorec_attach(struct gorec *g, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot load the goroutine program: %s", strerror(errno));
 		goto fail;
 	}
-	struct bpf_program *progs[4] = { g->skel->progs.on_issys, g->skel->progs.on_copystack,
-					 g->skel->progs.on_gc_start, g->skel->progs.on_gc_mark_term };
-
+	/* the period's share of the budget, at least one event */
+	if (g->o.go_rate)
+		g->skel->bss->go_allow = (uint64_t)g->o.go_rate * BUDGET_PERIOD_NS / 1000000000u
+					 ?: 1;
 	for (int i = 0; i < 4; i++) {
-		g->links[i] = bpf_program__attach_uprobe(progs[i], false, g->pid, g->exe,
-							 (size_t)g->fn[which[i]].off);
+		g->links[i] = attach_probe(g, i);
 		if (!g->links[i]) {
 			snprintf(err, errlen, "cannot attach a uprobe to %s in %s: %s",
-				 fn_names[which[i]][0], g->exe, strerror(errno));
+				 fn_names[probe_fn[i]][0], g->exe, strerror(errno));
 			goto fail;
 		}
 	}
+	g->rec_start = gs_now_ns(CLOCK_MONOTONIC);
 	g->links[4] = bpf_program__attach(g->skel->progs.on_exec);
 	if (!g->links[4]) {
 		snprintf(err, errlen, "cannot attach to sched_process_exec: %s", strerror(errno));
@@ -440,8 +681,14 @@ int gorec_attach(struct gorec *g, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot set up the goroutine ring buffer: %s", strerror(errno));
 		goto fail;
 	}
+	if (g->o.go_rate && budget_start(g) < 0) {
+		snprintf(err, errlen, "cannot start the event budget's thread: %s", strerror(errno));
+		goto fail;
+	}
 	return 0;
 fail:
+	ring_buffer__free(g->rb);
+	g->rb = NULL;
 	for (int i = 0; i < 5; i++) {
 		bpf_link__destroy(g->links[i]);
 		g->links[i] = NULL;
@@ -826,6 +1073,8 @@ static int census(struct gorec *g, uint64_t now)
 
 int gorec_tick(struct gorec *g, uint64_t now)
 {
+	if (g->bud && budget_tick(g, now) < 0)
+		return -1;
 	if (!g->have_bin || !g->bias_known)
 		return 0;
 	if (g->gc_ok && read_cycles(g, now) < 0)
@@ -848,8 +1097,29 @@ int gorec_tick(struct gorec *g, uint64_t now)
 	return 0;
 }
 
+int gorec_stop(struct gorec *g, uint64_t now)
+{
+	struct budget *b = g->bud;
+
+	if (!b)
+		return 0;
+	/* what the worker is doing, done; then where the budget stands */
+	budget_done(b, 1);
+	if (budget_tick(g, now) < 0)
+		return -1;
+	if (b->st == B_PAUSING || b->st == B_OFF) {
+		uint64_t used = budget_used(g), allow = g->skel->bss->go_allow;
+
+		if (end_pause(g, now, used > allow ? used - allow : 0) < 0)
+			return -1;
+		b->st = B_RESUMING;	/* nothing more to say */
+	}
+	return 0;
+}
+
 void gorec_close(struct gorec *g)
 {
+	budget_free(g);
 	ring_buffer__free(g->rb);
 	for (int i = 0; i < 5; i++)
 		bpf_link__destroy(g->links[i]);

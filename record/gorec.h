@@ -23,6 +23,7 @@ struct gorec_opts {
 	unsigned census_top;		/* goroutines with the largest stacks to unwind */
 	unsigned heap_ms;		/* GO_HEAP sampling interval */
 	double census_budget;		/* the census's CPU share of one core, at most */
+	unsigned go_rate;		/* creation, exit and stack-copy events a second; 0: all */
 };
 
 struct goroutines_bpf;
@@ -30,6 +31,7 @@ struct ring_buffer;
 struct bpf_link;
 struct gs_smaps;
 struct census_scratch;
+struct budget;
 
 /* The runtime functions the uprobes go on, and those they must tell apart. */
 enum gorec_fn {
@@ -68,6 +70,10 @@ struct gorec {
 	struct ring_buffer *rb;
 	struct bpf_link *links[5];	/* 4 uprobes and the exec hook */
 	uint64_t lost_reported;
+	/* the event budget (gorec.c: "The event budget") */
+	struct budget *bud;
+	int probes_off;			/* errno: the probes could not be put back */
+	uint64_t pauses, paused_ns, refused;
 	/* memstats */
 	int gc_ok, heap_ok;		/* their addresses are known */
 	uint32_t numgc;			/* last NumGC read */
@@ -80,6 +86,7 @@ struct gorec {
 	struct census_scratch *cs;
 	/* counts, for the summary */
 	uint64_t creates, exits, copies, gc_events, cycles, censuses, census_cpu_ns;
+	uint64_t rec_start;		/* when the probes went on */
 	uint64_t last_census_cpu_ns;
 	int err;
 	int warned_read;
@@ -105,6 +112,9 @@ int gorec_lost(struct gorec *g, uint64_t now);
  * writer failed.
  */
 int gorec_tick(struct gorec *g, uint64_t now);
+/* The recording ends at now: close an open pause (probes_off: the probes
+ * could not be put back after it). 0, or -1 with errno. */
+int gorec_stop(struct gorec *g, uint64_t now);
 void gorec_close(struct gorec *g);
 
 #endif

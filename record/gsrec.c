@@ -57,7 +57,7 @@ struct opts {
 	double duration_s;
 	uint32_t interval_ms, smaps_min_ms, flush_ms;
 	double budget_pct;
-	unsigned freq, ringbuf_kb, fault_period, census_ms, census_top;
+	unsigned freq, ringbuf_kb, fault_period, census_ms, census_top, go_rate;
 	int record_cmdline, quiet, no_bpf;
 	pid_t pid;
 	char **cmd;
@@ -122,6 +122,10 @@ static void usage(FILE *f)
 "                         a census costing more than 1%% of a core waits longer\n"
 "      --census-top N     unwind the N goroutines with the largest stacks in each\n"
 "                         census (default 16, at most 64)\n"
+"      --go-rate N        goroutine creations, exits and stack copies to record\n"
+"                         a second on average (default 2000; 0: all); past\n"
+"                         that their probes are off for the rest of a 10 s\n"
+"                         period, and the trace marks the pause\n"
 "      --no-bpf           record /proc data only, no eBPF streams\n"
 "      --record-cmdline   store the target's command line in the trace\n"
 "  -q, --quiet            no status line and no summary line\n"
@@ -163,7 +167,7 @@ static int parse_num(const char *s, double lo, double hi, double *out)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { O_SMAPS_MIN = 256, O_FLUSH, O_CMDLINE, O_VERSION, O_RINGBUF, O_NOBPF, O_FPERIOD,
-	       O_CENSUS_MS, O_CENSUS_TOP };
+	       O_CENSUS_MS, O_CENSUS_TOP, O_GO_RATE };
 	static const struct option lopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
@@ -179,6 +183,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "fault-period", required_argument, NULL, O_FPERIOD },
 		{ "census-ms", required_argument, NULL, O_CENSUS_MS },
 		{ "census-top", required_argument, NULL, O_CENSUS_TOP },
+		{ "go-rate", required_argument, NULL, O_GO_RATE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -190,7 +195,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	*o = (struct opts){ .output = "gsmapper.trace", .interval_ms = 10,
 			    .smaps_min_ms = 50, .flush_ms = 1000, .budget_pct = 2, .freq = 49,
 			    .ringbuf_kb = 4096, .fault_period = 1, .census_ms = 1000,
-			    .census_top = 16 };
+			    .census_top = 16, .go_rate = 2000 };
 	while ((c = getopt_long(argc, argv, "+p:o:d:i:b:F:qh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -282,6 +287,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				return -1;
 			}
 			o->census_top = (unsigned)v;
+			break;
+		case O_GO_RATE:
+			if (parse_num(optarg, 0, 1e7, &v)) {
+				msg("invalid --go-rate '%s': give events per second up to 10000000, "
+				    "or 0 for no limit", optarg);
+				return -1;
+			}
+			o->go_rate = (unsigned)v;
 			break;
 		case 'q':
 			o->quiet = 1;
@@ -509,7 +522,8 @@ static void go_init(struct bpfstate *b, pid_t pid, const struct opts *o, const c
 {
 	struct gorec_opts go = { .ringbuf_kb = o->ringbuf_kb, .wait_exec = wait_exec,
 				 .census_ms = o->census_ms, .census_top = o->census_top,
-				 .heap_ms = 100, .census_budget = 0.01 };
+				 .heap_ms = 100, .census_budget = 0.01,
+				 .go_rate = o->go_rate };
 
 	b->stacks.w = w;
 	gorec_init(&b->go, pid, path, &go, &b->stacks, w, b->go_why, sizeof(b->go_why));
@@ -906,8 +920,18 @@ int main(int argc, char **argv)
 		goto write_error;
 	if (bs.have_flt && (faultrec_poll(&bs.flt) < 0 || faultrec_lost(&bs.flt, gs_now_ns(CLOCK_MONOTONIC)) < 0))
 		goto write_error;
-	if (bs.have_go && (gorec_poll(&bs.go) < 0 || gorec_lost(&bs.go, gs_now_ns(CLOCK_MONOTONIC)) < 0))
+	if (bs.have_go && (gorec_poll(&bs.go) < 0 || gorec_lost(&bs.go, gs_now_ns(CLOCK_MONOTONIC)) < 0 ||
+			   gorec_stop(&bs.go, gs_now_ns(CLOCK_MONOTONIC)) < 0))
 		goto write_error;
+	if (bs.have_go && bs.go.probes_off) {
+		msg("warning: the goroutine creation, exit and stack-copy probes could not be put "
+		    "back after a pause (--go-rate): %s; those events end there",
+		    strerror(bs.go.probes_off));
+		if (write_message(w, GS_WARNING, "goroutine creation, exit and stack-copy probes "
+				  "could not be put back after a pause: %s",
+				  strerror(bs.go.probes_off)) < 0)
+			goto write_error;
+	}
 	/* the cycles that ended since the last tick */
 	if (stop_reason != GS_END_TARGET_EXIT && gorec_tick(&bs.go, gs_now_ns(CLOCK_MONOTONIC)) < 0)
 		goto write_error;
@@ -980,6 +1004,14 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s: wrote %s (%" PRIu64 " samples, %" PRIu64
 				" smaps reads, %" PRIu64 " bytes)\n", prog, o.output, samples,
 				reads, bytes);
+		if (!o.quiet && bs.have_go && bs.go.pauses) {
+			uint64_t span = gs_now_ns(CLOCK_MONOTONIC) - bs.go.rec_start;
+
+			fprintf(stderr, "%s: goroutine events over %u a second (--go-rate): their "
+				"probes were off %.0f%% of the time, so creations, exits and stack "
+				"growth are a sample\n", prog, o.go_rate,
+				span ? 100.0 * (double)bs.go.paused_ns / (double)span : 0.0);
+		}
 	}
 	if (launched) {
 		rc = WIFSIGNALED(child_status) ? 128 + WTERMSIG(child_status)

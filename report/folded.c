@@ -969,6 +969,40 @@ out:
 	return ret;
 }
 
+static int has_pauses(sqlite3 *db)
+{
+	sqlite3_stmt *s;
+	int n = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM go_pause LIMIT 1", -1, &s, NULL) == SQLITE_OK)
+		n = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	return n;
+}
+
+/* Say on stderr how much of [a, b] (within the recording) the goroutine
+ * probes were paused. */
+static void paused_note(sqlite3 *db, int64_t a, int64_t b, const char *what)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(db, "WITH w(a, b) AS (SELECT max(?1, min(t_ns)), min(?2, max(t_ns)) "
+			       "FROM statm) SELECT (SELECT sum(min(p.end_ns, w.b) - max(p.t_ns, w.a)) "
+			       "FROM go_pause p WHERE p.end_ns > w.a AND p.t_ns < w.b), w.b - w.a FROM w",
+			       -1, &s, NULL))
+		return;
+	sqlite3_bind_int64(s, 1, a);
+	sqlite3_bind_int64(s, 2, b);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+		double off = (double)sqlite3_column_int64(s, 0), span = (double)sqlite3_column_int64(s, 1);
+
+		fprintf(stderr, "gsreport: the goroutine probes were paused for %.0f%% of the "
+			"window (gsrec --go-rate), so these %s are a sample\n",
+			span > 0 ? 100.0 * off / span : 100.0, what);
+	}
+	sqlite3_finalize(s);
+}
+
 static int goroutine_weight(struct symctx *c, FILE *out, const struct gs_folded_opts *o,
 			    char *msg, size_t msglen)
 {
@@ -990,8 +1024,12 @@ static int goroutine_weight(struct symctx *c, FILE *out, const struct gs_folded_
 	sqlite3_finalize(s);
 	if (!strcmp(o->weight, "goroutines")) {
 		int64_t t = moment(c->db, o->at, last);
-		int r = stack_rows(c, &agg, "SELECT stack_id, 0, count(*) FROM go_create WHERE "
-				   "t_ns <= ?1 AND (exit_t_ns IS NULL OR exit_t_ns > ?1) "
+		/* a creation followed by a pause of the probes (gsrec --go-rate)
+		 * may have exited unseen: the census counts those instead */
+		int paused = has_pauses(c->db);
+		int r = stack_rows(c, &agg, "SELECT stack_id, 0, count(*) FROM go_create g WHERE "
+				   "t_ns <= ?1 AND (exit_t_ns IS NULL OR exit_t_ns > ?1) AND NOT EXISTS "
+				   "(SELECT 1 FROM go_pause p WHERE p.end_ns > g.t_ns AND p.t_ns < ?1) "
 				   "GROUP BY stack_id", t, 0, &total);
 		struct gs_gosym sym;
 		sqlite3_stmt *q;
@@ -999,14 +1037,17 @@ static int goroutine_weight(struct symctx *c, FILE *out, const struct gs_folded_
 		if (r)
 			goto out;
 		/*
-		 * Goroutines that were there before recording began have no
-		 * creation event: the census nearest before t counts them by
-		 * creation site, less those the events account for.
+		 * Goroutines that were there before recording began, or whose
+		 * creation fell in a pause, have no creation event: the census
+		 * nearest before t counts them by creation site, less those the
+		 * events account for.
 		 */
 		gs_gosym_open(c->db, &sym);
 		if (sqlite3_prepare_v2(c->db, "SELECT s.gopc, s.startpc, s.count - (SELECT count(*) "
 				       "FROM go_create g WHERE g.gopc = s.gopc AND g.startpc = s.startpc "
-				       "AND g.t_ns <= c.t_ns AND (g.exit_t_ns IS NULL OR g.exit_t_ns > c.t_ns)) "
+				       "AND g.t_ns <= c.t_ns AND (g.exit_t_ns IS NULL OR g.exit_t_ns > c.t_ns) "
+				       "AND NOT EXISTS (SELECT 1 FROM go_pause p WHERE p.end_ns > g.t_ns "
+				       "AND p.t_ns < c.t_ns)) "
 				       "FROM census_site s JOIN census c ON c.id = s.census_id WHERE c.id = "
 				       "(SELECT coalesce((SELECT max(id) FROM census WHERE t_ns <= ?1), "
 				       "(SELECT min(id) FROM census)))", -1, &q, NULL) == SQLITE_OK) {
@@ -1022,7 +1063,9 @@ static int goroutine_weight(struct symctx *c, FILE *out, const struct gs_folded_
 
 				if (n <= 0)
 					continue;
-				snprintf(fr, sizeof(fr), "[before recording];%.*s;[go] %.*s", l1, f1, l2, f2);
+				snprintf(fr, sizeof(fr), "%s;%.*s;[go] %.*s",
+					 paused ? "[creation not recorded]" : "[before recording]",
+					 l1, f1, l2, f2);
 				if (add_line(&agg, &line, NULL, fr, (uint64_t)n) < 0)
 					break;
 				total += (uint64_t)n;
@@ -1043,6 +1086,7 @@ static int goroutine_weight(struct symctx *c, FILE *out, const struct gs_folded_
 
 		if (r)
 			goto out;
+		paused_note(c->db, a, b, growth ? "stack growth" : "creations");
 	}
 	if (!total) {
 		snprintf(msg, msglen, "this trace has no %s in that window (recorded without eBPF "

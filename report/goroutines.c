@@ -138,7 +138,8 @@ static int64_t census_users(struct gs_gcount *c, int64_t id)
  * first census's count minus the events before it. A census is taken
  * while goroutines come and go, so anchoring to every census would add
  * that race's error each time; later censuses re-anchor the count only
- * after events were lost.
+ * after events were lost or the probes paused or resumed (gsrec
+ * --go-rate), and from such a moment to that census the count is unknown.
  */
 int gs_gcount_open(sqlite3 *db, struct gs_gcount *c, struct gs_gosym *sym)
 {
@@ -150,13 +151,13 @@ int gs_gcount_open(sqlite3 *db, struct gs_gcount *c, struct gs_gosym *sym)
 			       &c->cs, NULL) ||
 	    sqlite3_prepare_v2(db, "SELECT t_ns, startpc, 1 FROM go_create UNION ALL "
 			       "SELECT t_ns, startpc, -1 FROM go_exit ORDER BY 1", -1, &c->ev, NULL) ||
-	    sqlite3_prepare_v2(db, "SELECT t_ns FROM lost WHERE stream = 'goroutines' ORDER BY rowid",
-			       -1, &c->lost, NULL))
+	    sqlite3_prepare_v2(db, "SELECT t_ns, 0 FROM lost WHERE stream = 'goroutines' UNION ALL "
+			       "SELECT t_ns, 1 FROM go_pause UNION ALL SELECT end_ns, -1 FROM go_pause "
+			       "ORDER BY 1", -1, &c->lost, NULL))
 		return -1;
 	c->cs_more = sqlite3_step(c->cs) == SQLITE_ROW;
 	c->ev_more = sqlite3_step(c->ev) == SQLITE_ROW;
 	c->lost_more = sqlite3_step(c->lost) == SQLITE_ROW;
-	c->lost_t = c->lost_more ? col(c->lost, 0) : INT64_MAX;
 	if (!c->cs_more)
 		return 0;
 	/* the baseline: what the first census counts, less the events before it */
@@ -181,16 +182,23 @@ void gs_gcount_at(struct gs_gcount *c, int64_t t, int64_t *count, int64_t *stack
 	for (;;) {
 		int64_t tc = c->cs_more ? col(c->cs, 1) : INT64_MAX;
 		int64_t te = c->ev_more ? col(c->ev, 0) : INT64_MAX;
+		int64_t tl = c->lost_more ? col(c->lost, 0) : INT64_MAX;
 
-		if (tc > t && te > t)
+		if (tc > t && te > t && tl > t)
 			break;
-		if (tc <= te) {
+		if (tl <= tc && tl <= te) {
+			/* events were lost, or the probes paused or resumed: the
+			 * count is unknown until a census says it; while they are
+			 * paused, only each census says it */
+			c->stale = 1;
+			c->paused += (int)col(c->lost, 1);
+			c->lost_more = sqlite3_step(c->lost) == SQLITE_ROW;
+		} else if (tc <= te) {
 			c->stack_bytes = col(c->cs, 2);
-			if (c->lost_t < tc) {	/* events were lost: this census knows better */
+			if (c->stale || c->paused > 0) {
 				c->count = census_users(c, col(c->cs, 0));
-				while (c->lost_more && col(c->lost, 0) < tc)
-					c->lost_more = sqlite3_step(c->lost) == SQLITE_ROW;
-				c->lost_t = c->lost_more ? col(c->lost, 0) : INT64_MAX;
+				c->stale = 0;
+				c->fresh = 1;
 			}
 			c->cs_more = sqlite3_step(c->cs) == SQLITE_ROW;
 		} else {
@@ -199,7 +207,9 @@ void gs_gcount_at(struct gs_gcount *c, int64_t t, int64_t *count, int64_t *stack
 			c->ev_more = sqlite3_step(c->ev) == SQLITE_ROW;
 		}
 	}
-	*count = c->have ? c->count : -1;
+	/* while paused, a census's count holds only for the query just after it */
+	*count = c->have && !c->stale && (c->paused <= 0 || c->fresh) ? c->count : -1;
+	c->fresh = 0;
 	*stack_bytes = c->stack_bytes;
 }
 

@@ -39,13 +39,17 @@ void gs_gosym_close(struct gs_gosym *s);
 /*
  * Live goroutines over time, as NumGoroutine counts them (the runtime's
  * own excluded): creations and exits from a baseline the first census
- * gives. Query with ascending t; -1 without a census; stack bytes are the
- * latest census's (-1 before it).
+ * gives. Query with ascending t; -1 without a census, where events were
+ * missed since the last (lost, or the probes paused or resumed), and while
+ * the probes are paused but at the first query after each census; stack
+ * bytes are the latest census's (-1 before it).
  */
 struct gs_gcount {
 	sqlite3_stmt *cs, *ev, *lost;
 	int cs_more, ev_more, lost_more;
-	int64_t lost_t;			/* the next loss of goroutine events */
+	int stale;			/* events were missed since the last census */
+	int paused;			/* the probes are paused (gsrec --go-rate) */
+	int fresh;			/* a census re-anchored since the last query */
 	int64_t count, stack_bytes;
 	int have;
 	struct gs_gosym *sym;

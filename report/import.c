@@ -69,6 +69,7 @@ static const char schema[] =
 "  heap_marked INTEGER, heap_inuse INTEGER, heap_released INTEGER);\n"
 "CREATE TABLE go_heap(t_ns INTEGER, numgc INTEGER, heap_live INTEGER, heap_inuse INTEGER,\n"
 "  heap_released INTEGER);\n"
+"CREATE TABLE go_pause(t_ns INTEGER, end_ns INTEGER, refused INTEGER);\n"
 "CREATE TABLE census(id INTEGER PRIMARY KEY, t_ns INTEGER, wall_ns INTEGER, cpu_ns INTEGER,\n"
 "  allglen INTEGER, stack_bytes INTEGER, idle INTEGER, runnable INTEGER, running INTEGER,\n"
 "  syscall INTEGER, waiting INTEGER, dead INTEGER, copystack INTEGER, preempted INTEGER);\n"
@@ -114,7 +115,7 @@ static void field_column(int f, char *buf, size_t n)
 enum {
 	S_STATM_BATCH, S_TARGET, S_CLOCK, S_STATM, S_READ, S_CLASS, S_MAPPING, S_MAPPING_END,
 	S_VALUE, S_CGROUP, S_LOST, S_MESSAGE, S_EXIT, S_END, S_OBJECT, S_TABLE, S_LAYOUT, S_STACK, S_CPU, S_FAULT, S_RELEASE,
-	S_GO_CREATE, S_GO_EXIT, S_GO_EXITED, S_GO_STACK, S_GC_EVENT, S_GC_CYCLE, S_GO_HEAP, S_CENSUS,
+	S_GO_CREATE, S_GO_EXIT, S_GO_EXITED, S_GO_STACK, S_GC_EVENT, S_GC_CYCLE, S_GO_HEAP, S_GO_PAUSE, S_CENSUS,
 	S_CENSUS_SITE, S_CENSUS_G, S_NSTMT
 };
 
@@ -978,6 +979,17 @@ static int on_go_heap(void *ctx, const struct gs_rec_go_heap *h)
 	return step(im, s);
 }
 
+static int on_go_pause(void *ctx, const struct gs_rec_go_pause *p)
+{
+	struct importer *im = ctx;
+	sqlite3_stmt *s = im->st[S_GO_PAUSE];
+
+	BI(s, 1, p->t_ns);
+	BI(s, 2, p->end_ns);
+	BI(s, 3, p->refused);
+	return step(im, s);
+}
+
 static int on_census(void *ctx, const struct gs_rec_census *c)
 {
 	struct importer *im = ctx;
@@ -1095,6 +1107,7 @@ int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
 		[S_GC_EVENT] = "INSERT INTO gc_event VALUES(?,?,?)",
 		[S_GC_CYCLE] = "INSERT OR REPLACE INTO gc_cycle VALUES(?,?,?,?,?,?,?,?,?,?)",
 		[S_GO_HEAP] = "INSERT INTO go_heap VALUES(?,?,?,?,?)",
+		[S_GO_PAUSE] = "INSERT INTO go_pause VALUES(?,?,?)",
 		[S_CENSUS] = "INSERT INTO census VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		[S_CENSUS_SITE] = "INSERT INTO census_site VALUES(?,?,?,?,?)",
 		[S_CENSUS_G] = "INSERT INTO census_g VALUES(?,?,?,?,?,?,?,?,?,?)",
@@ -1108,6 +1121,7 @@ int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
 		.stack = on_stack, .cpu = on_cpu, .fault = on_fault, .release = on_release,
 		.go_create = on_go_create, .go_exit = on_go_exit, .go_stack = on_go_stack,
 		.gc_event = on_gc_event, .gc_cycle = on_gc_cycle, .go_heap = on_go_heap,
+		.go_pause = on_go_pause,
 		.census = on_census,
 		.progress = on_progress,
 	};

@@ -202,6 +202,10 @@ int gs_replay(struct gs_reader *r, const struct gs_tool *tool, void *ctx,
 			if (tool->go_heap)
 				ret = tool->go_heap(ctx, &rec.u.go_heap);
 			break;
+		case GS_REC_GO_PAUSE:
+			if (tool->go_pause)
+				ret = tool->go_pause(ctx, &rec.u.go_pause);
+			break;
 		default:
 			break;	/* a newer record type: skipped, counted by the reader */
 		}

@@ -48,6 +48,7 @@ struct gs_tool {
 	int (*gc_cycle)(void *ctx, const struct gs_rec_gc_cycle *c);
 	int (*census)(void *ctx, const struct gs_rec_census *c);
 	int (*go_heap)(void *ctx, const struct gs_rec_go_heap *h);
+	int (*go_pause)(void *ctx, const struct gs_rec_go_pause *p);
 	/* called every 2^16 records with the bytes read so far */
 	void (*progress)(void *ctx, uint64_t bytes, uint64_t total);
 };

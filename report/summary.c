@@ -246,10 +246,18 @@ static void go_section(sqlite3 *db, FILE *out)
 			ncreate, nexit);
 		if (lost)
 			fprintf(out, " (%" PRId64 " events lost)", lost);
-		fprintf(out, "; stacks grew %s in %" PRId64 " copies\n",
+		fprintf(out, "; stacks grew %s in %" PRId64 " copies",
 			hb(b1, sizeof(b1), (double)q_int(db, "SELECT coalesce(sum(new_size - old_size), 0) "
 							 "FROM go_stack WHERE new_size > old_size", 0)),
 			q_int(db, "SELECT count(*) FROM go_stack WHERE new_size > old_size", 0));
+		int64_t off = q_int(db, "SELECT coalesce(sum(end_ns - t_ns), 0) FROM go_pause", 0);
+		int64_t span = q_int(db, "SELECT max(t_ns) - min(t_ns) FROM statm", 0);
+
+		if (off)
+			fprintf(out, "\n                (a sample: the probes were paused %.0f%% of the "
+				"time to stay within gsrec --go-rate)",
+				span > 0 ? 100.0 * (double)off / (double)span : 100.0);
+		fputc('\n', out);
 	}
 	if (ncensus) {
 		int n = gs_goroutine_leaks(db, out, 5);

@@ -7,9 +7,10 @@
 #   2. Cost per probe hit in a Go target: the CPU time of
 #      (BENCH_GOROUTINES, default 300000) short goroutines with and without
 #      gsrec, over the events the trace holds.
-#   3. Throughput of a server that starts a goroutine per request, under wrk,
-#      without gsrec, with gsrec at defaults and with --no-bpf, in
-#      interleaved rounds (BENCH_ROUNDS, default 5).
+#   3. Throughput of a server that starts a goroutine per request, under wrk
+#      (BENCH_SECS a run, default 4), with gsrec at defaults, with --no-bpf
+#      and with --go-rate 0, each run between two runs without gsrec
+#      (BENCH_ROUNDS rounds, default 12).
 #   4. The census of 100,000 parked goroutines: CPU per census and share of
 #      a core.
 set -eu
@@ -19,13 +20,19 @@ out=out/bench
 mkdir -p "$out"
 res="$out/results.md"
 n="${BENCH_GOROUTINES:-300000}"
-rounds="${BENCH_ROUNDS:-5}"
+rounds="${BENCH_ROUNDS:-12}"
+BENCH_SECS="${BENCH_SECS:-4}"
 say() { printf '%s\n' "$*" | tee -a "$res"; }
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 
 say ""
 say "### Goroutine and GC streams (issue 5)"
 say ""
+if [ "$(cat /proc/sys/kernel/bpf_stats_enabled 2>/dev/null)" = 1 ]; then
+	say "kernel.bpf_stats_enabled is 1 on this machine: every eBPF program run also reads the"
+	say "clock twice, and the figures below include that."
+	say ""
+fi
 if command -v perf >/dev/null && command -v gcc >/dev/null; then
 	cat >"$out/up.c" <<'C'
 #include <stdio.h>
@@ -83,29 +90,47 @@ if command -v wrk >/dev/null; then
 	"$O/workloads/gohttp" -addr 127.0.0.1:18096 &
 	spid=$!
 	sleep 0.5
-	rps() { wrk -t1 -c32 -d4s http://127.0.0.1:18096/ 2>/dev/null | awk '/Requests\/sec/ {print $2}'; }
+	rps() { wrk -t1 -c32 -d${BENCH_SECS}s http://127.0.0.1:18096/ 2>/dev/null | awk '/Requests\/sec/ {print $2}'; }
 	rps >/dev/null	# warm up
-	say "Throughput of a goroutine-per-request server (\`gohttp\`, wrk -t1 -c32 -d4s, requests/s),"
-	say "$rounds interleaved rounds:"
+	configs=("" "--no-bpf" "--go-rate 0")
+	names=("gsrec at defaults" "gsrec --no-bpf" "gsrec --go-rate 0")
+	say "Throughput of a goroutine-per-request server (\`gohttp\`, wrk -t1 -c32 -d${BENCH_SECS}s,"
+	say "requests/s). Runs alternate: no recorder, then each configuration with gsrec attached"
+	say "1 s before wrk starts, each followed by another run without; a configuration's run"
+	say "is compared with the mean of the runs without on either side of it. $rounds rounds."
 	say ""
-	say "| round | no recorder | gsrec at defaults | gsrec --no-bpf |"
-	say "|---|---|---|---|"
+	say "| round | no recorder (first) | ${names[0]} | ${names[1]} | ${names[2]} |"
+	say "|---|---|---|---|---|"
 	: >"$out/rounds"
 	for r in $(seq "$rounds"); do
-		a=$(rps)
-		bin/gsrec -q -o "$out/http.trace" -p $spid & g=$!; sleep 1; b=$(rps); kill -INT $g; wait $g || true
-		bin/gsrec -q --no-bpf -o "$out/http-nobpf.trace" -p $spid & g=$!; sleep 1; c=$(rps); kill -INT $g; wait $g || true
-		echo "$a $b $c" >>"$out/rounds"
-		say "| $r | $a | $b | $c |"
+		prev=$(rps); first=$prev; line=""; ratios=""
+		for i in "${!configs[@]}"; do
+			# shellcheck disable=SC2086
+			bin/gsrec -q ${configs[$i]} -o "$out/http$i.trace" -p $spid & g=$!
+			sleep 1; b=$(rps); kill -INT $g; wait $g || true
+			next=$(rps)
+			ratio=$(awk -v a="$prev" -v c="$next" -v b="$b" 'BEGIN { printf "%.4f", b / ((a + c) / 2) }')
+			line="$line | $b ($(awk -v x="$ratio" 'BEGIN { printf "%+.1f%%", (x - 1) * 100 }'))"
+			ratios="$ratios $ratio"
+			prev=$next
+		done
+		echo "$ratios" >>"$out/rounds"
+		say "| $r | $first$line |"
 	done
 	kill $spid; wait $spid 2>/dev/null || true
 	say ""
-	awk '{ db = ($2 - $1) / $1 * 100; dn = ($3 - $1) / $1 * 100; sb += db; sbb += db * db; sn += dn; snn += dn * dn; k++ }
-	     END { mb = sb / k; mn = sn / k
-		   eb = sqrt((sbb / k - mb * mb) / (k > 1 ? k - 1 : 1)); en = sqrt((snn / k - mn * mn) / (k > 1 ? k - 1 : 1))
-		   printf "Mean change against the round'"'"'s baseline: gsrec at defaults %+.1f%% (standard error %.1f%%), --no-bpf %+.1f%% (%.1f%%).\n", mb, eb, mn, en }' "$out/rounds" | tee -a "$res"
-	bin/gsreport import -o "$out/http.db" "$out/http.trace" >/dev/null 2>&1 || true
-	say "In the last round's trace: $(sqlite3 "$out/http.db" "SELECT count(*) FROM go_create") goroutines created and $(sqlite3 "$out/http.db" "SELECT count(*) FROM go_exit") exited in $(sqlite3 "$out/http.db" "SELECT printf('%.1f', (max(t_ns) - min(t_ns)) / 1e9) FROM statm") s."
+	awk -v n1="${names[0]}" -v n2="${names[1]}" -v n3="${names[2]}" '
+	     { for (i = 1; i <= NF; i++) { s[i] += $i; ss[i] += $i * $i } k++ }
+	     END { split(n1 "|" n2 "|" n3, nm, "|")
+		   printf "Mean change against the runs without:"
+		   for (i = 1; i <= 3; i++) { m = s[i] / k; sd = k > 1 ? sqrt((ss[i] / k - m * m) * k / (k - 1)) : 0
+			printf "%s %s %+.1f%% (standard error %.1f%%)", i > 1 ? ";" : "", nm[i], (m - 1) * 100, sd / sqrt(k) * 100 }
+		   printf ".\n" }' "$out/rounds" | tee -a "$res"
+	bin/gsreport import -o "$out/http0.db" "$out/http0.trace" >/dev/null 2>&1 || true
+	bin/gsreport import -o "$out/http2.db" "$out/http2.trace" >/dev/null 2>&1 || true
+	say "In the last round's traces: at defaults $(sqlite3 "$out/http0.db" "SELECT count(*) FROM go_create") goroutines created and $(sqlite3 "$out/http0.db" "SELECT count(*) FROM go_exit") exited were recorded,"
+	say "with the probes paused $(sqlite3 "$out/http0.db" "SELECT printf('%.0f', 100.0 * coalesce(sum(end_ns - t_ns), 0) / ((SELECT max(t_ns) - min(t_ns) FROM statm))) FROM go_pause")% of the time; with --go-rate 0, $(sqlite3 "$out/http2.db" "SELECT count(*) FROM go_create") and $(sqlite3 "$out/http2.db" "SELECT count(*) FROM go_exit"),"
+	say "over $(sqlite3 "$out/http0.db" "SELECT printf('%.1f', (max(t_ns) - min(t_ns)) / 1e9) FROM statm") s and $(sqlite3 "$out/http2.db" "SELECT printf('%.1f', (max(t_ns) - min(t_ns)) / 1e9) FROM statm") s."
 	say ""
 fi
 

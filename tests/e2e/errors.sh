@@ -18,6 +18,8 @@ expect "no arguments" 2 "give -p PID or -- COMMAND" "$GSREC"
 expect "unknown option" 2 "Try 'gsrec --help'" "$GSREC" --bogus -p 1
 expect "bad pid" 2 "invalid pid" "$GSREC" -p abc
 expect "bad interval" 2 "invalid interval" "$GSREC" -i 0 -p 1
+expect "bad --go-rate" 2 "invalid --go-rate" "$GSREC" --go-rate -5 -p 1
+expect "bad --census-ms" 2 "invalid --census-ms" "$GSREC" --census-ms 5 -p 1
 expect "both -p and a command (launch mode: gsrec's own failure is 125)" 125 "not both" \
 	"$GSREC" -p 1 -- true
 expect "no such process" 3 "no process with pid" "$GSREC" -o "$T/x.trace" -p 4000000

@@ -2,13 +2,15 @@
 # runtime ran (GODEBUG=gctrace=1 lines) is in `gsreport gc` with the exact
 # LastGC and pause the runtime's MemStats holds for it; the timeline's
 # goroutine count agrees with runtime.NumGoroutine() at marked moments; the
-# census sees the deep goroutine's stack at the size its g.stack says.
+# census sees the deep goroutine's stack at the size its g.stack says. The
+# main recording takes every event (--go-rate 0); gobudget.sh tests the
+# budget that samples them by default.
 . "$(dirname "$0")/lib.bash"
 
 need_root "goroutines and GC" || exit 0
 need_bpf "goroutines and GC" || exit 0
 
-GODEBUG=gctrace=1 "$GSREC" -q -o "$T/g.trace" -- "$W/goroutines" -storm 20000 -out "$T/g.out" 2>"$T/g.err"
+GODEBUG=gctrace=1 "$GSREC" -q --go-rate 0 -o "$T/g.trace" -- "$W/goroutines" -storm 20000 -out "$T/g.out" 2>"$T/g.err"
 rc=$?
 check "the workload ran to its end under every probe (exit $rc)" [ $rc -eq 0 ]
 grep -E '^gc [0-9]+ @' "$T/g.err" | awk '{print $2}' >"$T/gctrace.cycles"

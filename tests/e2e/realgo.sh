@@ -20,7 +20,7 @@ now() { date +%s%N; }
 check_goroutines() {
 	local got
 	got=$("$GSREPORT" timeline "$2" | awk -F, -v t="$3" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-		$c["wall_ns"] <= t { g = $c["goroutines"] } END { print g }')
+		$c["wall_ns"] <= t && $c["goroutines"] != "" { g = $c["goroutines"] } END { print g }')
 	check "$1: $4 goroutines by its own profile$5, ${got:-none} in the timeline (within 2)" \
 		sh -c "[ -n '$got' ] && [ -n '$4' ] && [ \$(( $got - $4 )) -le 2 ] && [ \$(( $4 - $got )) -le 2 ]"
 }
@@ -49,7 +49,8 @@ if [ -x /usr/bin/caddy ] && command -v wrk >/dev/null; then
 	kill -0 $cpid 2>/dev/null || notok "caddy did not start (ports 2029 and 18091 in use?): $(tail -3 "$T/caddy.log")"
 	record $cpid "$T/caddy.trace"
 	wrk -t1 -c64 -d4s http://127.0.0.1:18091/ >"$T/caddy.wrk"
-	sleep 0.5	# wrk's connections close, their goroutines end
+	sleep 1.5	# wrk's connections close, their goroutines end, and a census
+			# counts them should the probes be paused (--go-rate)
 	vars=$(curl -s 127.0.0.1:2029/debug/vars)
 	numgc=$(grep -oE '"NumGC": *[0-9]+' <<<"$vars" | grep -oE '[0-9]+$')
 	lastgc=$(grep -oE '"LastGC": *[0-9]+' <<<"$vars" | grep -oE '[0-9]+$')
@@ -71,7 +72,7 @@ if [ -x /usr/bin/prometheus ] && command -v wrk >/dev/null; then
 	kill -0 $ppid 2>/dev/null || notok "prometheus did not start (port 19391 in use?): $(tail -3 "$T/prom.log")"
 	record $ppid "$T/prom.trace"
 	wrk -t1 -c32 -d4s http://127.0.0.1:19391/metrics >"$T/prom.wrk"
-	sleep 0.5
+	sleep 1.5
 	curl -s 127.0.0.1:19391/metrics >"$T/metrics"
 	numgc=$(awk '$1 == "go_gc_duration_seconds_count" { print $2 }' "$T/metrics")
 	# seconds as a float64: LastGC to within a microsecond

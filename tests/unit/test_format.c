@@ -185,6 +185,9 @@ static void build(unsigned type, struct gs_record *r)
 	case GS_REC_GO_HEAP:
 		r->u.go_heap = (struct gs_rec_go_heap){ 24, 3, 1ull << 40, GS_UNKNOWN, 0 };
 		break;
+	case GS_REC_GO_PAUSE:
+		r->u.go_pause = (struct gs_rec_go_pause){ 25, 1ull << 45, 123457 };
+		break;
 	case GS_REC_GC_CYCLE:
 		r->u.gc_cycle = (struct gs_rec_gc_cycle){ 20, UINT32_MAX, GS_GC_EXACT,
 			1795000000123456789ull, 81234, 1ull << 35, 0, GS_UNKNOWN, 1ull << 32, 7 };
@@ -341,6 +344,8 @@ static int same(const struct gs_record *a, const struct gs_record *b)
 		       a->u.go_heap.heap_live == b->u.go_heap.heap_live &&
 		       a->u.go_heap.heap_inuse == b->u.go_heap.heap_inuse &&
 		       a->u.go_heap.heap_released == b->u.go_heap.heap_released;
+	case GS_REC_GO_PAUSE:
+		return !memcmp(&a->u.go_pause, &b->u.go_pause, sizeof(a->u.go_pause));
 	case GS_REC_GC_EVENT:
 		return !memcmp(&a->u.gc_event, &b->u.gc_event, sizeof(a->u.gc_event));
 	case GS_REC_GC_CYCLE:
@@ -395,7 +400,7 @@ static const unsigned covered[] = {
 	GS_REC_MESSAGE, GS_REC_EXIT, GS_REC_END, GS_REC_OBJECT, GS_REC_OBJECT_TABLE,
 	GS_REC_GO_LAYOUT, GS_REC_STACK, GS_REC_CPU_SAMPLE, GS_REC_FAULT, GS_REC_RELEASE,
 	GS_REC_GO_CREATE, GS_REC_GO_EXIT, GS_REC_GO_STACK, GS_REC_GC_EVENT, GS_REC_GC_CYCLE,
-	GS_REC_CENSUS, GS_REC_GO_HEAP,
+	GS_REC_CENSUS, GS_REC_GO_HEAP, GS_REC_GO_PAUSE,
 };
 #define NCOVERED (sizeof(covered) / sizeof(covered[0]))
 

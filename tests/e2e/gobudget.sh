@@ -1,0 +1,84 @@
+# The goroutine event budget (gsrec --go-rate): a server that starts a
+# goroutine per request, under wrk for longer than one 10 s budget period.
+# Past its share of a period the creation, exit and stack-copy probes come
+# off and the trace marks the pause; they come back for the next period.
+# The server must go on answering correctly, no event may fall inside a
+# pause, each period records at most its share, and the goroutine counts
+# gsreport derives are either right or left empty, never wrong.
+. "$(dirname "$0")/lib.bash"
+
+need_root "goroutine event budget" || exit 0
+need_bpf "goroutine event budget" || exit 0
+command -v wrk >/dev/null || { notok "goroutine event budget: wrk is not installed (scripts/deps.sh)"; exit 0; }
+
+RATE=500			# events a second
+SHARE=$((RATE * 10))		# a period's share
+port=18093
+"$W/gohttp" -addr 127.0.0.1:$port >"$T/http.log" 2>&1 &
+spid=$!
+cleanup_hook() { kill $spid 2>/dev/null; }
+for _ in $(seq 50); do curl -sf 127.0.0.1:$port/ >/dev/null && break; sleep 0.1; done
+"$GSREC" --go-rate $RATE -d 13 -o "$T/b.trace" -p $spid 2>"$T/b.err" &
+rec=$!
+sleep 0.5
+wrk -t1 -c32 -d12s http://127.0.0.1:$port/ >"$T/wrk.out" 2>&1
+wait $rec
+rc=$?
+# the checksum each request's goroutine computes: crc32 of bytes 0..255 repeated
+want=$(python3 -c 'import zlib; print("%08x" % zlib.crc32(bytes(i % 256 for i in range(2048))))')
+got=$(curl -s 127.0.0.1:$port/)
+requests=$(awk '/requests in/ {print $1}' "$T/wrk.out")
+check "the server answered $requests requests under the paused and resumed probes, and still answers right ($got, want $want; wrk: $(grep -cE 'Socket errors|Non-2xx' "$T/wrk.out") error lines; gsrec exit $rc)" \
+	sh -c "[ $rc -eq 0 ] && [ '$got' = '$want' ] && [ ${requests:-0} -gt 20000 ] && ! grep -qE 'Socket errors|Non-2xx' '$T/wrk.out'"
+
+"$GSREPORT" import -o "$T/b.db" "$T/b.trace" >/dev/null 2>&1
+q() { sqlite3 "$T/b.db" "$1"; }
+npause=$(q "SELECT count(*) FROM go_pause")
+# each pause but the last (which the end of the recording closes) lasts to
+# 10 s after its period began: the recording's start, or the last pause's end
+gaps=$(q "SELECT group_concat(printf('%.2f', (end_ns - coalesce(prev, (SELECT min(t_ns) FROM statm))) / 1e9), ' ')
+	  FROM (SELECT t_ns, end_ns, lag(end_ns) OVER (ORDER BY t_ns) AS prev FROM go_pause)
+	  WHERE t_ns < (SELECT max(t_ns) FROM go_pause)")
+check "the probes paused in each 10 s period and came back for the next ($npause pauses, periods of $gaps s)" \
+	sh -c "[ $npause -ge 2 ] && echo '$gaps' | awk '{ for (i = 1; i <= NF; i++) if (\$i < 9.9 || \$i > 11) exit 1 }'"
+
+# events of every kind, in time order, against the pauses
+ev="SELECT t_ns FROM go_create UNION ALL SELECT t_ns FROM go_exit UNION ALL SELECT t_ns FROM go_stack"
+inside=$(q "SELECT count(*) FROM ($ev) e JOIN go_pause p ON e.t_ns > p.t_ns + 1000000 AND e.t_ns < p.end_ns")
+check "no creation, exit or stack copy was recorded inside a pause ($inside were)" [ "$inside" -eq 0 ]
+# the periods: from the start, or a pause's end, to the next pause's start
+worst=$(q "WITH b(a, z) AS (SELECT coalesce((SELECT max(end_ns) FROM go_pause q WHERE q.end_ns <= p.t_ns), 0), p.t_ns
+	   FROM go_pause p) SELECT max((SELECT count(*) FROM ($ev) e WHERE e.t_ns >= b.a AND e.t_ns <= b.z)) FROM b")
+check "each period recorded at most its share of $SHARE events, and used it (most: $worst)" \
+	sh -c "[ ${worst:-0} -le $((SHARE + 64)) ] && [ ${worst:-0} -ge $((SHARE * 9 / 10)) ]"
+created=$(q "SELECT count(*) FROM go_create")
+check "the trace holds a sample of the server's creations ($created recorded, $requests requests each made one)" \
+	sh -c "[ $created -gt 0 ] && [ $((created * 10)) -lt ${requests:-0} ]"
+check "gsrec said the events are a sample" grep -q "probes were off" "$T/b.err"
+"$GSREPORT" summary "$T/b.trace" >"$T/b.sum" 2>&1
+check "the summary says the lifecycle is a sample" grep -q "a sample: the probes were paused" "$T/b.sum"
+"$GSREPORT" folded --weight goroutine-creations "$T/b.trace" >"$T/b.folded" 2>"$T/b.ferr"
+check "folded goroutine-creations says it is a sample, and the handler's go statement is in it" \
+	sh -c "grep -q 'paused for' '$T/b.ferr' && grep -qE 'HandlerFunc.ServeHTTP;main.main.func1 [0-9]+$' '$T/b.folded'"
+
+# The live count where events were missed is empty until a census says it,
+# never wrong: at the workload's marks the timeline says nothing, or what
+# runtime.NumGoroutine() said (within 2). The spawn storm runs past the
+# share of a --go-rate 1000 period.
+"$GSREC" -q --go-rate 1000 -o "$T/m.trace" -- "$W/goroutines" -storm 20000 -out "$T/m.out" 2>"$T/m.err"
+rc=$?
+"$GSREPORT" timeline "$T/m.trace" >"$T/m.tl"
+awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+	 FNR == NR { w[n] = $c["wall_ns"]; g[n++] = $c["goroutines"]; next }
+	 { split($0, f, " ") }
+	 f[1] == "mark" { t = f[2]; want = f[4]; best = -1
+		for (i = 0; i < n; i++) if (w[i] <= t) best = i
+		got = best >= 0 ? g[best] : "none"
+		d = got - want; if (d < 0) d = -d
+		printf "%s %s %s\n", got == "" ? "empty" : (got != "none" && d <= 2) ? "ok" : "bad", want, got }' \
+	"$T/m.tl" "$T/m.out" >"$T/m.marks"
+nbad=$(grep -c '^bad' "$T/m.marks")
+nok=$(grep -c '^ok' "$T/m.marks")
+npause=$(sqlite3 "$T/m.trace.db" "SELECT count(*) FROM go_pause" 2>/dev/null || echo 0)
+check "with the probes paused ($npause pauses), the timeline's goroutines at the marks are right or empty, never wrong ($(tr '\n' ' ' <"$T/m.marks"))" \
+	sh -c "[ $rc -eq 0 ] && [ ${npause:-0} -ge 1 ] && [ $nbad -eq 0 ] && [ $nok -ge 1 ]"

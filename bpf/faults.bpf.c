@@ -9,8 +9,9 @@
  * sys_enter tracepoint (no tracefs needed) and records the calls that drop
  * pages: munmap, madvise with an advice that frees or pages out (DONTNEED,
  * FREE, REMOVE, PAGEOUT, DONTNEED_LOCKED), mremap (the old range leaves) and
- * brk. Everything is
- * filtered to the target's threads first.
+ * brk; on_munmap and the like do the same from those calls' own
+ * tracepoints, which cost other system calls less (gsrec uses them where
+ * tracefs is mounted). Everything is filtered to the target's threads first.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -76,21 +77,13 @@ int on_fault_maj(struct bpf_perf_event_data *ctx)
 #define NR_MREMAP 25
 #define NR_MADVISE 28
 
-SEC("raw_tp/sys_enter")
-int on_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+static __always_inline int release(long id, __u64 a0, __u64 a1, __u64 a2)
 {
-	long id = (long)ctx->args[1];
-	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 	struct gs_mem_event *e;
 	__u16 kind;
 
-	if (id != NR_MUNMAP && id != NR_MADVISE && id != NR_MREMAP && id != NR_BRK)
-		return 0;
 	if (!is_target())
 		return 0;
-	__u64 a0 = PT_REGS_PARM1_CORE_SYSCALL(regs), a1 = PT_REGS_PARM2_CORE_SYSCALL(regs);
-	__u64 a2 = PT_REGS_PARM3_CORE_SYSCALL(regs);
-
 	if (id == NR_MADVISE && a2 != 4 /* DONTNEED */ && a2 != 8 /* FREE */ &&
 	    a2 != 9 /* REMOVE */ && a2 != 21 /* PAGEOUT */ && a2 != 24 /* DONTNEED_LOCKED */)
 		return 0;
@@ -110,6 +103,50 @@ int on_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	}
 	submit(e);
 	return 0;
+}
+
+/*
+ * The four system calls' own tracepoints: the program runs for those calls
+ * only. Every system call of every task still takes the kernel's slower
+ * traced entry while a syscall tracepoint is on, but that is about half of
+ * what running a program on each costs (BENCHMARKS.md). Attaching them
+ * needs tracefs; without it gsrec falls back to on_sys_enter.
+ */
+SEC("tracepoint/syscalls/sys_enter_munmap")
+int on_munmap(struct trace_event_raw_sys_enter *ctx)
+{
+	return release(NR_MUNMAP, ctx->args[0], ctx->args[1], 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_madvise")
+int on_madvise(struct trace_event_raw_sys_enter *ctx)
+{
+	return release(NR_MADVISE, ctx->args[0], ctx->args[1], ctx->args[2]);
+}
+
+SEC("tracepoint/syscalls/sys_enter_mremap")
+int on_mremap(struct trace_event_raw_sys_enter *ctx)
+{
+	return release(NR_MREMAP, ctx->args[0], ctx->args[1], ctx->args[2]);
+}
+
+SEC("tracepoint/syscalls/sys_enter_brk")
+int on_brk(struct trace_event_raw_sys_enter *ctx)
+{
+	return release(NR_BRK, ctx->args[0], 0, 0);
+}
+
+/* Every system call: where tracefs is not mounted. */
+SEC("raw_tp/sys_enter")
+int on_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	long id = (long)ctx->args[1];
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+
+	if (id != NR_MUNMAP && id != NR_MADVISE && id != NR_MREMAP && id != NR_BRK)
+		return 0;
+	return release(id, PT_REGS_PARM1_CORE_SYSCALL(regs), PT_REGS_PARM2_CORE_SYSCALL(regs),
+		       PT_REGS_PARM3_CORE_SYSCALL(regs));
 }
 
 char LICENSE[] SEC("license") = "GPL";

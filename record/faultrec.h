@@ -24,7 +24,7 @@ struct bpf_link;
 struct faultrec {
 	struct faults_bpf *skel;
 	struct ring_buffer *rb;
-	struct bpf_link **links, *sys_enter, *exec;
+	struct bpf_link **links, *sys_enter[4], *exec;
 	int *pfd, npfd;
 	struct gs_writer *w;
 	struct stacks *stacks;

@@ -2,8 +2,10 @@
  * faults.c - records which code made the target's memory resident and when
  * it gave memory back: loads bpf/faults.bpf.c, attaches it to the minor and
  * major page-fault perf software events of every CPU (sample period
- * --fault-period, 1 by default: every fault) and to the raw sys_enter
- * tracepoint, and writes FAULT and RELEASE records (FORMAT.md §6.17-6.18).
+ * --fault-period, 1 by default: every fault) and to the tracepoints of the
+ * system calls that give memory back (the raw sys_enter tracepoint where
+ * tracefs is not mounted), and writes FAULT and RELEASE records (FORMAT.md
+ * §6.17-6.18).
  */
 #include <errno.h>
 #include <linux/perf_event.h>
@@ -59,6 +61,32 @@ static int on_event(void *ctx, void *data, size_t len)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The calls that give memory back: on their own tracepoints where tracefs
+ * lets libbpf find them, which spares every other system call the
+ * program; else on the raw sys_enter tracepoint.
+ */
+static int attach_releases(struct faultrec *f)
+{
+	struct bpf_program *p[4] = { f->skel->progs.on_munmap, f->skel->progs.on_madvise,
+				     f->skel->progs.on_mremap, f->skel->progs.on_brk };
+	static const char *const name[4] = { "sys_enter_munmap", "sys_enter_madvise",
+					     "sys_enter_mremap", "sys_enter_brk" };
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (!(f->sys_enter[i] = bpf_program__attach_tracepoint(p[i], "syscalls", name[i])))
+			break;
+	if (i == 4)
+		return 0;
+	for (i = 0; i < 4; i++) {
+		bpf_link__destroy(f->sys_enter[i]);
+		f->sys_enter[i] = NULL;
+	}
+	f->sys_enter[0] = bpf_program__attach(f->skel->progs.on_sys_enter);
+	return f->sys_enter[0] ? 0 : -1;
 }
 
 int faultrec_open(struct faultrec *f, pid_t tgid, const struct faultrec_opts *o,
@@ -119,8 +147,7 @@ int faultrec_open(struct faultrec *f, pid_t tgid, const struct faultrec_opts *o,
 		}
 	}
 	f->exec = bpf_program__attach(f->skel->progs.on_exec);
-	f->sys_enter = f->exec ? bpf_program__attach(f->skel->progs.on_sys_enter) : NULL;
-	if (!f->sys_enter) {
+	if (f->exec && attach_releases(f) < 0) {
 		snprintf(err, errlen, "cannot attach to sys_enter: %s", strerror(errno));
 		goto fail;
 	}
@@ -154,7 +181,8 @@ int faultrec_lost(struct faultrec *f, uint64_t now)
 void faultrec_close(struct faultrec *f)
 {
 	ring_buffer__free(f->rb);
-	bpf_link__destroy(f->sys_enter);
+	for (int i = 0; i < 4; i++)
+		bpf_link__destroy(f->sys_enter[i]);
 	bpf_link__destroy(f->exec);
 	for (int i = 0; f->links && i < f->npfd; i++)
 		bpf_link__destroy(f->links[i]);

@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/libbpf.h>
+
 #include "common/gobin.h"
 #include "common/goelf.h"
 #include "common/golayout.h"
@@ -548,6 +550,7 @@ static void bpf_start(struct bpfstate *b, pid_t pid, const struct opts *o, int w
 	struct cpurec_opts co = { o->freq, o->ringbuf_kb, goid, g_m, m_curg, wait_exec };
 
 	b->stacks.w = w;
+	libbpf_set_print(NULL);	/* our messages say what failed */
 	b->have_flt = faultrec_open(&b->flt, pid, &fo, &b->stacks, w, b->flt_err,
 				    sizeof(b->flt_err)) == 0;
 	b->have_cpu = cpurec_open(&b->cpu, pid, &co, &b->stacks, w, b->cpu_err,

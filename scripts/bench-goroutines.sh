@@ -71,14 +71,14 @@ C
 fi
 
 say "Cost per probe hit: $n goroutines (\`goroutines -stress\`), the target's own CPU"
-say "time (getrusage) without and with gsrec at defaults:"
+say "time (getrusage) without and with gsrec recording every event (--go-rate 0):"
 say ""
 say "| stack per goroutine | target CPU alone | under gsrec | probe hits (creation, exit, stack copies) | cost per hit |"
 say "|---|---|---|---|---|"
 for d in 0 40; do
 	a=$("$O/workloads/goroutines" -stress "$n" -stress-depth $d | awk '{print $NF}')
 	rm -f "$out/stress.trace" "$out/stress.db"
-	b=$(bin/gsrec -q -o "$out/stress.trace" -- "$O/workloads/goroutines" -stress "$n" -stress-depth $d | awk '{print $NF}')
+	b=$(bin/gsrec -q --go-rate 0 -o "$out/stress.trace" -- "$O/workloads/goroutines" -stress "$n" -stress-depth $d | awk '{print $NF}')
 	bin/gsreport import -o "$out/stress.db" "$out/stress.trace" >/dev/null 2>&1
 	read -r c e s < <(sqlite3 -separator ' ' "$out/stress.db" "SELECT (SELECT count(*) FROM go_create), (SELECT count(*) FROM go_exit), (SELECT count(*) FROM go_stack)")
 	hits=$((c + e + s))
@@ -124,7 +124,7 @@ if command -v wrk >/dev/null; then
 	     END { split(n1 "|" n2 "|" n3, nm, "|")
 		   printf "Mean change against the runs without:"
 		   for (i = 1; i <= 3; i++) { m = s[i] / k; sd = k > 1 ? sqrt((ss[i] / k - m * m) * k / (k - 1)) : 0
-			printf "%s %s %+.1f%% (standard error %.1f%%)", i > 1 ? ";" : "", nm[i], (m - 1) * 100, sd / sqrt(k) * 100 }
+			printf "%s %s %+.1f%% (standard error %.1f%%)", (i > 1 ? ";" : ""), nm[i], (m - 1) * 100, sd / sqrt(k) * 100 }
 		   printf ".\n" }' "$out/rounds" | tee -a "$res"
 	bin/gsreport import -o "$out/http0.db" "$out/http0.trace" >/dev/null 2>&1 || true
 	bin/gsreport import -o "$out/http2.db" "$out/http2.trace" >/dev/null 2>&1 || true

@@ -1,0 +1,54 @@
+// releases gives memory back with munmap and madvise, directly through
+// system calls, and prints each call, for gsmapper's release stream tests:
+//
+//	munmap ADDR LEN
+//	madvise ADDR LEN ADVICE
+//
+// in hex addresses and decimal lengths. -wait lets the recorder attach first.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+func main() {
+	n := flag.Int("n", 20, "regions of each kind")
+	wait := flag.Duration("wait", 500*time.Millisecond, "before the first call")
+	flag.Parse()
+	time.Sleep(*wait)
+	page := os.Getpagesize()
+	for i := 0; i < *n; i++ {
+		for _, advice := range []int{-1, syscall.MADV_DONTNEED, 8 /* MADV_FREE */} {
+			size := (i%7 + 1) * 4 * page
+			b, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE,
+				syscall.MAP_PRIVATE|syscall.MAP_ANON)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "mmap:", err)
+				os.Exit(1)
+			}
+			for j := 0; j < size; j += page {
+				b[j] = 1
+			}
+			addr := uintptr(unsafe.Pointer(&b[0]))
+			if advice < 0 {
+				fmt.Printf("munmap %x %d\n", addr, size)
+				if err := syscall.Munmap(b); err != nil {
+					fmt.Fprintln(os.Stderr, "munmap:", err)
+					os.Exit(1)
+				}
+				continue
+			}
+			fmt.Printf("madvise %x %d %d\n", addr, size, advice)
+			if err := syscall.Madvise(b, advice); err != nil {
+				fmt.Fprintln(os.Stderr, "madvise:", err)
+				os.Exit(1)
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -923,8 +923,12 @@ int main(int argc, char **argv)
 		goto write_error;
 	if (bs.have_flt && (faultrec_poll(&bs.flt) < 0 || faultrec_lost(&bs.flt, gs_now_ns(CLOCK_MONOTONIC)) < 0))
 		goto write_error;
-	if (bs.have_go && (gorec_poll(&bs.go) < 0 || gorec_lost(&bs.go, gs_now_ns(CLOCK_MONOTONIC)) < 0 ||
-			   gorec_stop(&bs.go, gs_now_ns(CLOCK_MONOTONIC)) < 0))
+	if (bs.have_go && (gorec_poll(&bs.go) < 0 || gorec_lost(&bs.go, gs_now_ns(CLOCK_MONOTONIC)) < 0))
+		goto write_error;
+	/* the cycles that ended since the last tick; then an open pause closes */
+	if (stop_reason != GS_END_TARGET_EXIT && gorec_tick(&bs.go, gs_now_ns(CLOCK_MONOTONIC)) < 0)
+		goto write_error;
+	if (bs.have_go && gorec_stop(&bs.go, gs_now_ns(CLOCK_MONOTONIC)) < 0)
 		goto write_error;
 	if (bs.have_go && bs.go.probes_off) {
 		msg("warning: the goroutine creation, exit and stack-copy probes could not be put "
@@ -935,9 +939,6 @@ int main(int argc, char **argv)
 				  strerror(bs.go.probes_off)) < 0)
 			goto write_error;
 	}
-	/* the cycles that ended since the last tick */
-	if (stop_reason != GS_END_TARGET_EXIT && gorec_tick(&bs.go, gs_now_ns(CLOCK_MONOTONIC)) < 0)
-		goto write_error;
 	/* A last full read so the trace ends with fresh Pss, if there is memory. */
 	if (stop_reason != GS_END_TARGET_EXIT &&
 	    memrec_smaps_now(&m, gs_now_ns(CLOCK_MONOTONIC), 1) < 0)

@@ -47,11 +47,12 @@ const volatile __u64 newproc1_lo = 0, newproc1_hi = 0;
 const volatile __u64 exit_lo = 0, exit_hi = 0;		/* goexit0 or gdestroy */
 
 /*
- * The event budget (gsrec --go-rate): gsrec sets go_allow at the start of
- * each window and clears go_used. Hits of the creation, exit and stack-copy
- * probes past go_allow are refused, and the first refused one wakes gsrec,
- * which takes those probes off until the next window: a refused hit still
- * costs the target its trap. go_allow 0: no budget.
+ * The event budget (gsrec --go-rate, record/gorec.c): go_allow is a
+ * period's share, and gsrec clears go_used as each period starts. Hits of
+ * the creation, exit and stack-copy probes past go_allow are refused, and
+ * the first refused one wakes gsrec, which takes those probes off until the
+ * period ends: a refused hit still costs the target its trap. go_allow 0:
+ * no budget.
  */
 __u64 go_allow = 0;
 __u64 go_used = 0;

@@ -363,7 +363,7 @@ static struct bpf_link *attach_probe(struct gorec *g, int i)
  */
 #define BUDGET_PERIOD_NS 10000000000u
 
-enum bud_state { B_ON, B_PAUSING, B_OFF, B_RESUMING };
+enum bud_state { B_ON, B_PAUSING, B_OFF, B_RESUMING, B_DONE /* the recording ended */ };
 enum bud_cmd { CMD_NONE, CMD_DETACH, CMD_ATTACH, CMD_QUIT };
 
 struct budget {
@@ -442,16 +442,17 @@ static uint64_t budget_used(struct gorec *g)
 }
 
 /* A pause is over (end: its end, when the probes started going back). */
-static int end_pause(struct gorec *g, uint64_t end, uint64_t refused)
+static int end_pause(struct gorec *g, uint64_t end)
 {
 	struct budget *b = g->bud;
 	struct gs_record r = { .type = GS_REC_GO_PAUSE };
+	uint64_t used = budget_used(g), allow = g->skel->bss->go_allow;
 
 	r.u.go_pause = (struct gs_rec_go_pause){ b->pause_from,
-		end > b->pause_from ? end : b->pause_from, refused };
+		end > b->pause_from ? end : b->pause_from, used > allow ? used - allow : 0 };
 	g->pauses++;
 	g->paused_ns += r.u.go_pause.end_ns - r.u.go_pause.t_ns;
-	g->refused += refused;
+	g->refused += r.u.go_pause.refused;
 	return gs_writer_add(g->w, &r);
 }
 
@@ -472,7 +473,7 @@ static void budget_exhausted(struct gorec *g, uint64_t t)
 static int budget_tick(struct gorec *g, uint64_t now)
 {
 	struct budget *b = g->bud;
-	uint64_t allow = g->skel->bss->go_allow, used;
+	uint64_t used;
 
 	switch (b->st) {
 	case B_ON:
@@ -500,8 +501,7 @@ static int budget_tick(struct gorec *g, uint64_t now)
 		if (now < b->resume_at)
 			return 0;
 		/* the pause ends as the probes start going back: nothing after is missed */
-		used = budget_used(g);
-		if (end_pause(g, now, used > allow ? used - allow : 0) < 0)
+		if (end_pause(g, now) < 0)
 			return -1;
 		__atomic_store_n(&g->skel->bss->go_used, 0, __ATOMIC_RELAXED);
 		b->pause_end = now;
@@ -521,6 +521,8 @@ static int budget_tick(struct gorec *g, uint64_t now)
 		}
 		b->win_start = now;
 		b->st = B_ON;
+		return 0;
+	case B_DONE:
 		return 0;
 	}
 	return 0;
@@ -1107,13 +1109,9 @@ int gorec_stop(struct gorec *g, uint64_t now)
 	budget_done(b, 1);
 	if (budget_tick(g, now) < 0)
 		return -1;
-	if (b->st == B_PAUSING || b->st == B_OFF) {
-		uint64_t used = budget_used(g), allow = g->skel->bss->go_allow;
-
-		if (end_pause(g, now, used > allow ? used - allow : 0) < 0)
-			return -1;
-		b->st = B_RESUMING;	/* nothing more to say */
-	}
+	if ((b->st == B_PAUSING || b->st == B_OFF) && end_pause(g, now) < 0)
+		return -1;
+	b->st = B_DONE;
 	return 0;
 }
 

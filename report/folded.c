@@ -969,38 +969,14 @@ out:
 	return ret;
 }
 
-static int has_pauses(sqlite3 *db)
-{
-	sqlite3_stmt *s;
-	int n = 0;
-
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM go_pause LIMIT 1", -1, &s, NULL) == SQLITE_OK)
-		n = sqlite3_step(s) == SQLITE_ROW;
-	sqlite3_finalize(s);
-	return n;
-}
-
-/* Say on stderr how much of [a, b] (within the recording) the goroutine
- * probes were paused. */
+/* Say on stderr how much of [a, b] the goroutine probes were paused. */
 static void paused_note(sqlite3 *db, int64_t a, int64_t b, const char *what)
 {
-	sqlite3_stmt *s;
+	double off = gs_go_paused(db, a, b);
 
-	if (sqlite3_prepare_v2(db, "WITH w(a, b) AS (SELECT max(?1, min(t_ns)), min(?2, max(t_ns)) "
-			       "FROM statm) SELECT (SELECT sum(min(p.end_ns, w.b) - max(p.t_ns, w.a)) "
-			       "FROM go_pause p WHERE p.end_ns > w.a AND p.t_ns < w.b), w.b - w.a FROM w",
-			       -1, &s, NULL))
-		return;
-	sqlite3_bind_int64(s, 1, a);
-	sqlite3_bind_int64(s, 2, b);
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
-		double off = (double)sqlite3_column_int64(s, 0), span = (double)sqlite3_column_int64(s, 1);
-
+	if (off >= 0)
 		fprintf(stderr, "gsreport: the goroutine probes were paused for %.0f%% of the "
-			"window (gsrec --go-rate), so these %s are a sample\n",
-			span > 0 ? 100.0 * off / span : 100.0, what);
-	}
-	sqlite3_finalize(s);
+			"window (gsrec --go-rate), so these %s are a sample\n", 100.0 * off, what);
 }
 
 static int goroutine_weight(struct symctx *c, FILE *out, const struct gs_folded_opts *o,
@@ -1026,7 +1002,7 @@ static int goroutine_weight(struct symctx *c, FILE *out, const struct gs_folded_
 		int64_t t = moment(c->db, o->at, last);
 		/* a creation followed by a pause of the probes (gsrec --go-rate)
 		 * may have exited unseen: the census counts those instead */
-		int paused = has_pauses(c->db);
+		int paused = gs_go_paused(c->db, INT64_MIN, INT64_MAX) >= 0;
 		int r = stack_rows(c, &agg, "SELECT stack_id, 0, count(*) FROM go_create g WHERE "
 				   "t_ns <= ?1 AND (exit_t_ns IS NULL OR exit_t_ns > ?1) AND NOT EXISTS "
 				   "(SELECT 1 FROM go_pause p WHERE p.end_ns > g.t_ns AND p.t_ns < ?1) "

@@ -221,6 +221,27 @@ void gs_gcount_close(struct gs_gcount *c)
 	memset(c, 0, sizeof(*c));
 }
 
+double gs_go_paused(sqlite3 *db, int64_t a, int64_t b)
+{
+	sqlite3_stmt *s;
+	double share = -1;
+
+	if (sqlite3_prepare_v2(db, "WITH w(a, b) AS (SELECT max(?1, min(t_ns)), min(?2, max(t_ns)) "
+			       "FROM statm) SELECT (SELECT sum(min(p.end_ns, w.b) - max(p.t_ns, w.a)) "
+			       "FROM go_pause p WHERE p.end_ns > w.a AND p.t_ns < w.b), w.b - w.a FROM w",
+			       -1, &s, NULL))
+		return -1;
+	sqlite3_bind_int64(s, 1, a);
+	sqlite3_bind_int64(s, 2, b);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+		double off = (double)sqlite3_column_int64(s, 0), span = (double)sqlite3_column_int64(s, 1);
+
+		share = span > 0 ? off / span : 1;
+	}
+	sqlite3_finalize(s);
+	return share;
+}
+
 /* ---- the GC clock ---- */
 
 int gs_gcclock_open(sqlite3 *db, struct gs_gcclock *c)

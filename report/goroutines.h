@@ -58,6 +58,11 @@ int gs_gcount_open(sqlite3 *db, struct gs_gcount *c, struct gs_gosym *sym);
 void gs_gcount_at(struct gs_gcount *c, int64_t t, int64_t *count, int64_t *stack_bytes);
 void gs_gcount_close(struct gs_gcount *c);
 
+/* The share of [a, b], within the recording, that the creation, exit and
+ * stack-copy probes were paused (gsrec --go-rate): 0 to 1, or -1 when they
+ * were never paused in it. */
+double gs_go_paused(sqlite3 *db, int64_t a, int64_t b);
+
 /*
  * Per GC cycle: NumGC and LastGC from memstats, or, without them, the mark
  * termination events numbered from the recording's start (as `gsreport gc`

@@ -250,13 +250,11 @@ static void go_section(sqlite3 *db, FILE *out)
 			hb(b1, sizeof(b1), (double)q_int(db, "SELECT coalesce(sum(new_size - old_size), 0) "
 							 "FROM go_stack WHERE new_size > old_size", 0)),
 			q_int(db, "SELECT count(*) FROM go_stack WHERE new_size > old_size", 0));
-		int64_t off = q_int(db, "SELECT coalesce(sum(end_ns - t_ns), 0) FROM go_pause", 0);
-		int64_t span = q_int(db, "SELECT max(t_ns) - min(t_ns) FROM statm", 0);
+		double off = gs_go_paused(db, INT64_MIN, INT64_MAX);
 
-		if (off)
+		if (off >= 0)
 			fprintf(out, "\n                (a sample: the probes were paused %.0f%% of the "
-				"time to stay within gsrec --go-rate)",
-				span > 0 ? 100.0 * (double)off / (double)span : 100.0);
+				"time to stay within gsrec --go-rate)", 100.0 * off);
 		fputc('\n', out);
 	}
 	if (ncensus) {

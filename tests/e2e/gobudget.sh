@@ -67,15 +67,7 @@ check "folded goroutine-creations says it is a sample, and the handler's go stat
 "$GSREC" -q --go-rate 1000 -o "$T/m.trace" -- "$W/goroutines" -storm 20000 -out "$T/m.out" 2>"$T/m.err"
 rc=$?
 "$GSREPORT" timeline "$T/m.trace" >"$T/m.tl"
-awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-	 FNR == NR { w[n] = $c["wall_ns"]; g[n++] = $c["goroutines"]; next }
-	 { split($0, f, " ") }
-	 f[1] == "mark" { t = f[2]; want = f[4]; best = -1
-		for (i = 0; i < n; i++) if (w[i] <= t) best = i
-		got = best >= 0 ? g[best] : "none"
-		d = got - want; if (d < 0) d = -d
-		printf "%s %s %s\n", got == "" ? "empty" : (got != "none" && d <= 2) ? "ok" : "bad", want, got }' \
-	"$T/m.tl" "$T/m.out" >"$T/m.marks"
+marks "$T/m.tl" "$T/m.out" >"$T/m.marks"
 nbad=$(grep -c '^bad' "$T/m.marks")
 nok=$(grep -c '^ok' "$T/m.marks")
 npause=$(sqlite3 "$T/m.trace.db" "SELECT count(*) FROM go_pause" 2>/dev/null || echo 0)

@@ -35,15 +35,7 @@ check "the last cycle is MemStats.NumGC $numgc with LastGC $lastgc" \
 
 # goroutines column against runtime.NumGoroutine() at the marks
 "$GSREPORT" timeline --db "$T/g.db" "$T/g.trace" >"$T/tl.csv"
-awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-	 FNR == NR { w[n] = $c["wall_ns"]; g[n++] = $c["goroutines"]; next }
-	 { split($0, f, " ") }
-	 f[1] == "mark" { t = f[2]; want = f[4]; best = -1
-		for (i = 0; i < n; i++) if (w[i] <= t) best = i
-		got = best >= 0 ? g[best] : "none"
-		d = got - want; if (d < 0) d = -d
-		printf "%s %s %s\n", (got != "" && got != "none" && d <= 2) ? "ok" : "bad", want, got }' \
-	"$T/tl.csv" "$T/g.out" >"$T/marks"
+marks "$T/tl.csv" "$T/g.out" >"$T/marks"
 nmarks=$(wc -l <"$T/marks")
 nbad=$(grep -vc '^ok' "$T/marks")
 check "timeline goroutines within 2 of NumGoroutine at $nmarks marks ($(tr '\n' ' ' <"$T/marks"))" \

@@ -37,3 +37,16 @@ need_bpf() {
 }
 # within A B PCT: |A-B| <= PCT% of B
 within() { awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d <= b * p / 100) }'; }
+# marks TIMELINE_CSV WORKLOAD_OUT: for each "mark UNIXNS goroutines N" line
+# of a workload's output, the timeline's goroutines on the last row at or
+# before it: "ok N GOT" (within 2), "empty N" (not known there) or "bad N GOT"
+marks() {
+	awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		 FNR == NR { w[n] = $c["wall_ns"]; g[n++] = $c["goroutines"]; next }
+		 { split($0, f, " ") }
+		 f[1] == "mark" { t = f[2]; want = f[4]; best = -1
+			for (i = 0; i < n; i++) if (w[i] <= t) best = i
+			got = best >= 0 ? g[best] : "none"
+			d = got - want; if (d < 0) d = -d
+			printf "%s %s %s\n", got == "" ? "empty" : (got != "none" && d <= 2) ? "ok" : "bad", want, got }' "$1" "$2"
+}

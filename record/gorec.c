@@ -664,6 +664,13 @@ int gorec_attach(struct gorec *g, char *err, size_t errlen)
 	if (g->o.go_rate)
 		g->skel->bss->go_allow = (uint64_t)g->o.go_rate * BUDGET_PERIOD_NS / 1000000000u
 					 ?: 1;
+	/* The period starts before the probes go on: a target making goroutines
+	 * fast can take a small share before attach_probe returns, and a pause
+	 * asked for before the period began would be taken for a late one. */
+	if (g->o.go_rate && budget_start(g) < 0) {
+		snprintf(err, errlen, "cannot start the event budget's thread: %s", strerror(errno));
+		goto fail;
+	}
 	for (int i = 0; i < 4; i++) {
 		g->links[i] = attach_probe(g, i);
 		if (!g->links[i]) {
@@ -683,12 +690,9 @@ int gorec_attach(struct gorec *g, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot set up the goroutine ring buffer: %s", strerror(errno));
 		goto fail;
 	}
-	if (g->o.go_rate && budget_start(g) < 0) {
-		snprintf(err, errlen, "cannot start the event budget's thread: %s", strerror(errno));
-		goto fail;
-	}
 	return 0;
 fail:
+	budget_free(g);
 	ring_buffer__free(g->rb);
 	g->rb = NULL;
 	for (int i = 0; i < 5; i++) {

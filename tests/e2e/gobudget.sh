@@ -16,7 +16,8 @@ SHARE=$((RATE * 10))		# a period's share
 port=18093
 "$W/gohttp" -addr 127.0.0.1:$port >"$T/http.log" 2>&1 &
 spid=$!
-cleanup_hook() { kill $spid 2>/dev/null; }
+sp=
+cleanup_hook() { kill $spid $sp 2>/dev/null; }
 for _ in $(seq 50); do curl -sf 127.0.0.1:$port/ >/dev/null && break; sleep 0.1; done
 want=$(curl -s 127.0.0.1:$port/)	# the checksum each request's goroutine computes
 "$GSREC" --go-rate $RATE -d 13 -o "$T/b.trace" -p $spid 2>"$T/b.err" &
@@ -73,3 +74,17 @@ nok=$(grep -c '^ok' "$T/m.marks")
 npause=$(sqlite3 "$T/m.trace.db" "SELECT count(*) FROM go_pause" 2>/dev/null || echo 0)
 check "with the probes paused ($npause pauses), the timeline's goroutines at the marks are right or empty, never wrong ($(tr '\n' ' ' <"$T/m.marks"))" \
 	sh -c "[ $rc -eq 0 ] && [ ${npause:-0} -ge 1 ] && [ $nbad -eq 0 ] && [ $nok -ge 1 ]"
+
+# A target already making goroutines fast as gsrec attaches can take a
+# small share before the probes are all on: the pause must still begin in
+# the first period, not leave the probes trapping until the next one.
+"$W/goroutines" -stress 100000000 -stress-depth 0 >/dev/null 2>&1 &
+sp=$!
+sleep 0.3
+"$GSREC" -q --go-rate 1 -d 2 -o "$T/s.trace" -p $sp 2>"$T/s.err"
+rc=$?
+kill $sp 2>/dev/null
+"$GSREPORT" import -o "$T/s.db" "$T/s.trace" >/dev/null 2>&1
+first=$(sqlite3 "$T/s.db" "SELECT CAST((min(t_ns) - (SELECT min(t_ns) FROM statm)) / 1e6 AS INT) FROM go_pause")
+check "with a share of 10 taken as the probes go on, the pause began at once (${first:-never} ms into the recording)" \
+	sh -c "[ $rc -eq 0 ] && [ -n '$first' ] && [ '$first' -lt 1000 ]"

@@ -113,22 +113,29 @@ throughput() {
 	: >"$out/rounds-$setup"
 	: >"$out/cpu-$setup"
 	rps warm >/dev/null
-	say "| round | no recorder (first) | ${names[0]} | ${names[1]} | ${names[2]} | quiet |"
-	say "|---|---|---|---|---|---|"
+	local nc=${#configs[@]} allnames
+	allnames=$(IFS='|'; echo "${names[*]}")
+	say "| round | no recorder (first) | $(IFS='|'; echo "${names[*]}" | sed 's/|/ | /g') | quiet |"
+	say "|---|---|$(printf '%.0s---|' "${configs[@]}")---|"
 	for r in $(seq "$rounds"); do
 		local mark ratios=""
 		mark=$(wc -l <"$out/raw-$setup")
 		prev=$(rps base); first=$prev; line=""
 		for i in "${!configs[@]}"; do
-			# shellcheck disable=SC2086
-			bin/gsrec -q ${configs[$i]} -o "$out/http$i.trace" -p $spid & g=$!
-			sleep 1
-			local c0 c1
-			c0=$(awk '{ print $14 + $15 }' /proc/$g/stat)
-			b=$(rps "cfg$i")
-			c1=$(awk '{ print $14 + $15 }' /proc/$g/stat)
+			local c0=0 c1=0
+			if [ "${configs[$i]}" = none ]; then
+				# the control: the same pause before the run, no recorder
+				sleep 1; b=$(rps "cfg$i")
+			else
+				# shellcheck disable=SC2086
+				bin/gsrec -q ${configs[$i]} -o "$out/http$i.trace" -p $spid & g=$!
+				sleep 1
+				c0=$(awk '{ print $14 + $15 }' /proc/$g/stat)
+				b=$(rps "cfg$i")
+				c1=$(awk '{ print $14 + $15 }' /proc/$g/stat)
+				kill -INT $g; wait $g || true
+			fi
 			echo "$i $((c1 - c0))" >>"$out/cpu-$setup"
-			kill -INT $g; wait $g || true
 			next=$(rps base)
 			ratio=$(awk -v a="$prev" -v c="$next" -v b="$b" 'BEGIN { printf "%.4f", b / ((a + c) / 2) }')
 			line="$line | $b ($(awk -v x="$ratio" 'BEGIN { printf "%+.1f%%", (x - 1) * 100 }'))"
@@ -144,33 +151,34 @@ throughput() {
 	done
 	kill $spid; wait $spid 2>/dev/null || true
 	say ""
-	awk -v n1="${names[0]}" -v n2="${names[1]}" -v n3="${names[2]}" '
-	     { for (i = 1; i <= 3; i++) { s[i] += $i; ss[i] += $i * $i; if ($4) { qs[i] += $i; qss[i] += $i * $i } }
-	       k++; q += $4 }
+	awk -v n=$nc -v names="$allnames" '
+	     { for (i = 1; i <= n; i++) { s[i] += $i; ss[i] += $i * $i; if ($(n + 1)) { qs[i] += $i; qss[i] += $i * $i } }
+	       k++; q += $(n + 1) }
 	     function show(label, k, s, ss,   i, m, sd) {
 		   printf "%s", label
-		   for (i = 1; i <= 3; i++) { m = s[i] / k; sd = k > 1 ? sqrt((ss[i] / k - m * m) * k / (k - 1)) : 0
+		   for (i = 1; i <= n; i++) { m = s[i] / k; sd = k > 1 ? sqrt((ss[i] / k - m * m) * k / (k - 1)) : 0
 			printf "%s %s %+.1f%% (standard error %.1f%%)", (i > 1 ? ";" : ""), nm[i], (m - 1) * 100, sd / sqrt(k) * 100 }
 		   printf ".\n" }
-	     END { split(n1 "|" n2 "|" n3, nm, "|")
+	     END { split(names, nm, "|")
 		   show("Mean change against the runs without, all " k " rounds:", k, s, ss)
 		   if (q > 1) show("The " q " quiet rounds:", q, qs, qss)
 		   else printf "Fewer than 2 quiet rounds.\n" }' "$out/rounds-$setup" | tee -a "$res"
-	say "gsrec's own CPU during the runs, in % of one core: $(awk -v d="$BENCH_SECS" -v n1="${names[0]}" \
-		-v n2="${names[1]}" -v n3="${names[2]}" '{ t[$1] += $2; k[$1]++ }
-		END { split(n1 "|" n2 "|" n3, nm, "|")
-		      for (i = 0; i < 3; i++) printf "%s%s %.1f", (i ? "; " : ""), nm[i + 1], t[i] / k[i] / d }' \
+	say "gsrec's own CPU during the runs, in % of one core: $(awk -v d="$BENCH_SECS" -v names="$allnames" \
+		'{ t[$1] += $2; k[$1]++ }
+		END { n = split(names, nm, "|")
+		      for (i = 0; i < n; i++) printf "%s%s %.1f", (i ? "; " : ""), nm[i + 1], t[i] / k[i] / d }' \
 		"$out/cpu-$setup")."
 }
 
 if command -v wrk >/dev/null && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-	configs=("" "--no-bpf" "--go-rate 0")
-	names=("gsrec at defaults" "gsrec --no-bpf" "gsrec --go-rate 0")
+	configs=(none "" "--no-bpf" "--go-rate 0")
+	names=("control: no recorder" "gsrec at defaults" "gsrec --no-bpf" "gsrec --go-rate 0")
 	say "Throughput of a goroutine-per-request server (\`gohttp\`, wrk -t1 -c32 -d${BENCH_SECS}s,"
 	say "requests/s). Runs alternate: no recorder, then each configuration with gsrec attached"
 	say "1 s before wrk starts, each followed by another run without; a configuration's run"
-	say "is compared with the mean of the runs without on either side of it. $rounds rounds"
-	say "in each of two set-ups."
+	say "is compared with the mean of the runs without on either side of it. The control"
+	say "is a run without a recorder after the same 1 s pause: it shows what the"
+	say "alternation itself does to the figures. $rounds rounds in each of two set-ups."
 	say ""
 	say "Server-bound: the server on CPU 1 (its GOMAXPROCS follows), wrk on CPU 0, where it"
 	say "uses about half; gsrec is not pinned. The server is the bottleneck and gsrec has room"
@@ -183,11 +191,11 @@ if command -v wrk >/dev/null && command -v taskset >/dev/null && [ "$(nproc)" -g
 	say "tracepoints."
 	say ""
 	throughput shared 0,1 0,1
-	bin/gsreport import -o "$out/http0.db" "$out/http0.trace" >/dev/null 2>&1 || true
-	bin/gsreport import -o "$out/http2.db" "$out/http2.trace" >/dev/null 2>&1 || true
-	say "In the last round's traces: at defaults $(sqlite3 "$out/http0.db" "SELECT count(*) FROM go_create") goroutines created and $(sqlite3 "$out/http0.db" "SELECT count(*) FROM go_exit") exited were recorded,"
-	say "with the probes paused $(sqlite3 "$out/http0.db" "SELECT printf('%.0f', 100.0 * coalesce(sum(end_ns - t_ns), 0) / ((SELECT max(t_ns) - min(t_ns) FROM statm))) FROM go_pause")% of the time; with --go-rate 0, $(sqlite3 "$out/http2.db" "SELECT count(*) FROM go_create") and $(sqlite3 "$out/http2.db" "SELECT count(*) FROM go_exit"),"
-	say "over $(sqlite3 "$out/http0.db" "SELECT printf('%.1f', (max(t_ns) - min(t_ns)) / 1e9) FROM statm") s and $(sqlite3 "$out/http2.db" "SELECT printf('%.1f', (max(t_ns) - min(t_ns)) / 1e9) FROM statm") s."
+	bin/gsreport import -o "$out/http1.db" "$out/http1.trace" >/dev/null 2>&1 || true
+	bin/gsreport import -o "$out/http3.db" "$out/http3.trace" >/dev/null 2>&1 || true
+	say "In the last round's traces: at defaults $(sqlite3 "$out/http1.db" "SELECT count(*) FROM go_create") goroutines created and $(sqlite3 "$out/http1.db" "SELECT count(*) FROM go_exit") exited were recorded,"
+	say "with the probes paused $(sqlite3 "$out/http1.db" "SELECT printf('%.0f', 100.0 * coalesce(sum(end_ns - t_ns), 0) / ((SELECT max(t_ns) - min(t_ns) FROM statm))) FROM go_pause")% of the time; with --go-rate 0, $(sqlite3 "$out/http3.db" "SELECT count(*) FROM go_create") and $(sqlite3 "$out/http3.db" "SELECT count(*) FROM go_exit"),"
+	say "over $(sqlite3 "$out/http1.db" "SELECT printf('%.1f', (max(t_ns) - min(t_ns)) / 1e9) FROM statm") s and $(sqlite3 "$out/http3.db" "SELECT printf('%.1f', (max(t_ns) - min(t_ns)) / 1e9) FROM statm") s."
 	say ""
 fi
 

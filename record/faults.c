@@ -148,7 +148,7 @@ int faultrec_open(struct faultrec *f, pid_t tgid, const struct faultrec_opts *o,
 	}
 	f->exec = bpf_program__attach(f->skel->progs.on_exec);
 	if (f->exec && attach_releases(f) < 0) {
-		snprintf(err, errlen, "cannot attach to sys_enter: %s", strerror(errno));
+		snprintf(err, errlen, "cannot attach to munmap, madvise, mremap and brk: %s", strerror(errno));
 		goto fail;
 	}
 	f->rb = ring_buffer__new(bpf_map__fd(f->skel->maps.events), on_event, f, NULL);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -202,20 +203,25 @@ static void find_functions(struct gorec *g, int fd)
  * GSMAPPER_WITHHOLD=FIELD,... (layout names as `gsreport info` prints them,
  * e.g. addr.memstats.last_gc_unix) makes gsrec act as if those were not found: the
  * tests use it to measure what a binary whose layout is incomplete gets.
+ * "uprobe_multi" among them makes gsrec use perf-event uprobes, as on a
+ * kernel without uprobe_multi links.
  */
-static void withhold(struct gs_layout *l)
+static int withheld(const char *name)
 {
 	const char *w = getenv("GSMAPPER_WITHHOLD");
+	size_t n = strlen(name);
 
-	for (int i = 0; w && i < GS_LAY_N; i++) {
-		size_t n = strlen(gs_lay_name(i));
+	for (const char *p = w; p && (p = strstr(p, name)); p += n)
+		if ((p == w || p[-1] == ',') && (p[n] == 0 || p[n] == ','))
+			return 1;
+	return 0;
+}
 
-		for (const char *p = w; (p = strstr(p, gs_lay_name(i))); p += n)
-			if ((p == w || p[-1] == ',') && (p[n] == 0 || p[n] == ',')) {
-				l->v[i] = -1;
-				break;
-			}
-	}
+static void withhold(struct gs_layout *l)
+{
+	for (int i = 0; i < GS_LAY_N; i++)
+		if (withheld(gs_lay_name(i)))
+			l->v[i] = -1;
 }
 
 void gorec_init(struct gorec *g, pid_t pid, const char *path, const struct gorec_opts *o,
@@ -337,21 +343,71 @@ static struct bpf_program *prog_of(struct gorec *g, int i)
 
 static const int probe_fn[4] = { GOREC_ISSYS, GOREC_COPYSTACK, GOREC_GCSTART, GOREC_MARKTERM };
 
-static struct bpf_link *attach_probe(struct gorec *g, int i)
+/*
+ * The uprobes go on as uprobe_multi links where the kernel has them (6.6
+ * and later), else as perf-event uprobes. The difference is in taking them
+ * off. A perf-event uprobe leaves its consumer registered while its
+ * breakpoints are removed, and the removal waits for an RCU grace period
+ * (10-250 ms under load here) holding the uprobe's lock; every thread of
+ * the target that hits the breakpoint meanwhile is told to remove it and
+ * sleeps on that lock. A uprobe_multi link's consumer is gone before the
+ * removal starts, and threads that hit the breakpoint meanwhile go on. The
+ * budget takes probes off and puts them back every period, so this spares
+ * the target a stall of up to a grace period each time.
+ *
+ * libbpf 1.1 has no uprobe_multi API: the link is made with the bpf system
+ * call, its attribute laid out as in the kernel's union bpf_attr.
+ */
+#define GS_BPF_TRACE_UPROBE_MULTI 48	/* enum bpf_attach_type */
+
+struct gs_uprobe_multi_attr {
+	uint32_t prog_fd, target_fd, attach_type, flags;
+	uint64_t path, offsets, ref_ctr_offsets, cookies;
+	uint32_t cnt, multi_flags, pid, pad;
+};
+
+static int probe_on(struct gorec *g, int i)
 {
-	return bpf_program__attach_uprobe(prog_of(g, i), false, g->pid, g->exe,
-					  (size_t)g->fn[probe_fn[i]].off);
+	if (!g->multi) {
+		g->links[i] = bpf_program__attach_uprobe(prog_of(g, i), false, g->pid, g->exe,
+							 (size_t)g->fn[probe_fn[i]].off);
+		return g->links[i] ? 0 : -1;
+	}
+	uint64_t off = g->fn[probe_fn[i]].off;
+	struct gs_uprobe_multi_attr a = {
+		.prog_fd = (uint32_t)bpf_program__fd(prog_of(g, i)),
+		.attach_type = GS_BPF_TRACE_UPROBE_MULTI,
+		.path = (uint64_t)(uintptr_t)g->exe, .offsets = (uint64_t)(uintptr_t)&off,
+		.cnt = 1, .pid = (uint32_t)g->pid,
+	};
+	int fd = (int)syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof(a));
+
+	if (fd < 0)
+		return -1;
+	g->mlink[i] = fd;
+	return 0;
+}
+
+static void probe_off(struct gorec *g, int i)
+{
+	if (!g->multi) {
+		bpf_link__destroy(g->links[i]);
+		g->links[i] = NULL;
+	} else if (g->mlink[i] >= 0) {
+		close(g->mlink[i]);
+		g->mlink[i] = -1;
+	}
 }
 
 /*
  * The event budget. A uprobe hit costs the target a trap (2-3 µs here,
  * BENCHMARKS.md) whether or not the program records anything, so past the
  * budget the probes must come off, and taking a uprobe off or putting it
- * back is itself costly: the kernel holds the uprobe's lock across RCU
- * grace periods (10-250 ms under load), and every thread of the target
- * that hits the probe meanwhile sleeps on it. A worker thread does both so
- * that gsrec goes on recording, and the probes change state at most twice
- * in a period (BUDGET_PERIOD_NS).
+ * back is itself slow: the kernel waits for RCU grace periods (10-250 ms
+ * under load), meanwhile the probe still traps, and a perf-event uprobe
+ * stalls the target's threads that hit it (see probe_on). A worker thread
+ * does both so that gsrec goes on recording, and the probes change state
+ * at most twice in a period (BUDGET_PERIOD_NS).
  *
  * Each period starts with the probes on and go_rate's share of the period
  * (go_allow). The first hit past it starts a pause: the worker takes the
@@ -395,18 +451,14 @@ static void *budget_worker(void *arg)
 		int err = 0;
 
 		for (int i = 0; i < BUDGETED; i++) {
-			if (cmd == CMD_DETACH) {
-				bpf_link__destroy(g->links[i]);
-				g->links[i] = NULL;
-			} else if (!err && !(g->links[i] = attach_probe(g, i))) {
+			if (cmd == CMD_DETACH)
+				probe_off(g, i);
+			else if (!err && probe_on(g, i) < 0)
 				err = errno ? errno : EIO;
-			}
 		}
 		if (err)
-			for (int i = 0; i < BUDGETED; i++) {
-				bpf_link__destroy(g->links[i]);
-				g->links[i] = NULL;
-			}
+			for (int i = 0; i < BUDGETED; i++)
+				probe_off(g, i);
 		pthread_mutex_lock(&b->mu);
 		b->attach_err = err;
 		b->cmd = CMD_NONE;
@@ -624,17 +676,12 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-int gorec_attach(struct gorec *g, char *err, size_t errlen)
+/* Open and load the programs; multi: for uprobe_multi links. */
+static int load(struct gorec *g, int multi)
 {
-	if (!g->have_bin || !g->probes_ok) {
-		snprintf(err, errlen, "%s", g->probes_why[0] ? g->probes_why : "not a Go program");
-		return -1;
-	}
 	g->skel = goroutines_bpf__open();
-	if (!g->skel) {
-		snprintf(err, errlen, "cannot open the goroutine program: %s", strerror(errno));
-		goto fail;
-	}
+	if (!g->skel)
+		return -1;
 	struct goroutines_bpf__rodata *ro = g->skel->rodata;
 
 	ro->target_tgid = (__u32)g->pid;
@@ -656,28 +703,77 @@ int gorec_attach(struct gorec *g, char *err, size_t errlen)
 	ro->exit_lo = g->fn[GOREC_EXIT].entry;
 	ro->exit_hi = g->fn[GOREC_EXIT].end;
 	bpf_map__set_max_entries(g->skel->maps.events, g->o.ringbuf_kb * 1024);
-	if (goroutines_bpf__load(g->skel)) {
-		snprintf(err, errlen, "cannot load the goroutine program: %s", strerror(errno));
-		goto fail;
+	g->multi = multi;
+	for (int i = 0; i < 4; i++) {
+		g->mlink[i] = -1;
+		if (multi)
+			bpf_program__set_expected_attach_type(prog_of(g, i),
+							      (enum bpf_attach_type)GS_BPF_TRACE_UPROBE_MULTI);
 	}
+	if (goroutines_bpf__load(g->skel))
+		return -1;
 	/* the period's share of the budget, at least one event */
 	if (g->o.go_rate)
 		g->skel->bss->go_allow = (uint64_t)g->o.go_rate * BUDGET_PERIOD_NS / 1000000000u
 					 ?: 1;
+	return 0;
+}
+
+/* Put the four uprobes on; the index of the one that failed, or -1. */
+static int probes_on(struct gorec *g)
+{
+	for (int i = 0; i < 4; i++)
+		if (probe_on(g, i) < 0) {
+			int e = errno;
+
+			for (int j = 0; j < i; j++)
+				probe_off(g, j);
+			errno = e;
+			return i;
+		}
+	return -1;
+}
+
+int gorec_attach(struct gorec *g, char *err, size_t errlen)
+{
+	int multi = !withheld("uprobe_multi"), bad;
+
+	if (!g->have_bin || !g->probes_ok) {
+		snprintf(err, errlen, "%s", g->probes_why[0] ? g->probes_why : "not a Go program");
+		return -1;
+	}
+	/* a kernel without uprobe_multi refuses the programs or the links */
+	if (load(g, multi) < 0 && multi) {
+		goroutines_bpf__destroy(g->skel);
+		g->skel = NULL;
+		multi = 0;
+		load(g, 0);
+	}
+	if (!g->skel || !g->skel->obj || bpf_program__fd(prog_of(g, 0)) < 0) {
+		snprintf(err, errlen, "cannot load the goroutine program: %s", strerror(errno));
+		goto fail;
+	}
 	/* The period starts before the probes go on: a target making goroutines
-	 * fast can take a small share before attach_probe returns, and a pause
+	 * fast can take a small share before they are all on, and a pause
 	 * asked for before the period began would be taken for a late one. */
 	if (g->o.go_rate && budget_start(g) < 0) {
 		snprintf(err, errlen, "cannot start the event budget's thread: %s", strerror(errno));
 		goto fail;
 	}
-	for (int i = 0; i < 4; i++) {
-		g->links[i] = attach_probe(g, i);
-		if (!g->links[i]) {
-			snprintf(err, errlen, "cannot attach a uprobe to %s in %s: %s",
-				 fn_names[probe_fn[i]][0], g->exe, strerror(errno));
+	bad = probes_on(g);
+	if (bad >= 0 && g->multi) {
+		goroutines_bpf__destroy(g->skel);
+		g->skel = NULL;
+		if (load(g, 0) < 0) {
+			snprintf(err, errlen, "cannot load the goroutine program: %s", strerror(errno));
 			goto fail;
 		}
+		bad = probes_on(g);
+	}
+	if (bad >= 0) {
+		snprintf(err, errlen, "cannot attach a uprobe to %s in %s: %s",
+			 fn_names[probe_fn[bad]][0], g->exe, strerror(errno));
+		goto fail;
 	}
 	g->rec_start = gs_now_ns(CLOCK_MONOTONIC);
 	g->links[4] = bpf_program__attach(g->skel->progs.on_exec);
@@ -695,10 +791,10 @@ fail:
 	budget_free(g);
 	ring_buffer__free(g->rb);
 	g->rb = NULL;
-	for (int i = 0; i < 5; i++) {
-		bpf_link__destroy(g->links[i]);
-		g->links[i] = NULL;
-	}
+	for (int i = 0; g->skel && i < 4; i++)
+		probe_off(g, i);
+	bpf_link__destroy(g->links[4]);
+	g->links[4] = NULL;
 	goroutines_bpf__destroy(g->skel);
 	g->skel = NULL;
 	return -1;
@@ -1123,8 +1219,9 @@ void gorec_close(struct gorec *g)
 {
 	budget_free(g);
 	ring_buffer__free(g->rb);
-	for (int i = 0; i < 5; i++)
-		bpf_link__destroy(g->links[i]);
+	for (int i = 0; g->skel && i < 4; i++)
+		probe_off(g, i);
+	bpf_link__destroy(g->links[4]);
 	goroutines_bpf__destroy(g->skel);
 	if (g->have_bin)
 		gs_gobin_free(&g->gb);

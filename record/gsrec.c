@@ -576,6 +576,10 @@ static int bpf_report(struct bpfstate *b, struct gs_writer *w)
 		if (write_message(w, GS_WARNING, "goroutine and GC events not recorded: %s",
 				  b->go_err) < 0)
 			return -1;
+	} else if (b->have_go) {
+		return write_message(w, GS_INFO, "goroutine and GC probes: %s",
+				     b->go.multi ? "uprobe_multi links"
+						 : "perf-event uprobes (this kernel has no uprobe_multi)");
 	}
 	return 0;
 }

@@ -61,6 +61,27 @@ check "the summary says the lifecycle is a sample" grep -q "a sample: the probes
 check "folded goroutine-creations says it is a sample, and the handler's go statement is in it" \
 	sh -c "grep -q 'paused for' '$T/b.ferr' && grep -qE 'HandlerFunc.ServeHTTP;main.main.func1 [0-9]+$' '$T/b.folded'"
 
+# The probes come off and go back on as uprobe_multi links where the kernel
+# has them (above) and as perf-event uprobes where it does not, forced here
+# with GSMAPPER_WITHHOLD=uprobe_multi: recorded, paused, and recorded again.
+kinds() { sqlite3 "$1" "SELECT text FROM message WHERE text LIKE 'goroutine and GC probes:%'"; }
+how=$(kinds "$T/b.db")
+check "the budget above took off and put back uprobe_multi links ($how)" \
+	sh -c "echo '$how' | grep -q 'uprobe_multi links'"
+GSMAPPER_WITHHOLD=uprobe_multi "$GSREC" -q --go-rate $RATE -d 13 -o "$T/p.trace" -p $spid 2>"$T/p.err" &
+rec=$!
+sleep 0.5
+wrk -t1 -c32 -d12s http://127.0.0.1:$port/ >"$T/wrk2.out" 2>&1
+wait $rec
+rc=$?
+"$GSREPORT" import -o "$T/p.db" "$T/p.trace" >/dev/null 2>&1
+q() { sqlite3 "$T/p.db" "$1"; }
+how=$(kinds "$T/p.db")
+e1=$(q "SELECT min(end_ns) FROM go_pause")
+after=$(q "SELECT count(*) FROM go_create WHERE t_ns > ${e1:-0}")
+check "perf-event uprobes: $how; $(q "SELECT count(*) FROM go_pause") pauses, $after creations recorded after the first" \
+	sh -c "[ $rc -eq 0 ] && echo '$how' | grep -q 'perf-event uprobes' && [ ${after:-0} -gt 100 ] && [ \$(curl -s 127.0.0.1:$port/) = '$want' ]"
+
 # The live count where events were missed is empty until a census says it,
 # never wrong: at the workload's marks the timeline says nothing, or what
 # runtime.NumGoroutine() said (within 2). The spawn storm runs past the

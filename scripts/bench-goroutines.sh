@@ -14,7 +14,11 @@
 #      and with --go-rate 0, each run between two runs without gsrec
 #      (BENCH_ROUNDS rounds, default 10), in two set-ups: server-bound (the
 #      server and wrk on a CPU each) and shared (both on both CPUs).
-#   4. The census of 100,000 parked goroutines: CPU per census and share of
+#   4. The probes' coming and going, seen from the target: a loop starting
+#      goroutines on one CPU (goroutines -spin), counted every 50 ms, under
+#      gsrec at defaults with uprobe_multi links and with perf-event uprobes,
+#      and without gsrec (BENCH_SPIN_ROUNDS rounds, default 4, of 24 s).
+#   5. The census of 100,000 parked goroutines: CPU per census and share of
 #      a core.
 set -eu
 cd "$(dirname "$0")/.."
@@ -196,6 +200,61 @@ if command -v wrk >/dev/null && command -v taskset >/dev/null && [ "$(nproc)" -g
 	say "In the last round's traces: at defaults $(sqlite3 "$out/http1.db" "SELECT count(*) FROM go_create") goroutines created and $(sqlite3 "$out/http1.db" "SELECT count(*) FROM go_exit") exited were recorded,"
 	say "with the probes paused $(sqlite3 "$out/http1.db" "SELECT printf('%.0f', 100.0 * coalesce(sum(end_ns - t_ns), 0) / ((SELECT max(t_ns) - min(t_ns) FROM statm))) FROM go_pause")% of the time; with --go-rate 0, $(sqlite3 "$out/http3.db" "SELECT count(*) FROM go_create") and $(sqlite3 "$out/http3.db" "SELECT count(*) FROM go_exit"),"
 	say "over $(sqlite3 "$out/http1.db" "SELECT printf('%.1f', (max(t_ns) - min(t_ns)) / 1e9) FROM statm") s and $(sqlite3 "$out/http3.db" "SELECT printf('%.1f', (max(t_ns) - min(t_ns)) / 1e9) FROM statm") s."
+	say ""
+fi
+
+# spin KIND: the loop on CPU 1 for 24 s, gsrec on CPU 0 from 1 s to 23 s
+# with uprobe_multi links (multi) or perf-event uprobes (perf). For each
+# pause that ends within the recording, the probes come back, the next
+# period's share is taken in a burst, and they go off again: prints the
+# target's time lost from 100 ms before their coming back to 300 ms after
+# their going off, in 50 ms bins against the median bin of the 1.5 s
+# before and after, averaged over those cycles, and how many there were.
+spin() {
+	local env="" g
+	[ "$1" = perf ] && env=GSMAPPER_WITHHOLD=uprobe_multi
+	taskset -c 1 "$O/workloads/goroutines" -spin 24s >"$out/spin-$1" &
+	g=$!
+	sleep 1
+	env $env taskset -c 0 bin/gsrec -q -d 22 -o "$out/spin-$1.trace" -p $g
+	wait $g
+	bin/gsreport import -o "$out/spin-$1.db" "$out/spin-$1.trace" >/dev/null 2>&1
+	sqlite3 -separator ' ' "$out/spin-$1.db" "SELECT 'cycle', (p.end_ns + d) / 1000000,
+		(min(q.t_ns) + d) / 1000000 FROM go_pause p JOIN go_pause q ON q.t_ns > p.end_ns,
+		(SELECT real_ns - mono_ns AS d FROM clock LIMIT 1) GROUP BY p.t_ns" |
+	awk '$1 == "bin" { t[++n] = $2; c[n] = $3; next }
+	     $1 == "cycle" { on[++k] = $2; off[k] = $3 }
+	     function median(a, b, y, z,   i, m, v, j, x) {
+		     m = 0
+		     for (i = 1; i <= n; i++)
+			     if ((t[i] >= a && t[i] < b) || (t[i] > y && t[i] <= z)) v[++m] = c[i]
+		     for (i = 2; i <= m; i++) { x = v[i]; for (j = i - 1; j >= 1 && v[j] > x; j--) v[j + 1] = v[j]; v[j + 1] = x }
+		     return m ? v[int((m + 1) / 2)] : 0 }
+	     END { for (q = 1; q <= k; q++) {
+			   ref = median(on[q] - 1600, on[q] - 100, off[q] + 300, off[q] + 1800)
+			   for (i = 1; i <= n; i++)
+				   if (t[i] >= on[q] - 100 && t[i] <= off[q] + 300 && c[i] < ref)
+					   l += (ref - c[i]) / ref * 50 }
+		   if (k) printf "%.0f %d\n", l / k, k; else print "- 0" }' "$out/spin-$1" -
+}
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+	: >"$out/spin-rounds"
+	say "The probes' coming and going, seen from the target: \`goroutines -spin\` on CPU 1"
+	say "starting goroutines as fast as it can, counted every 50 ms; gsrec on CPU 0 at"
+	say "defaults. The target's time lost each period, from the probes' coming back,"
+	say "through the burst of hits that takes the period's share, to 300 ms after their"
+	say "going off again, against the rate in the 1.5 s before and after (periods in"
+	say "brackets):"
+	say ""
+	say "| round | uprobe_multi links | perf-event uprobes |"
+	say "|---|---|---|"
+	for r in $(seq "${BENCH_SPIN_ROUNDS:-4}"); do
+		read -r m m_k < <(spin multi)
+		read -r p p_k < <(spin perf)
+		echo "$m $p" >>"$out/spin-rounds"
+		say "| $r | $m ms ($m_k) | $p ms ($p_k) |"
+	done
+	[ -s "$out/spin-rounds" ] && say "" && say "Mean: $(awk '{ m += $1; p += $2; k++ } END { printf "%.0f ms with uprobe_multi links, %.0f ms with perf-event uprobes", m / k, p / k }' "$out/spin-rounds") a period."
 	say ""
 fi
 

@@ -9,6 +9,7 @@
 //	done UNIXNS numgc N
 //	stress done N bad 0 cpu_ns NS     with -stress: all checked, the process's CPU time
 //	retained UNIXNS BYTES             with -retain-kb: the heap kept for good so far
+//	bin UNIXMS N                      with -spin: goroutines completed in each 50 ms
 //
 // Phases: steady allocation (GC cycles), a spawn storm (spawnStorm creates
 // -storm short goroutines) and a deep recursion (recurse) that grows one
@@ -17,7 +18,10 @@
 // -leak-every). -retain-kb makes the allocation phases keep (leak) that
 // much heap, touched, at each step. -park N starts N goroutines that block
 // and idles for -hold (the census benchmark). With -stress it instead creates -stress
-// goroutines that each grow their stacks and checks every result.
+// goroutines that each grow their stacks and checks every result. With
+// -spin it starts goroutines in batches of 32 for that long, as fast as it
+// can, and says how many completed in each 50 ms (the probes' cost, seen
+// from the target).
 package main
 
 import (
@@ -176,6 +180,38 @@ func stress(total, par, depth int) {
 	}
 }
 
+func spin(d time.Duration) {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	sink := 0
+	end := time.Now().Add(d)
+	next := time.Now().Add(50 * time.Millisecond)
+	n := 0
+	for time.Now().Before(end) {
+		for i := 0; i < 32; i++ {
+			wg.Add(1)
+			go func(x int) {
+				s := 0
+				for j := 0; j < 200; j++ {
+					s += j ^ x
+				}
+				mu.Lock()
+				sink += s
+				mu.Unlock()
+				wg.Done()
+			}(i)
+		}
+		wg.Wait()
+		n += 32
+		if now := time.Now(); now.After(next) {
+			say("bin %d %d", now.UnixMilli(), n)
+			n = 0
+			next = next.Add(50 * time.Millisecond)
+		}
+	}
+	say("spin done sink %d", sink)
+}
+
 func main() {
 	outPath := flag.String("out", "", "write the runtime's figures here")
 	storm := flag.Int("storm", 20000, "goroutines in the spawn storm")
@@ -185,6 +221,7 @@ func main() {
 	hold := flag.Duration("hold", 1500*time.Millisecond, "idle at the end")
 	stressN := flag.Int("stress", 0, "stress mode: goroutines to create")
 	stressDepth := flag.Int("stress-depth", 40, "stress mode: goroutine i needs i % this KB of stack")
+	spinFor := flag.Duration("spin", 0, "spin mode: start goroutines this long, counting them every 50 ms")
 	park := flag.Int("park", 0, "park mode: start this many goroutines that block, then idle for -hold")
 	retainKB := flag.Int("retain-kb", 0, "heap kept for good at each allocation step (KB)")
 	flag.Parse()
@@ -207,6 +244,10 @@ func main() {
 	}
 	if *stressN > 0 {
 		stress(*stressN, 256, *stressDepth)
+		return
+	}
+	if *spinFor > 0 {
+		spin(*spinFor)
 		return
 	}
 

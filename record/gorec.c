@@ -736,20 +736,20 @@ static int probes_on(struct gorec *g)
 
 int gorec_attach(struct gorec *g, char *err, size_t errlen)
 {
-	int multi = !withheld("uprobe_multi"), bad;
+	int multi = !withheld("uprobe_multi"), bad, rc;
 
 	if (!g->have_bin || !g->probes_ok) {
 		snprintf(err, errlen, "%s", g->probes_why[0] ? g->probes_why : "not a Go program");
 		return -1;
 	}
 	/* a kernel without uprobe_multi refuses the programs or the links */
-	if (load(g, multi) < 0 && multi) {
+	rc = load(g, multi);
+	if (rc < 0 && multi) {
 		goroutines_bpf__destroy(g->skel);
 		g->skel = NULL;
-		multi = 0;
-		load(g, 0);
+		rc = load(g, 0);
 	}
-	if (!g->skel || !g->skel->obj || bpf_program__fd(prog_of(g, 0)) < 0) {
+	if (rc < 0) {
 		snprintf(err, errlen, "cannot load the goroutine program: %s", strerror(errno));
 		goto fail;
 	}

@@ -736,22 +736,9 @@ static int probes_on(struct gorec *g)
 
 int gorec_attach(struct gorec *g, char *err, size_t errlen)
 {
-	int multi = !withheld("uprobe_multi"), bad, rc;
-
 	if (!g->have_bin || !g->probes_ok) {
 		snprintf(err, errlen, "%s", g->probes_why[0] ? g->probes_why : "not a Go program");
 		return -1;
-	}
-	/* a kernel without uprobe_multi refuses the programs or the links */
-	rc = load(g, multi);
-	if (rc < 0 && multi) {
-		goroutines_bpf__destroy(g->skel);
-		g->skel = NULL;
-		rc = load(g, 0);
-	}
-	if (rc < 0) {
-		snprintf(err, errlen, "cannot load the goroutine program: %s", strerror(errno));
-		goto fail;
 	}
 	/* The period starts before the probes go on: a target making goroutines
 	 * fast can take a small share before they are all on, and a pause
@@ -760,20 +747,24 @@ int gorec_attach(struct gorec *g, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start the event budget's thread: %s", strerror(errno));
 		goto fail;
 	}
-	bad = probes_on(g);
-	if (bad >= 0 && g->multi) {
-		goroutines_bpf__destroy(g->skel);
-		g->skel = NULL;
-		if (load(g, 0) < 0) {
-			snprintf(err, errlen, "cannot load the goroutine program: %s", strerror(errno));
+	/* uprobe_multi links first; a kernel without them refuses the programs
+	 * or the links, and gets perf-event uprobes */
+	for (int multi = !withheld("uprobe_multi");; multi = 0) {
+		int loaded = load(g, multi) == 0, bad = loaded ? probes_on(g) : 0;
+
+		if (loaded && bad < 0)
+			break;
+		if (!multi) {
+			if (!loaded)
+				snprintf(err, errlen, "cannot load the goroutine program: %s",
+					 strerror(errno));
+			else
+				snprintf(err, errlen, "cannot attach a uprobe to %s in %s: %s",
+					 fn_names[probe_fn[bad]][0], g->exe, strerror(errno));
 			goto fail;
 		}
-		bad = probes_on(g);
-	}
-	if (bad >= 0) {
-		snprintf(err, errlen, "cannot attach a uprobe to %s in %s: %s",
-			 fn_names[probe_fn[bad]][0], g->exe, strerror(errno));
-		goto fail;
+		goroutines_bpf__destroy(g->skel);
+		g->skel = NULL;
 	}
 	g->rec_start = gs_now_ns(CLOCK_MONOTONIC);
 	g->links[4] = bpf_program__attach(g->skel->progs.on_exec);

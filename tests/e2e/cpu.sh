@@ -34,31 +34,41 @@ check "perf on the same run: hotA $pa% (ours $a%), hotB $pb% (ours $b%): within 
 
 # Frameless leaves: mix has no frame, so a frame-pointer walk from inside it
 # skips its caller; callerA calls it twice as often as callerB, and the
-# workload's own clock says what share of the time callerA took.
+# workload's own clock says what share of the time callerA took, mix included.
+# That clock measures each caller's inclusive time, so the check compares it
+# with the samples under each caller, in mix or in the caller's own loop: how
+# a caller's samples split between its loop and mix depends on code layout
+# and on the sampling mechanism (ours and pprof's split them differently), so
+# the share of the mix samples alone is no measure of the time.
 "$GSREC" -q -F 999 -o "$T/fl.trace" -- "$W/frameless" -run 4s -cpuprofile "$T/fl.prof" \
 	-out "$T/fl.out" 2>/dev/null
 share=$(awk '{ print $1 / ($1 + $2) }' "$T/fl.out")
 "$GSREPORT" folded --weight cpu "$T/fl.trace" >"$T/fl.folded"
-read -r ma mb lost <<<"$(awk '/;main\.callerA;main\.mix / {a += $NF} /;main\.callerB;main\.mix / {b += $NF}
-	/;main\.main;main\.mix / {l += $NF} END {print a + 0, b + 0, l + 0}' "$T/fl.folded")"
-# callerA's share is about 2/3; with about 900 samples its standard error is
-# 1.6 points, so 3 sigma is 5 points.
-check "frameless leaf: its callers are recovered ($ma under callerA, $mb under callerB, $lost without; callerA's share of the time $share)" \
-	awk -v a="$ma" -v b="$mb" -v l="$lost" -v c="$share" 'BEGIN { s = a / (a + b); d = s - c; if (d < 0) d = -d
-		exit !(a + b > 500 && d < 0.05 && l <= (a + b) / 50) }'
-# ... and the runtime's own CPU profile of the same run sees the same pairs:
-# "   200ms   main.mix" opens a trace, the next line is its caller.
+read -r ma mb ia ib lost <<<"$(awk '/;main\.callerA;main\.mix / {a += $NF} /;main\.callerB;main\.mix / {b += $NF}
+	/;main\.callerA( |;)/ {ia += $NF} /;main\.callerB( |;)/ {ib += $NF}
+	/;main\.main;main\.mix / {l += $NF} END {print a + 0, b + 0, ia + 0, ib + 0, l + 0}' "$T/fl.folded")"
+# About 4000 samples, callerA's share about 2/3: the standard error is under
+# a point, so 5 points is over 5 sigma. Mix without its caller is what a bare
+# frame-pointer walk gives, and at most 2% may come out so.
+check "frameless leaf: its callers are recovered ($ma in mix under callerA, $mb under callerB, $lost without; callerA's share $(awk -v a=$ia -v b=$ib 'BEGIN{printf "%.3f", a/(a+b)}') of $((ia + ib)) samples, $share by the workload's clock)" \
+	awk -v a="$ma" -v b="$mb" -v ia="$ia" -v ib="$ib" -v l="$lost" -v c="$share" 'BEGIN {
+		s = ia / (ia + ib); d = s - c; if (d < 0) d = -d
+		exit !(a > 300 && b > 150 && d < 0.05 && l <= (a + b) / 50) }'
+# ... and the runtime's own CPU profile of the same run sees the same: each
+# caller's cumulative time, and no mix under anything but the two callers
+# ("   200ms   main.mix" opens a trace, the next line is its caller).
 go tool pprof -traces "$W/frameless" "$T/fl.prof" 2>/dev/null | awk '
-	/^ +[0-9.]+(ms|s) +/ { v = $1; ms = v ~ /ms$/; sub(/[a-z]+$/, "", v); v = ms ? v : v * 1000
-		want = ($2 == "main.mix"); next }
+	function ms(v) { return v ~ /ms$/ ? v + 0 : v * 1000 }
+	/^ +[0-9.]+(ms|s) +/ { v = ms($1); want = ($2 == "main.mix")
+		if ($2 == "main.callerA") a += v; else if ($2 == "main.callerB") b += v; next }
 	want { if ($1 == "main.callerA") a += v; else if ($1 == "main.callerB") b += v; else o += v; want = 0 }
 	END { print a + 0, b + 0, o + 0 }' >"$T/pp"
 read -r pa pb po <"$T/pp"
-check "frameless leaf vs the runtime's pprof profile: callerA's share $(awk -v a=$ma -v b=$mb 'BEGIN{printf "%.1f%%", 100*a/(a+b)}') here, $(awk -v a=$pa -v b=$pb 'BEGIN{printf "%.1f%%", 100*a/(a+b)}') in pprof; pprof puts none elsewhere ($po ms)" \
-	awk -v a="$ma" -v b="$mb" -v pa="$pa" -v pb="$pb" -v po="$po" -v c="$share" 'BEGIN {
+check "frameless leaf vs the runtime's pprof profile: callerA's share $(awk -v a=$ia -v b=$ib 'BEGIN{printf "%.1f%%", 100*a/(a+b)}') here, $(awk -v a=$pa -v b=$pb 'BEGIN{printf "%.1f%%", 100*a/(a+b)}') in pprof; pprof puts none elsewhere ($po ms)" \
+	awk -v a="$ia" -v b="$ib" -v pa="$pa" -v pb="$pb" -v po="$po" -v c="$share" 'BEGIN {
 		s = a / (a + b); p = pa / (pa + pb); d = s - p; if (d < 0) d = -d
-		ts = s - c; if (ts < 0) ts = -ts; tp = p - c; if (tp < 0) tp = -tp
-		exit !(pa + pb > 300 && po == 0 && d < 0.10 && ts < 0.10 && tp < 0.10) }'
+		tp = p - c; if (tp < 0) tp = -tp
+		exit !(pa + pb > 1000 && po == 0 && d < 0.05 && tp < 0.05) }'
 grep -q '\[unknown\];runtime.mstart' "$T/fl.folded" && notok "frames past runtime.mstart were kept" ||
 	ok "stacks stop at runtime.goexit and runtime.mstart"
 

@@ -37,6 +37,7 @@
 #include "common/golayout.h"
 #include "common/proc.h"
 #include "format/trace.h"
+#include "affinity.h"
 #include "cpurec.h"
 #include "faultrec.h"
 #include "gorec.h"
@@ -643,7 +644,9 @@ int main(int argc, char **argv)
 	int launched, is_go = 0, rc = EX_INTERNAL, stop_reason = 0;
 	int child_status = -1, signals = 0, gone_at_start = 0;
 	uint64_t setup_cpu_ns = 0;
-	uint64_t t0, deadline = 0, last_status = 0, last_clock, last_lost = 0;
+	uint64_t t0, deadline = 0, last_status = 0, last_clock, last_lost = 0, last_aff;
+	struct affinity aff;
+	char affmsg[600];
 	char err[256], why[200] = "";
 	long page = sysconf(_SC_PAGESIZE);
 	int tty;
@@ -772,8 +775,12 @@ int main(int argc, char **argv)
 	if (!m.cg.version && write_message(w, GS_INFO, "no memory cgroup found for pid %d",
 					   (int)pid) < 0)
 		goto write_error;
+	affinity_init(&aff, pid);
+	if (affinity_check(&aff, affmsg, sizeof(affmsg)) && write_message(w, GS_INFO, "%s", affmsg) < 0)
+		goto write_error;
 	t0 = gs_now_ns(CLOCK_MONOTONIC);
 	last_clock = t0;
+	last_aff = t0;
 	if (o.duration_s > 0)
 		deadline = t0 + (uint64_t)(o.duration_s * 1e9);
 	/* Objects first: they give the goroutine offsets the sampler needs. */
@@ -907,6 +914,12 @@ int main(int argc, char **argv)
 			if ((bs.have_cpu && cpurec_lost(&bs.cpu, now) < 0) ||
 			    (bs.have_flt && faultrec_lost(&bs.flt, now) < 0) ||
 			    (bs.have_go && gorec_lost(&bs.go, now) < 0))
+				goto write_error;
+		}
+		if (now - last_aff >= 1000000000u) {
+			last_aff = now;
+			if (affinity_check(&aff, affmsg, sizeof(affmsg)) &&
+			    write_message(w, GS_INFO, "%s", affmsg) < 0)
 				goto write_error;
 		}
 		if (now - last_clock >= 60000000000ull) {

@@ -14,6 +14,9 @@
 #      and with --go-rate 0, each run between two runs without gsrec
 #      (BENCH_ROUNDS rounds, default 10), in two set-ups: server-bound (the
 #      server and wrk on a CPU each) and shared (both on both CPUs).
+#   3b. Where the machine's time goes during those runs, sampled with perf
+#      on every CPU: gsrec's own share and the instrumentation paths' share
+#      in each process (BENCH_ATTR_ROUNDS, default 3).
 #   4. The probes' coming and going, seen from the target: a loop starting
 #      goroutines on one CPU (goroutines -spin), counted every 50 ms, under
 #      gsrec at defaults with uprobe_multi links and with perf-event uprobes,
@@ -174,6 +177,60 @@ throughput() {
 		"$out/cpu-$setup")."
 }
 
+# attribution SETUP SRV_CPUS WRK_CPUS: where the machine's time goes with
+# gsrec at defaults and without it, by sampling every CPU with perf during
+# BENCH_SECS of load (BENCH_ATTR_ROUNDS rounds of each, default 3,
+# alternating): gsrec's own share, and each process's share in the paths
+# gsrec's streams add to the kernel (uprobe traps, eBPF programs, perf
+# software events, the traced system-call entry). A sampled share does not
+# depend on how fast the host lets the guest run from one run to the next,
+# which moves throughput by several percent. What it cannot see is an
+# indirect cost: caches, wakeups, the scheduler.
+attribution() {
+	local setup=$1 srv=$2 wrk_cpus=$3 port=18097 r cfg g w
+	taskset -c "$srv" "$O/workloads/gohttp" -addr 127.0.0.1:$port >/dev/null &
+	local spid=$!
+	sleep 0.5
+	taskset -c "$wrk_cpus" wrk -t1 -c32 -d2s http://127.0.0.1:$port/ >/dev/null 2>&1
+	: >"$out/attr-$setup"
+	for r in $(seq "${BENCH_ATTR_ROUNDS:-3}"); do
+		for cfg in none defaults; do
+			g=
+			if [ $cfg = defaults ]; then
+				bin/gsrec -q -o "$out/attr.trace" -p $spid &
+				g=$!
+			fi
+			sleep 1
+			taskset -c "$wrk_cpus" wrk -t1 -c32 -d$((BENCH_SECS + 2))s http://127.0.0.1:$port/ >/dev/null 2>&1 &
+			w=$!
+			sleep 1
+			perf record -q -a -F 999 -e cpu-clock -o "$out/attr.data" -- sleep "$BENCH_SECS" >/dev/null 2>&1
+			wait $w
+			if [ -n "$g" ]; then kill -INT $g; wait $g || true; fi
+			# "Overhead Samples Command [k] symbol": per run, all samples, then
+			# the idle, gsrec's, the server's and wrk's, and the
+			# instrumentation paths' in the server, in wrk and elsewhere
+			perf report -i "$out/attr.data" -n --sort comm,sym --stdio 2>/dev/null |
+			awk -v cfg=$cfg '/^#/ || NF < 4 { next }
+			     { n = $2; c = $3; t += n
+			       if (c == "swapper") idle += n; else if (c == "gsrec") gs += n
+			       if (c == "gohttp") sv += n; else if (c == "wrk") wk += n
+			       if (c != "gsrec" && $0 ~ /uprobe|swbp|int3|bpf|perf_|syscall_trace|syscall_exit_work|x64_sys_call|_trace_special|nofault/) {
+				       if (c == "gohttp") is += n; else if (c == "wrk") iw += n; else io += n } }
+			     END { print cfg, t, idle + 0, gs + 0, sv + 0, wk + 0, is + 0, iw + 0, io + 0 }' >>"$out/attr-$setup"
+		done
+	done
+	kill $spid; wait $spid 2>/dev/null || true
+	awk '{ k[$1]++; for (i = 2; i <= NF; i++) f[$1, i] += $i / $2 * 100; sv[$1] += $7 / $5 * 100 }
+	     function m(c, i) { return f[c, i] / k[c] }
+	     END { printf "| %s | %.2f%% | %.2f%% (%.2f%% of its own time) | %.2f%% | %.2f%% | %.2f%% | %.1f%%, %.1f%% |\n",
+			  "'"$setup"'", m("defaults", 4),
+			  m("defaults", 7) - m("none", 7), sv["defaults"] / k["defaults"] - sv["none"] / k["none"],
+			  m("defaults", 8) - m("none", 8), m("defaults", 9) - m("none", 9),
+			  m("defaults", 4) + m("defaults", 7) + m("defaults", 8) + m("defaults", 9) - m("none", 7) - m("none", 8) - m("none", 9),
+			  m("none", 3), m("defaults", 3) }' "$out/attr-$setup" | tee -a "$res"
+}
+
 if command -v wrk >/dev/null && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
 	configs=(none "" "--no-bpf" "--go-rate 0")
 	names=("control: no recorder" "gsrec at defaults" "gsrec --no-bpf" "gsrec --go-rate 0")
@@ -201,6 +258,20 @@ if command -v wrk >/dev/null && command -v taskset >/dev/null && [ "$(nproc)" -g
 	say "with the probes paused $(sqlite3 "$out/http1.db" "SELECT printf('%.0f', 100.0 * coalesce(sum(end_ns - t_ns), 0) / ((SELECT max(t_ns) - min(t_ns) FROM statm))) FROM go_pause")% of the time; with --go-rate 0, $(sqlite3 "$out/http3.db" "SELECT count(*) FROM go_create") and $(sqlite3 "$out/http3.db" "SELECT count(*) FROM go_exit"),"
 	say "over $(sqlite3 "$out/http1.db" "SELECT printf('%.1f', (max(t_ns) - min(t_ns)) / 1e9) FROM statm") s and $(sqlite3 "$out/http3.db" "SELECT printf('%.1f', (max(t_ns) - min(t_ns)) / 1e9) FROM statm") s."
 	say ""
+	if command -v perf >/dev/null; then
+		say "Where the machine's time goes, sampled on every CPU with perf (999 Hz, ${BENCH_SECS} s of"
+		say "load, ${BENCH_ATTR_ROUNDS:-3} runs with gsrec at defaults alternating with runs without): gsrec's"
+		say "own share, and the share each process spends in the paths gsrec's streams add"
+		say "to the kernel (uprobe traps, eBPF programs, perf software events, the traced"
+		say "system-call entry), with the same paths' share in the runs without taken off."
+		say "Shares of all the machine's time; the host's speed, which moves throughput from"
+		say "run to run, does not move them. Indirect costs (caches, wakeups) are not seen."
+		say ""
+		say "| set-up | gsrec | server | wrk | other processes | total | idle without, with |"
+		say "|---|---|---|---|---|---|---|"
+		attribution bound 1 0
+		attribution shared 0,1 0,1
+	fi
 fi
 
 # spin KIND: the loop on CPU 1 for 24 s, gsrec on CPU 0 from 1 s to 23 s

@@ -241,6 +241,13 @@ if command -v wrk >/dev/null && command -v taskset >/dev/null && [ "$(nproc)" -g
 	say "is a run without a recorder after the same 1 s pause: it shows what the"
 	say "alternation itself does to the figures. $rounds rounds in each of two set-ups."
 	say ""
+	# How idle CPUs wait decides what each wake-up of wrk costs the server: a
+	# CPU in HLT needs an IPI, which in a guest exits to the host.
+	idle_drv=$(cat /sys/devices/system/cpu/cpuidle/current_driver 2>/dev/null || echo none)
+	poll_ns=$(cat /sys/module/haltpoll/parameters/guest_halt_poll_ns 2>/dev/null || echo "n/a")
+	say "Idle CPUs here: cpuidle driver $idle_drv, guest_halt_poll_ns $poll_ns (0: they halt at"
+	say "once, and every wake-up of one is an IPI)."
+	say ""
 	say "Server-bound: the server on CPU 1 (its GOMAXPROCS follows), wrk on CPU 0, where it"
 	say "uses about half; gsrec is not pinned. The server is the bottleneck and gsrec has room"
 	say "beside it, as on a machine with a core to spare."

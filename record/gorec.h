@@ -68,7 +68,7 @@ struct gorec {
 	/* eBPF */
 	struct goroutines_bpf *skel;
 	struct ring_buffer *rb;
-	struct bpf_link *links[5];	/* 4 uprobes and the exec hook */
+	struct bpf_link *links[5];	/* 4 perf-event uprobes, the exec hook */
 	int multi;			/* the uprobes are uprobe_multi links: */
 	int mlink[4];			/* their fds, -1 when off */
 	uint64_t lost_reported;

@@ -644,7 +644,7 @@ int main(int argc, char **argv)
 	int launched, is_go = 0, rc = EX_INTERNAL, stop_reason = 0;
 	int child_status = -1, signals = 0, gone_at_start = 0;
 	uint64_t setup_cpu_ns = 0;
-	uint64_t t0, deadline = 0, last_status = 0, last_clock, last_lost = 0, last_aff;
+	uint64_t t0, deadline = 0, last_status = 0, last_clock, last_lost = 0, last_aff = 0;
 	struct affinity aff;
 	char affmsg[600];
 	char err[256], why[200] = "";
@@ -776,11 +776,8 @@ int main(int argc, char **argv)
 					   (int)pid) < 0)
 		goto write_error;
 	affinity_init(&aff, pid);
-	if (affinity_check(&aff, affmsg, sizeof(affmsg)) && write_message(w, GS_INFO, "%s", affmsg) < 0)
-		goto write_error;
 	t0 = gs_now_ns(CLOCK_MONOTONIC);
 	last_clock = t0;
-	last_aff = t0;
 	if (o.duration_s > 0)
 		deadline = t0 + (uint64_t)(o.duration_s * 1e9);
 	/* Objects first: they give the goroutine offsets the sampler needs. */
@@ -916,6 +913,7 @@ int main(int argc, char **argv)
 			    (bs.have_go && gorec_lost(&bs.go, now) < 0))
 				goto write_error;
 		}
+		/* at the first turn, then once a second (record/affinity.c) */
 		if (now - last_aff >= 1000000000u) {
 			last_aff = now;
 			if (affinity_check(&aff, affmsg, sizeof(affmsg)) &&

@@ -14,13 +14,15 @@
 #      and with --go-rate 0, each run between two runs without gsrec
 #      (BENCH_ROUNDS rounds, default 10), in two set-ups: server-bound (the
 #      server and wrk on a CPU each) and shared (both on both CPUs).
-#   3b. Where the machine's time goes during those runs, sampled with perf
-#      on every CPU: gsrec's own share and the instrumentation paths' share
-#      in each process (BENCH_ATTR_ROUNDS, default 3).
+#   3b. Where the machine's time goes under the same load, sampled with
+#      perf on every CPU in runs of its own, with gsrec at defaults and
+#      without: gsrec's own share and the instrumentation paths' share in
+#      each process (BENCH_ATTR_ROUNDS, default 3).
 #   4. The probes' coming and going, seen from the target: a loop starting
 #      goroutines on one CPU (goroutines -spin), counted every 50 ms, under
 #      gsrec at defaults with uprobe_multi links and with perf-event uprobes,
-#      and without gsrec (BENCH_SPIN_ROUNDS rounds, default 4, of 24 s).
+#      against the rate before and after each burst (BENCH_SPIN_ROUNDS
+#      rounds, default 4, of 24 s).
 #   5. The census of 100,000 parked goroutines: CPU per census and share of
 #      a core.
 set -eu

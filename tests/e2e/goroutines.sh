@@ -87,10 +87,16 @@ check "the largest stack is the deep goroutine's: $tgoid with $tsize bytes, in m
 check_align() {	# NAME TRACE GC_CSV MIN_ROWS
 	local nrows nbad
 	"$GSREPORT" timeline --align gc "$2" >"$T/$1.align" 2>"$T/$1.align.err"
-	read -r nrows nbad < <(awk -F, 'FNR == NR { if (FNR > 1) lg[$1] = $3; next }
+	# Unix ns are past 2^53, where awk's doubles step by 256 ns: they are
+	# compared as seconds and nanoseconds (a row can fall 200 ns before the
+	# next cycle's LastGC).
+	read -r nrows nbad < <(awk -F, 'function ge(a, b,   sa, sb) { sa = substr(a, 1, length(a) - 9) + 0
+			sb = substr(b, 1, length(b) - 9) + 0
+			return sa != sb ? sa > sb : substr(a, length(a) - 8) + 0 >= substr(b, length(b) - 8) + 0 }
+		FNR == NR { if (FNR > 1) lg[$1] = $3; next }
 		FNR == 1 { next }
 		{ n++; c = $1; since = ($4 - lg[c]) / 1e6; d = since - $2; if (d < 0) d = -d
-		  if (!(c in lg) || d > 0.1 || $2 < 0 || ((c + 1) in lg && $4 >= lg[c + 1])) bad++ }
+		  if (!(c in lg) || d > 0.1 || $2 < 0 || ((c + 1) in lg && ge($4, lg[c + 1]))) bad++ }
 		END { print n + 0, bad + 0 }' "$3" "$T/$1.align")
 	check "timeline --align gc ($1): $nrows rows, each in its GC cycle at the time since its LastGC ($nbad wrong)" \
 		sh -c "[ $nrows -gt $4 ] && [ $nbad -eq 0 ]"

@@ -11,7 +11,9 @@
  * FREE, REMOVE, PAGEOUT, DONTNEED_LOCKED), mremap (the old range leaves) and
  * brk; on_munmap and the like do the same from those calls' own
  * tracepoints, which cost other system calls less (gsrec uses them where
- * tracefs is mounted). Everything is filtered to the target's threads first.
+ * tracefs is mounted), and on_go_munmap and the like from uprobes on the
+ * target's functions that make the calls, which cost nothing outside the
+ * target. Everything is filtered to the target's threads first.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -134,6 +136,69 @@ SEC("tracepoint/syscalls/sys_enter_brk")
 int on_brk(struct trace_event_raw_sys_enter *ctx)
 {
 	return release(NR_BRK, ctx->args[0], 0, 0);
+}
+
+/*
+ * The same calls at the target's own functions that make them, so that no
+ * other system call of the machine pays for the stream (gsrec's default for
+ * Go targets, record/faults.c). Go functions (Go 1.17+ amd64 register ABI:
+ * AX, BX, CX, DI, ...): runtime.munmap, syscall.munmap and
+ * golang.org/x/sys/unix.munmap (addr, len); syscall.Madvise and
+ * unix.Madvise (b []byte, advice: AX, BX, CX = cap, DI); unix.mremap
+ * (oldaddr, oldlen, newlen, ...). runtime.madvise is assembly with its
+ * arguments on the stack above the return address. The C library's
+ * munmap, madvise, mremap and brk take theirs in DI, SI, DX.
+ */
+SEC("uprobe")
+int on_go_munmap(struct pt_regs *ctx)
+{
+	return release(NR_MUNMAP, ctx->ax, ctx->bx, 0);
+}
+
+SEC("uprobe")
+int on_go_madvise(struct pt_regs *ctx)
+{
+	return release(NR_MADVISE, ctx->ax, ctx->bx, ctx->di);
+}
+
+SEC("uprobe")
+int on_go_mremap(struct pt_regs *ctx)
+{
+	return release(NR_MREMAP, ctx->ax, ctx->bx, ctx->cx);
+}
+
+SEC("uprobe")
+int on_rt_madvise(struct pt_regs *ctx)
+{
+	__u64 a[3];
+
+	if (!is_target() || bpf_probe_read_user(a, sizeof(a), (void *)(ctx->sp + 8)))
+		return 0;
+	return release(NR_MADVISE, a[0], a[1], (__u64)(__s64)(__s32)a[2]);
+}
+
+SEC("uprobe")
+int on_c_munmap(struct pt_regs *ctx)
+{
+	return release(NR_MUNMAP, ctx->di, ctx->si, 0);
+}
+
+SEC("uprobe")
+int on_c_madvise(struct pt_regs *ctx)
+{
+	return release(NR_MADVISE, ctx->di, ctx->si, ctx->dx);
+}
+
+SEC("uprobe")
+int on_c_mremap(struct pt_regs *ctx)
+{
+	return release(NR_MREMAP, ctx->di, ctx->si, ctx->dx);
+}
+
+SEC("uprobe")
+int on_c_brk(struct pt_regs *ctx)
+{
+	return release(NR_BRK, ctx->di, 0, 0);
 }
 
 /* Every system call: where tracefs is not mounted. */

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/smaps.h"
 #include "format/trace.h"
 #include "stacks.h"
 
@@ -15,6 +16,16 @@ struct faultrec_opts {
 	unsigned ringbuf_kb;
 	int64_t off_goid, off_g_m, off_m_curg;
 	int wait_exec;			/* the target has not exec'd yet */
+	/*
+	 * Releases from uprobes on the Go executable's functions that make
+	 * the calls (and on the C library's, once it is mapped: faultrec_maps),
+	 * when exe is set and find_fn finds the Go runtime's own (the file
+	 * offset where a uprobe on a Go function goes: 0, or -1); else from
+	 * the system calls' tracepoints.
+	 */
+	const char *exe;
+	int (*find_fn)(const void *ctx, const char *name, uint64_t *off);
+	const void *find_ctx;
 };
 
 struct faults_bpf;
@@ -25,6 +36,11 @@ struct faultrec {
 	struct faults_bpf *skel;
 	struct ring_buffer *rb;
 	struct bpf_link **links, *sys_enter[4], *exec;
+	struct bpf_link *rel[16];	/* uprobes on the functions that release */
+	int nrel, probes;		/* probes: releases from those uprobes */
+	pid_t pid;
+	uint64_t libc_ino[4];		/* C libraries probed (inode numbers) */
+	int nlibc;
 	int *pfd, npfd;
 	struct gs_writer *w;
 	struct stacks *stacks;
@@ -34,6 +50,12 @@ struct faultrec {
 
 int faultrec_open(struct faultrec *f, pid_t tgid, const struct faultrec_opts *o,
 		  struct stacks *stacks, struct gs_writer *w, char *err, size_t errlen);
+/*
+ * The target's mappings: puts the release uprobes on a C library the
+ * first time it shows. 1 when it did, 0 when there was nothing to do, -1
+ * when it could not (a reason in err).
+ */
+int faultrec_maps(struct faultrec *f, const struct gs_smaps *s, char *err, size_t errlen);
 int faultrec_fd(struct faultrec *f);
 int faultrec_poll(struct faultrec *f);
 int faultrec_lost(struct faultrec *f, uint64_t now);

@@ -2,12 +2,14 @@
  * faults.c - records which code made the target's memory resident and when
  * it gave memory back: loads bpf/faults.bpf.c, attaches it to the minor and
  * major page-fault perf software events of every CPU (sample period
- * --fault-period, 1 by default: every fault) and to the tracepoints of the
- * system calls that give memory back (the raw sys_enter tracepoint where
- * tracefs is not mounted), and writes FAULT and RELEASE records (FORMAT.md
- * §6.17-6.18).
+ * --fault-period, 1 by default: every fault) and, for the calls that give
+ * memory back, to uprobes on the Go target's functions that make them and
+ * on its C library's, or to the system calls' tracepoints (the raw
+ * sys_enter tracepoint where tracefs is not mounted), and writes FAULT and
+ * RELEASE records (FORMAT.md §6.17-6.18).
  */
 #include <errno.h>
+#include <limits.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,9 +68,11 @@ static int on_event(void *ctx, void *data, size_t len)
 /*
  * The calls that give memory back: on their own tracepoints where tracefs
  * lets libbpf find them, which spares every other system call the
- * program; else on the raw sys_enter tracepoint.
+ * program; else on the raw sys_enter tracepoint. Either way, while a
+ * system call tracepoint is on, every system call of every task on the
+ * machine takes the kernel's slower traced entry (about 60 ns a call here).
  */
-static int attach_releases(struct faultrec *f)
+static int attach_syscalls(struct faultrec *f)
 {
 	struct bpf_program *p[4] = { f->skel->progs.on_munmap, f->skel->progs.on_madvise,
 				     f->skel->progs.on_mremap, f->skel->progs.on_brk };
@@ -87,6 +91,117 @@ static int attach_releases(struct faultrec *f)
 	}
 	f->sys_enter[0] = bpf_program__attach(f->skel->progs.on_sys_enter);
 	return f->sys_enter[0] ? 0 : -1;
+}
+
+static void detach_probes(struct faultrec *f)
+{
+	for (int i = 0; i < f->nrel; i++)
+		bpf_link__destroy(f->rel[i]);
+	f->nrel = 0;
+}
+
+static int add_probe(struct faultrec *f, struct bpf_program *p, const char *path, uint64_t off,
+		     const char *func)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = func);
+
+	if (f->nrel == (int)(sizeof(f->rel) / sizeof(f->rel[0]))) {
+		errno = ENOSPC;
+		return -1;
+	}
+	f->rel[f->nrel] = bpf_program__attach_uprobe_opts(p, f->pid, path, off, &uo);
+	if (!f->rel[f->nrel])
+		return -1;
+	f->nrel++;
+	return 0;
+}
+
+/*
+ * The Go functions that give memory back. The runtime's two are required:
+ * without them the probes would miss the heap's releases, and the stream
+ * comes from the system calls' tracepoints instead. The others are there
+ * when the program uses the syscall package or golang.org/x/sys/unix for
+ * mmap'd memory (a database file, say).
+ */
+static const struct {
+	const char *name;
+	int prog, required;
+} go_fns[] = {
+	{ "runtime.munmap", 0, 1 },
+	{ "runtime.madvise", 3, 1 },
+	{ "syscall.munmap", 0, 0 },
+	{ "syscall.Madvise", 1, 0 },
+	{ "golang.org/x/sys/unix.munmap", 0, 0 },
+	{ "golang.org/x/sys/unix.Madvise", 1, 0 },
+	{ "golang.org/x/sys/unix.mremap", 2, 0 },
+};
+
+/* 1 when the uprobes are on, 0 when the runtime's functions are not found. */
+static int attach_go(struct faultrec *f, const struct faultrec_opts *o)
+{
+	struct bpf_program *p[4] = { f->skel->progs.on_go_munmap, f->skel->progs.on_go_madvise,
+				     f->skel->progs.on_go_mremap, f->skel->progs.on_rt_madvise };
+	uint64_t off[sizeof(go_fns) / sizeof(go_fns[0])];
+	int have[sizeof(go_fns) / sizeof(go_fns[0])];
+
+	for (size_t i = 0; i < sizeof(go_fns) / sizeof(go_fns[0]); i++) {
+		have[i] = o->find_fn(o->find_ctx, go_fns[i].name, &off[i]) == 0;
+		if (go_fns[i].required && !have[i])
+			return 0;
+	}
+	for (size_t i = 0; i < sizeof(go_fns) / sizeof(go_fns[0]); i++)
+		if (have[i] && add_probe(f, p[go_fns[i].prog], o->exe, off[i], NULL) < 0) {
+			int e = errno;
+
+			detach_probes(f);
+			errno = e;
+			return -1;
+		}
+	return 1;
+}
+
+static int is_libc(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	b = b ? b + 1 : path;
+	return !strncmp(b, "libc.so", 7) || (!strncmp(b, "libc-", 5) && strstr(b, ".so"));
+}
+
+int faultrec_maps(struct faultrec *f, const struct gs_smaps *s, char *err, size_t errlen)
+{
+	static const char *const fn[4] = { "munmap", "madvise", "mremap", "brk" };
+	int done = 0;
+
+	if (!f->probes || !f->skel)
+		return 0;
+	for (uint32_t i = 0; i < s->n; i++) {
+		const struct gs_mapping *m = &s->m[i];
+		struct bpf_program *p[4] = { f->skel->progs.on_c_munmap, f->skel->progs.on_c_madvise,
+					     f->skel->progs.on_c_mremap, f->skel->progs.on_c_brk };
+		char path[PATH_MAX];
+		int k, seen = 0;
+
+		if (!m->inode || m->path[0] != '/' || strstr(m->path, " (deleted)") || !is_libc(m->path))
+			continue;
+		for (k = 0; k < f->nlibc; k++)
+			seen |= f->libc_ino[k] == m->inode;
+		if (seen)
+			continue;
+		if (f->nlibc == (int)(sizeof(f->libc_ino) / sizeof(f->libc_ino[0])))
+			return done;
+		f->libc_ino[f->nlibc++] = m->inode;
+		/* the target's own view of the path: it may live in another mount namespace */
+		snprintf(path, sizeof(path), "/proc/%d/root%s", (int)f->pid, m->path);
+		for (k = 0; k < 4; k++)
+			if (add_probe(f, p[k], path, 0, fn[k]) < 0) {
+				snprintf(err, errlen, "cannot put a uprobe on %s in %s: %s", fn[k], m->path,
+					 strerror(errno));
+				return -1;
+			}
+		done = 1;
+	}
+	return done;
 }
 
 int faultrec_open(struct faultrec *f, pid_t tgid, const struct faultrec_opts *o,
@@ -147,7 +262,18 @@ int faultrec_open(struct faultrec *f, pid_t tgid, const struct faultrec_opts *o,
 		}
 	}
 	f->exec = bpf_program__attach(f->skel->progs.on_exec);
-	if (f->exec && attach_releases(f) < 0) {
+	f->pid = tgid;
+	if (f->exec && o->exe && o->find_fn) {
+		int r = attach_go(f, o);
+
+		if (r < 0) {
+			snprintf(err, errlen, "cannot put uprobes on %s's release functions: %s", o->exe,
+				 strerror(errno));
+			goto fail;
+		}
+		f->probes = r;
+	}
+	if (f->exec && !f->probes && attach_syscalls(f) < 0) {
 		snprintf(err, errlen, "cannot attach to munmap, madvise, mremap and brk: %s", strerror(errno));
 		goto fail;
 	}
@@ -183,6 +309,7 @@ void faultrec_close(struct faultrec *f)
 	ring_buffer__free(f->rb);
 	for (int i = 0; i < 4; i++)
 		bpf_link__destroy(f->sys_enter[i]);
+	detach_probes(f);
 	bpf_link__destroy(f->exec);
 	for (int i = 0; f->links && i < f->npfd; i++)
 		bpf_link__destroy(f->links[i]);

@@ -199,6 +199,30 @@ static void find_functions(struct gorec *g, int fd)
 	g->probes_ok = 1;
 }
 
+int gorec_func_offset(const struct gorec *g, const char *name, uint64_t *off)
+{
+	const struct gs_pcln *p = &g->gb.pcln;
+
+	if (!g->have_bin || g->go_minor < 17 || g->go_minor > 23)
+		return -1;
+	for (uint32_t i = 0; i < p->nfunc; i++) {
+		struct gs_func f;
+		uint8_t code[16];
+		int fd;
+
+		if (gs_pcln_func(p, i, &f) < 0 || strcmp(f.name, name))
+			continue;
+		if (file_offset(g, f.entry, off) < 0 || (fd = open(g->exe, O_RDONLY | O_CLOEXEC)) < 0)
+			return -1;
+		if (f.end - f.entry >= sizeof(code) &&
+		    pread(fd, code, sizeof(code), (off_t)*off) == (ssize_t)sizeof(code))
+			*off += probe_offset(code, sizeof(code));
+		close(fd);
+		return 0;
+	}
+	return -1;
+}
+
 /*
  * GSMAPPER_WITHHOLD=FIELD,... (layout names as `gsreport info` prints them,
  * e.g. addr.memstats.last_gc_unix) makes gsrec act as if those were not found: the

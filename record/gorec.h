@@ -103,6 +103,13 @@ void gorec_init(struct gorec *g, pid_t pid, const char *path, const struct gorec
 		struct stacks *stacks, struct gs_writer *w, char *why, size_t whylen);
 /* Attach the uprobes. 0, or -1 with a reason in err. */
 int gorec_attach(struct gorec *g, char *err, size_t errlen);
+/*
+ * The file offset in the executable where a uprobe on the Go function name
+ * goes (its prologue's jump, as for the goroutine probes, else its entry):
+ * 0, or -1 when it is not there or the runtime's register ABI is not
+ * known (before go1.17, after go1.23).
+ */
+int gorec_func_offset(const struct gorec *g, const char *name, uint64_t *off);
 /* The target's mappings: gives the load bias. */
 void gorec_set_maps(struct gorec *g, const struct gs_smaps *s);
 int gorec_fd(struct gorec *g);

@@ -61,7 +61,7 @@ struct opts {
 	uint32_t interval_ms, smaps_min_ms, flush_ms;
 	double budget_pct;
 	unsigned freq, ringbuf_kb, fault_period, census_ms, census_top, go_rate;
-	int record_cmdline, quiet, no_bpf;
+	int record_cmdline, quiet, no_bpf, release_syscalls;
 	pid_t pid;
 	char **cmd;
 };
@@ -74,6 +74,8 @@ struct objscan {
 	int told;
 	struct stacks *stacks;		/* gets the executable ranges */
 	struct gorec *go;		/* gets the load bias */
+	struct faultrec *flt;		/* gets the C library, once it is open */
+	int flt_failed;
 };
 
 static int write_message(struct gs_writer *w, unsigned level, const char *fmt, ...)
@@ -89,6 +91,17 @@ static int scan_objects(void *ctx, const struct gs_smaps *s)
 		gorec_set_maps(os->go, s);
 	if (objects_scan(&os->objs, s, os->exe) < 0)
 		return -1;
+	if (os->flt && !os->flt_failed) {
+		char err[256];
+
+		if (faultrec_maps(os->flt, s, err, sizeof(err)) < 0) {
+			os->flt_failed = 1;
+			fprintf(stderr, "gsrec: warning: releases through the C library not recorded: %s\n",
+				err);
+			return write_message(os->objs.w, GS_WARNING,
+					     "releases through the C library not recorded: %s", err);
+		}
+	}
 	/* Say once what of the runtime's layout could not be found, and go on. */
 	if (os->objs.layout_note[0] && !os->told) {
 		os->told = 1;
@@ -121,6 +134,14 @@ static void usage(FILE *f)
 "  -F, --freq HZ          on-CPU stack samples per second (default 49)\n"
 "      --ringbuf-kb KB    eBPF ring buffer size (default 4096, a power of two)\n"
 "      --fault-period N   record every Nth page fault (default 1: every one)\n"
+"      --releases HOOK    where munmap, madvise, mremap and brk are seen: probes\n"
+"                         (default: uprobes on a Go target's functions that make\n"
+"                         them and on its C library's; costs nothing outside the\n"
+"                         target, misses raw system calls from other code) or\n"
+"                         syscalls (the calls' tracepoints: sees every call, and\n"
+"                         slows every system call on the machine by about 60 ns\n"
+"                         while recording); targets that are not Go 1.17-1.23\n"
+"                         programs get syscalls\n"
 "      --census-ms MS     walk all goroutines this often (default 1000; 0: never);\n"
 "                         a census costing more than 1%% of a core waits longer\n"
 "      --census-top N     unwind the N goroutines with the largest stacks in each\n"
@@ -170,7 +191,7 @@ static int parse_num(const char *s, double lo, double hi, double *out)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { O_SMAPS_MIN = 256, O_FLUSH, O_CMDLINE, O_VERSION, O_RINGBUF, O_NOBPF, O_FPERIOD,
-	       O_CENSUS_MS, O_CENSUS_TOP, O_GO_RATE };
+	       O_CENSUS_MS, O_CENSUS_TOP, O_GO_RATE, O_RELEASES };
 	static const struct option lopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
@@ -187,6 +208,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "census-ms", required_argument, NULL, O_CENSUS_MS },
 		{ "census-top", required_argument, NULL, O_CENSUS_TOP },
 		{ "go-rate", required_argument, NULL, O_GO_RATE },
+		{ "releases", required_argument, NULL, O_RELEASES },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -268,6 +290,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case O_NOBPF:
 			o->no_bpf = 1;
+			break;
+		case O_RELEASES:
+			if (strcmp(optarg, "probes") && strcmp(optarg, "syscalls")) {
+				msg("invalid --releases '%s': give probes or syscalls", optarg);
+				return -1;
+			}
+			o->release_syscalls = !strcmp(optarg, "syscalls");
 			break;
 		case O_FPERIOD:
 			if (parse_num(optarg, 1, 1e9, &v)) {
@@ -532,6 +561,11 @@ static void go_init(struct bpfstate *b, pid_t pid, const struct opts *o, const c
 	gorec_init(&b->go, pid, path, &go, &b->stacks, w, b->go_why, sizeof(b->go_why));
 }
 
+static int find_go_fn(const void *ctx, const char *name, uint64_t *off)
+{
+	return gorec_func_offset(ctx, name, off);
+}
+
 /*
  * Open the fault and CPU streams for pid. wait_exec: pid is a forked child
  * about to exec the command (launch mode), whose first events must not be
@@ -547,7 +581,11 @@ static void bpf_start(struct bpfstate *b, pid_t pid, const struct opts *o, int w
 		g_m = b->go.lay.v[GS_G_M];
 		m_curg = b->go.lay.v[GS_M_CURG];
 	}
-	struct faultrec_opts fo = { o->fault_period, o->ringbuf_kb, goid, g_m, m_curg, wait_exec };
+	struct faultrec_opts fo = { o->fault_period, o->ringbuf_kb, goid, g_m, m_curg, wait_exec,
+				    NULL, find_go_fn, &b->go };
+
+	if (b->go.have_bin && !o->release_syscalls)
+		fo.exe = b->go.exe;
 	struct cpurec_opts co = { o->freq, o->ringbuf_kb, goid, g_m, m_curg, wait_exec };
 
 	b->stacks.w = w;
@@ -578,10 +616,15 @@ static int bpf_report(struct bpfstate *b, struct gs_writer *w)
 				  b->go_err) < 0)
 			return -1;
 	} else if (b->have_go) {
-		return write_message(w, GS_INFO, "goroutine and GC probes: %s",
-				     b->go.multi ? "uprobe_multi links"
-						 : "perf-event uprobes (this kernel has no uprobe_multi)");
+		if (write_message(w, GS_INFO, "goroutine and GC probes: %s",
+				  b->go.multi ? "uprobe_multi links"
+					      : "perf-event uprobes (this kernel has no uprobe_multi)") < 0)
+			return -1;
 	}
+	if (b->have_flt)
+		return write_message(w, GS_INFO, "releases: %s", b->flt.probes
+				     ? "uprobes on the target's functions that release memory"
+				     : "the system calls' tracepoints");
 	return 0;
 }
 
@@ -794,6 +837,10 @@ int main(int argc, char **argv)
 			setup_cpu_ns += gs_now_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
 		}
 		if (bpf_report(&bs, w) < 0)
+			goto write_error;
+		/* the C library is mapped already: probe it now, not at the next look */
+		os.flt = bs.have_flt ? &bs.flt : NULL;
+		if (os.flt && os.flt->probes && !launched && memrec_maps_now(&m, t0) < 0)
 			goto write_error;
 		/* loading and verifying the programs is a one-time cost: not the
 		 * smaps budget's */

@@ -1,7 +1,12 @@
 # The release stream against the calls a workload makes itself: every
 # munmap and madvise it prints is in the trace with its address, length
-# and advice, recorded from the system calls' own tracepoints and, with
-# tracefs hidden in a mount namespace, from the raw sys_enter tracepoint.
+# and advice. At the default, from uprobes on the Go functions that make
+# the calls and on the C library's (the workload makes them both ways);
+# with --releases syscalls, from the system calls' own tracepoints and,
+# with tracefs hidden in a mount namespace, from the raw sys_enter
+# tracepoint. The uprobes are also checked against the tracepoints as an
+# oracle: two recordings of one run, the Go runtime's own releases
+# included, must hold the same calls.
 . "$(dirname "$0")/lib.bash"
 
 N=20	# regions of each kind: N munmaps, 2N madvises
@@ -16,21 +21,55 @@ check_releases() {
 		WHERE kind IN ('munmap', 'madvise')" |
 		awk '{ print $1 == "munmap" ? $1 " " $2 " " $3 : $0 }' | sort >"$T/$1.got"
 	sort "$3" >"$T/$1.want"
-	local want missing
+	local want missing calls=${4:-$((3 * N))}
 	want=$(wc -l <"$T/$1.want")
 	missing=$(comm -23 "$T/$1.want" "$T/$1.got" | wc -l)
 	check "$1: every munmap and madvise the workload made is in the trace ($((want - missing)) of $want)" \
-		sh -c "[ $want -eq $((3 * N)) ] && [ $missing -eq 0 ]"
+		sh -c "[ $want -eq $calls ] && [ $missing -eq 0 ]"
+}
+# hook NAME TRACE WANT: the trace says where its releases came from
+hook() {
+	"$GSREPORT" import -o "$T/$1.hook.db" "$2" >/dev/null 2>&1
+	local got
+	got=$(sqlite3 "$T/$1.hook.db" "SELECT text FROM message WHERE text LIKE 'releases:%'")
+	check "$1: the trace says the releases came from $3 ($got)" [ "$got" = "releases: $3" ]
 }
 
-"$GSREC" -q -o "$T/tp.trace" -- "$W/releases" -n $N >"$T/tp.out" 2>"$T/tp.err"
+"$GSREC" -q -o "$T/up.trace" -- "$W/releases" -n $N -c >"$T/up.out" 2>"$T/up.err"
+check_releases "default, Go and C library calls, from uprobes" "$T/up.trace" "$T/up.out" $((6 * N))
+hook "default" "$T/up.trace" "uprobes on the target's functions that release memory"
+
+# Oracle: both hooks on one run, which also gives a 64 MiB heap back
+"$W/releases" -n 5 -c -free 64 -wait 2s -after 300ms >"$T/both.out" 2>&1 &
+wp=$!
+"$GSREC" -q -o "$T/bp.trace" -p $wp 2>"$T/bp.err" &
+gp=$!
+"$GSREC" -q --releases syscalls -o "$T/bs.trace" -p $wp 2>"$T/bs.err"
+wait $gp
+for k in bp bs; do
+	"$GSREPORT" import -o "$T/$k.db" "$T/$k.trace" >/dev/null 2>&1
+	sqlite3 -separator ' ' "$T/$k.db" "SELECT kind, printf('%x', addr), len, arg, tid FROM release" |
+		sort >"$T/$k.got"
+done
+n_tp=$(wc -l <"$T/bs.got")
+n_rt=$((n_tp - $(wc -l <"$T/both.out")))
+diff=$(comm -3 "$T/bp.got" "$T/bs.got" | wc -l)
+check "uprobes and tracepoints on one run see the same $n_tp releases, $n_rt of them the Go runtime's own ($diff differ)" \
+	sh -c "[ $diff -eq 0 ] && [ $n_rt -gt 0 ]"
+hook "beside it" "$T/bs.trace" "the system calls' tracepoints"
+
+# A program that is not Go gets the tracepoints
+"$GSREC" -q -o "$T/c.trace" -- sh -c 'sleep 0.2' 2>"$T/c.err"
+hook "a shell" "$T/c.trace" "the system calls' tracepoints"
+
+"$GSREC" -q --releases syscalls -o "$T/tp.trace" -- "$W/releases" -n $N >"$T/tp.out" 2>"$T/tp.err"
 check_releases "from the calls' tracepoints" "$T/tp.trace" "$T/tp.out"
 
 if command -v unshare >/dev/null; then
 	unshare -m sh -c "mount -t tmpfs none /sys/kernel/tracing 2>/dev/null;
 		mount -t tmpfs none /sys/kernel/debug 2>/dev/null;
 		[ ! -e /sys/kernel/tracing/events ] && [ ! -e /sys/kernel/debug/tracing/events ] || exit 9
-		exec '$GSREC' -q -o '$T/raw.trace' -- '$W/releases' -n $N >'$T/raw.out' 2>'$T/raw.err'"
+		exec '$GSREC' -q --releases syscalls -o '$T/raw.trace' -- '$W/releases' -n $N >'$T/raw.out' 2>'$T/raw.err'"
 	rc=$?
 	if [ $rc -eq 9 ]; then
 		notok "tracefs could not be hidden in a mount namespace"

@@ -5,12 +5,17 @@
 //	madvise ADDR LEN ADVICE
 //
 // in hex addresses and decimal lengths. -wait lets the recorder attach first.
+// -c makes the same calls through the C library as well (c.go); -free MB
+// then has the Go runtime give a heap of MB MiB back (debug.FreeOSMemory),
+// which it does with its own madvise calls, not printed.
 package main
 
 import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"syscall"
 	"time"
 	"unsafe"
@@ -19,6 +24,9 @@ import (
 func main() {
 	n := flag.Int("n", 20, "regions of each kind")
 	wait := flag.Duration("wait", 500*time.Millisecond, "before the first call")
+	viaC := flag.Bool("c", false, "also through the C library")
+	free := flag.Int("free", 0, "MiB of Go heap to give back at the end")
+	after := flag.Duration("after", 0, "wait this long before exiting")
 	flag.Parse()
 	time.Sleep(*wait)
 	page := os.Getpagesize()
@@ -33,6 +41,9 @@ func main() {
 			}
 			for j := 0; j < size; j += page {
 				b[j] = 1
+			}
+			if *viaC {
+				cRelease(size, advice)
 			}
 			addr := uintptr(unsafe.Pointer(&b[0]))
 			if advice < 0 {
@@ -51,4 +62,17 @@ func main() {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	if *free > 0 {
+		heap := make([][]byte, *free)
+		for i := range heap {
+			heap[i] = make([]byte, 1<<20)
+			for j := 0; j < len(heap[i]); j += page {
+				heap[i][j] = 1
+			}
+		}
+		heap = nil
+		runtime.GC()
+		debug.FreeOSMemory()
+	}
+	time.Sleep(*after)
 }

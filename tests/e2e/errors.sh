@@ -19,6 +19,7 @@ expect "unknown option" 2 "Try 'gsrec --help'" "$GSREC" --bogus -p 1
 expect "bad pid" 2 "invalid pid" "$GSREC" -p abc
 expect "bad interval" 2 "invalid interval" "$GSREC" -i 0 -p 1
 expect "bad --go-rate" 2 "invalid --go-rate" "$GSREC" --go-rate -5 -p 1
+expect "bad --releases" 2 "invalid --releases 'foo': give probes or syscalls" "$GSREC" --releases foo -p 1
 expect "bad --census-ms" 2 "invalid --census-ms" "$GSREC" --census-ms 5 -p 1
 expect "both -p and a command (launch mode: gsrec's own failure is 125)" 125 "not both" \
 	"$GSREC" -p 1 -- true

@@ -19,12 +19,12 @@ struct faultrec_opts {
 	/*
 	 * Releases from uprobes on the Go executable's functions that make
 	 * the calls (and on the C library's, once it is mapped: faultrec_maps),
-	 * when exe is set and find_fn finds the Go runtime's own (the file
-	 * offset where a uprobe on a Go function goes: 0, or -1); else from
-	 * the system calls' tracepoints.
+	 * when exe is set and find_fns finds the Go runtime's own (as
+	 * gorec_func_offsets: the file offsets where uprobes on the named Go
+	 * functions go); else from the system calls' tracepoints.
 	 */
 	const char *exe;
-	int (*find_fn)(const void *ctx, const char *name, uint64_t *off);
+	int (*find_fns)(const void *ctx, const char *const *names, int n, uint64_t *off, int *have);
 	const void *find_ctx;
 };
 

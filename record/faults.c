@@ -123,34 +123,30 @@ static int add_probe(struct faultrec *f, struct bpf_program *p, const char *path
  * when the program uses the syscall package or golang.org/x/sys/unix for
  * mmap'd memory (a database file, say).
  */
-static const struct {
-	const char *name;
-	int prog, required;
-} go_fns[] = {
-	{ "runtime.munmap", 0, 1 },
-	{ "runtime.madvise", 3, 1 },
-	{ "syscall.munmap", 0, 0 },
-	{ "syscall.Madvise", 1, 0 },
-	{ "golang.org/x/sys/unix.munmap", 0, 0 },
-	{ "golang.org/x/sys/unix.Madvise", 1, 0 },
-	{ "golang.org/x/sys/unix.mremap", 2, 0 },
+#define NGOFN 7
+static const char *const go_fn_names[NGOFN] = {
+	"runtime.munmap", "runtime.madvise", "syscall.munmap", "syscall.Madvise",
+	"golang.org/x/sys/unix.munmap", "golang.org/x/sys/unix.Madvise",
+	"golang.org/x/sys/unix.mremap",
 };
+/* which program each takes (attach_go's p[]), and whether it is required */
+static const int go_fn_prog[NGOFN] = { 0, 3, 0, 1, 0, 1, 2 };
+static const int go_fn_required[NGOFN] = { 1, 1, 0, 0, 0, 0, 0 };
 
 /* 1 when the uprobes are on, 0 when the runtime's functions are not found. */
 static int attach_go(struct faultrec *f, const struct faultrec_opts *o)
 {
 	struct bpf_program *p[4] = { f->skel->progs.on_go_munmap, f->skel->progs.on_go_madvise,
 				     f->skel->progs.on_go_mremap, f->skel->progs.on_rt_madvise };
-	uint64_t off[sizeof(go_fns) / sizeof(go_fns[0])];
-	int have[sizeof(go_fns) / sizeof(go_fns[0])];
+	uint64_t off[NGOFN];
+	int have[NGOFN];
 
-	for (size_t i = 0; i < sizeof(go_fns) / sizeof(go_fns[0]); i++) {
-		have[i] = o->find_fn(o->find_ctx, go_fns[i].name, &off[i]) == 0;
-		if (go_fns[i].required && !have[i])
+	o->find_fns(o->find_ctx, go_fn_names, NGOFN, off, have);
+	for (int i = 0; i < NGOFN; i++)
+		if (go_fn_required[i] && !have[i])
 			return 0;
-	}
-	for (size_t i = 0; i < sizeof(go_fns) / sizeof(go_fns[0]); i++)
-		if (have[i] && add_probe(f, p[go_fns[i].prog], o->exe, off[i], NULL) < 0) {
+	for (int i = 0; i < NGOFN; i++)
+		if (have[i] && add_probe(f, p[go_fn_prog[i]], o->exe, off[i], NULL) < 0) {
 			int e = errno;
 
 			detach_probes(f);
@@ -175,10 +171,11 @@ int faultrec_maps(struct faultrec *f, const struct gs_smaps *s, char *err, size_
 
 	if (!f->probes || !f->skel)
 		return 0;
+	struct bpf_program *p[4] = { f->skel->progs.on_c_munmap, f->skel->progs.on_c_madvise,
+				     f->skel->progs.on_c_mremap, f->skel->progs.on_c_brk };
+
 	for (uint32_t i = 0; i < s->n; i++) {
 		const struct gs_mapping *m = &s->m[i];
-		struct bpf_program *p[4] = { f->skel->progs.on_c_munmap, f->skel->progs.on_c_madvise,
-					     f->skel->progs.on_c_mremap, f->skel->progs.on_c_brk };
 		char path[PATH_MAX];
 		int k, seen = 0;
 
@@ -263,7 +260,7 @@ int faultrec_open(struct faultrec *f, pid_t tgid, const struct faultrec_opts *o,
 	}
 	f->exec = bpf_program__attach(f->skel->progs.on_exec);
 	f->pid = tgid;
-	if (f->exec && o->exe && o->find_fn) {
+	if (f->exec && o->exe && o->find_fns) {
 		int r = attach_go(f, o);
 
 		if (r < 0) {

@@ -133,6 +133,23 @@ static uint64_t probe_offset(const uint8_t *c, size_t n)
 	return 0;
 }
 
+/*
+ * The file offset of a function's code at entry, moved to where its uprobe
+ * goes (probe_offset). 0, or -1 when entry is outside the file's segments.
+ */
+static int probe_point(const struct gorec *g, int fd, uint64_t entry, uint64_t end,
+		       uint64_t *off)
+{
+	uint8_t code[16];
+
+	if (file_offset(g, entry, off) < 0)
+		return -1;
+	if (end - entry >= sizeof(code) &&
+	    pread(fd, code, sizeof(code), (off_t)*off) == (ssize_t)sizeof(code))
+		*off += probe_offset(code, sizeof(code));
+	return 0;
+}
+
 static void find_functions(struct gorec *g, int fd)
 {
 	const struct gs_pcln *p = &g->gb.pcln;
@@ -166,18 +183,14 @@ static void find_functions(struct gorec *g, int fd)
 			snprintf(why, wl, "%s not found in pclntab", fn_names[k][0]);
 			return;
 		}
-		if (file_offset(g, g->fn[k].entry, &g->fn[k].off) < 0) {
+		uint64_t off0;
+
+		if (file_offset(g, g->fn[k].entry, &off0) < 0 ||
+		    probe_point(g, fd, g->fn[k].entry, g->fn[k].end, &g->fn[k].off) < 0) {
 			snprintf(why, wl, "%s is outside the file's segments", fn_names[k][0]);
 			return;
 		}
-		uint8_t code[16];
-		uint64_t d = 0;
-
-		if (g->fn[k].end - g->fn[k].entry >= sizeof(code) &&
-		    pread(fd, code, sizeof(code), (off_t)g->fn[k].off) == (ssize_t)sizeof(code))
-			d = probe_offset(code, sizeof(code));
-		g->fn[k].off += d;
-		g->fn[k].at = g->fn[k].entry + d;
+		g->fn[k].at = g->fn[k].entry + (g->fn[k].off - off0);
 	}
 	/* The creation and exit probe rests on these calls: check they exist. */
 	if (!calls(g, fd, g->fn[GOREC_NEWPROC1].entry, g->fn[GOREC_NEWPROC1].end,
@@ -199,28 +212,30 @@ static void find_functions(struct gorec *g, int fd)
 	g->probes_ok = 1;
 }
 
-int gorec_func_offset(const struct gorec *g, const char *name, uint64_t *off)
+int gorec_func_offsets(const struct gorec *g, const char *const *names, int n, uint64_t *off,
+		       int *have)
 {
 	const struct gs_pcln *p = &g->gb.pcln;
+	int fd, found = 0;
 
-	if (!g->have_bin || g->go_minor < 17 || g->go_minor > 23)
-		return -1;
-	for (uint32_t i = 0; i < p->nfunc; i++) {
-		struct gs_func f;
-		uint8_t code[16];
-		int fd;
-
-		if (gs_pcln_func(p, i, &f) < 0 || strcmp(f.name, name))
-			continue;
-		if (file_offset(g, f.entry, off) < 0 || (fd = open(g->exe, O_RDONLY | O_CLOEXEC)) < 0)
-			return -1;
-		if (f.end - f.entry >= sizeof(code) &&
-		    pread(fd, code, sizeof(code), (off_t)*off) == (ssize_t)sizeof(code))
-			*off += probe_offset(code, sizeof(code));
-		close(fd);
+	memset(have, 0, (size_t)n * sizeof(*have));
+	if (!g->have_bin || g->go_minor < 17 || g->go_minor > 23 ||
+	    (fd = open(g->exe, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;
+	for (uint32_t i = 0; i < p->nfunc && found < n; i++) {
+		struct gs_func f;
+
+		if (gs_pcln_func(p, i, &f) < 0)
+			continue;
+		for (int k = 0; k < n; k++)
+			if (!have[k] && !strcmp(f.name, names[k]) &&
+			    probe_point(g, fd, f.entry, f.end, &off[k]) == 0) {
+				have[k] = 1;
+				found++;
+			}
 	}
-	return -1;
+	close(fd);
+	return found;
 }
 
 /*

@@ -104,12 +104,14 @@ void gorec_init(struct gorec *g, pid_t pid, const char *path, const struct gorec
 /* Attach the uprobes. 0, or -1 with a reason in err. */
 int gorec_attach(struct gorec *g, char *err, size_t errlen);
 /*
- * The file offset in the executable where a uprobe on the Go function name
- * goes (its prologue's jump, as for the goroutine probes, else its entry):
- * 0, or -1 when it is not there or the runtime's register ABI is not
- * known (before go1.17, after go1.23).
+ * Where uprobes on the named Go functions go in the executable (file
+ * offsets: a function's prologue jump, as for the goroutine probes, else
+ * its entry), in one pass over pclntab: off[k] and have[k] = 1 for each
+ * found. Returns how many were; none when the runtime's register ABI is
+ * not known (before go1.17, after go1.23).
  */
-int gorec_func_offset(const struct gorec *g, const char *name, uint64_t *off);
+int gorec_func_offsets(const struct gorec *g, const char *const *names, int n, uint64_t *off,
+		       int *have);
 /* The target's mappings: gives the load bias. */
 void gorec_set_maps(struct gorec *g, const struct gs_smaps *s);
 int gorec_fd(struct gorec *g);

@@ -561,9 +561,9 @@ static void go_init(struct bpfstate *b, pid_t pid, const struct opts *o, const c
 	gorec_init(&b->go, pid, path, &go, &b->stacks, w, b->go_why, sizeof(b->go_why));
 }
 
-static int find_go_fn(const void *ctx, const char *name, uint64_t *off)
+static int find_go_fns(const void *ctx, const char *const *names, int n, uint64_t *off, int *have)
 {
-	return gorec_func_offset(ctx, name, off);
+	return gorec_func_offsets(ctx, names, n, off, have);
 }
 
 /*
@@ -582,7 +582,7 @@ static void bpf_start(struct bpfstate *b, pid_t pid, const struct opts *o, int w
 		m_curg = b->go.lay.v[GS_M_CURG];
 	}
 	struct faultrec_opts fo = { o->fault_period, o->ringbuf_kb, goid, g_m, m_curg, wait_exec,
-				    NULL, find_go_fn, &b->go };
+				    NULL, find_go_fns, &b->go };
 
 	if (b->go.have_bin && !o->release_syscalls)
 		fo.exe = b->go.exe;

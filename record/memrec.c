@@ -178,6 +178,22 @@ static int diff_and_write(struct memrec *m, uint64_t t, uint64_t wall, uint64_t 
 	return gs_writer_add(m->w, &rec);
 }
 
+/*
+ * smaps is read a page or so per read(2), each under its own reference to
+ * the target's address space. If the target exits between two of them, the
+ * later ones find no address space and the text just ends: a well-formed
+ * list that lacks the rest of the mappings. The address space cannot come
+ * back, so one still there after the read (statm shows it) was there all
+ * through it, and the list is whole.
+ */
+static int mm_alive(struct memrec *m)
+{
+	struct gs_statm st;
+
+	return gs_file_pread(&m->statm_text, m->statm_fd) == 0 &&
+	       gs_parse_statm(m->statm_text.buf, &st) == 0 && st.size != 0;
+}
+
 /* Returns 0 read, 1 the target is gone, -1 writer error. */
 static int read_smaps(struct memrec *m, uint64_t now, int full)
 {
@@ -187,8 +203,8 @@ static int read_smaps(struct memrec *m, uint64_t now, int full)
 	char err[128];
 
 	if (gs_file_read_path(&s->text, full ? m->smaps_path : m->rollup_path) < 0 ||
-	    s->text.len == 0) {
-		/* gone, or a zombie (empty smaps) */
+	    s->text.len == 0 || (full && !mm_alive(m))) {
+		/* gone, or a zombie (empty smaps), or exited during the read */
 		return 1;
 	}
 	if (gs_smaps_parse(s->text.buf, s->text.len, &s->parsed, err, sizeof(err)) < 0) {

@@ -1,7 +1,10 @@
 // heapgrow grows its Go heap to a known size in steps, holds it, and just
 // before exiting reads its own /proc/self/smaps_rollup, printing the Pss and
 // Rss the kernel reports ("pss_kb N rss_kb N"): the oracle that gsmapper's
-// end-to-end tests compare a recording against.
+// end-to-end tests compare a recording against. -maps N first adds N
+// one-page mappings that the kernel cannot merge, so that /proc/PID/smaps
+// takes many reads to read; the line then ends with "maps N", the number of
+// mappings /proc/self/maps listed just before exiting.
 package main
 
 import (
@@ -12,6 +15,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -38,6 +42,34 @@ func rollup() map[string]uint64 {
 	return out
 }
 
+// mapN makes n one-page anonymous mappings, writable and read-only in turn,
+// so that neighbours differ and the kernel cannot merge them.
+func mapN(n int) {
+	for i := 0; i < n; i++ {
+		prot := syscall.PROT_READ
+		if i%2 == 0 {
+			prot |= syscall.PROT_WRITE
+		}
+		b, err := syscall.Mmap(-1, 0, os.Getpagesize(), prot, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "mmap:", err)
+			os.Exit(1)
+		}
+		if prot&syscall.PROT_WRITE != 0 {
+			b[0] = 1
+		}
+	}
+}
+
+func countMaps() int {
+	b, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	return strings.Count(string(b), "\n")
+}
+
 // grow allocates mb MiB in 1 MiB slices and touches every page, so the
 // memory is resident, not just reserved.
 func grow(mb int) {
@@ -56,7 +88,10 @@ func main() {
 	stepDelay := flag.Duration("step-delay", 200*time.Millisecond, "pause between steps")
 	hold := flag.Duration("hold", 2*time.Second, "how long to hold the heap at its peak")
 	out := flag.String("out", "", "also write the final figures to this file")
+	maps := flag.Int("maps", 0, "first make this many one-page mappings")
 	flag.Parse()
+
+	mapN(*maps)
 
 	for s := 0; s < *steps; s++ {
 		grow(*mb / *steps)
@@ -65,7 +100,11 @@ func main() {
 	grow(*mb % *steps)
 	time.Sleep(*hold)
 	r := rollup()
-	line := fmt.Sprintf("pss_kb %d rss_kb %d heap_mb %d\n", r["Pss"], r["Rss"], len(keep))
+	line := fmt.Sprintf("pss_kb %d rss_kb %d heap_mb %d", r["Pss"], r["Rss"], len(keep))
+	if *maps > 0 {
+		line += fmt.Sprintf(" maps %d", countMaps())
+	}
+	line += "\n"
 	fmt.Print(line)
 	if *out != "" {
 		os.WriteFile(*out, []byte(line), 0o644)

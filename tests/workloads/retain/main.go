@@ -2,7 +2,8 @@
 // keeps 2x what retainSmall keeps, churn allocates garbage all along, and
 // giveBack allocates a block that is dropped and returned to the OS
 // (debug.FreeOSMemory) before the end. Then it prints its own Pss from
-// /proc/self/smaps_rollup ("pss_kb N") and holds for -hold.
+// /proc/self/smaps_rollup ("pss_kb N") half way through -hold, and again
+// ("end pss_kb N") just before it exits.
 package main
 
 import (
@@ -80,6 +81,8 @@ func main() {
 	fmt.Printf("pss_kb %s\n", pssKB())
 	os.Stdout.Sync()
 	time.Sleep(*hold / 2)
+	fmt.Printf("end pss_kb %s\n", pssKB())
+	os.Stdout.Sync()
 	runtime.KeepAlive(big)
 	runtime.KeepAlive(small)
 }

@@ -41,6 +41,7 @@ struct faultrec {
 	pid_t pid;
 	uint64_t libc_ino[4];		/* C libraries probed (inode numbers) */
 	int nlibc;
+	char libc_err[200];		/* why faultrec_open could not probe it */
 	int *pfd, npfd;
 	struct gs_writer *w;
 	struct stacks *stacks;

@@ -20,6 +20,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "common/proc.h"
 #include "ebpf.h"
 #include "faultrec.h"
 #include "faults.h"
@@ -201,6 +202,30 @@ int faultrec_maps(struct faultrec *f, const struct gs_smaps *s, char *err, size_
 	return done;
 }
 
+/*
+ * The C library as the target maps it now, probed before the target runs
+ * on: an attached target's own; a launched one's, before it execs, is
+ * gsrec's forked copy, which is the library the command will load unless
+ * it brings its own (then the maps poll finds that one). Probes set now see
+ * the command's first calls, which a probe set at the first maps poll, up
+ * to 50 ms later, would miss. A failure here is said, and the rest goes on.
+ */
+static void attach_libc_now(struct faultrec *f)
+{
+	char path[64];
+	struct gs_file text = { 0 };
+	struct gs_smaps maps = { 0 };
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)f->pid);
+	if (gs_file_read_path(&text, path) == 0 &&
+	    gs_smaps_parse(text.buf, text.len, &maps, f->libc_err, sizeof(f->libc_err)) == 0) {
+		f->libc_err[0] = 0;
+		faultrec_maps(f, &maps, f->libc_err, sizeof(f->libc_err));
+	}
+	gs_smaps_free(&maps);
+	gs_file_free(&text);
+}
+
 int faultrec_open(struct faultrec *f, pid_t tgid, const struct faultrec_opts *o,
 		  struct stacks *stacks, struct gs_writer *w, char *err, size_t errlen)
 {
@@ -231,6 +256,27 @@ int faultrec_open(struct faultrec *f, pid_t tgid, const struct faultrec_opts *o,
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	f->pid = tgid;
+	f->exec = bpf_program__attach(f->skel->progs.on_exec);
+	if (f->exec && o->exe && o->find_fns) {
+		int r = attach_go(f, o);
+
+		if (r < 0) {
+			snprintf(err, errlen, "cannot put uprobes on %s's release functions: %s", o->exe,
+				 strerror(errno));
+			goto fail;
+		}
+		f->probes = r;
+	}
+	if (f->probes)
+		attach_libc_now(f);
+	if (f->exec && !f->probes && attach_syscalls(f) < 0) {
+		snprintf(err, errlen, "cannot attach to munmap, madvise, mremap and brk: %s", strerror(errno));
+		goto fail;
+	}
+	/* The page faults last: what comes before takes tens of milliseconds
+	 * (libbpf reads the C library's symbols once per probe), and a target
+	 * already running could fill the ring buffer meanwhile. */
 	for (int cpu = 0; cpu < ncpu; cpu++) {
 		for (int maj = 0; maj < 2; maj++) {
 			struct perf_event_attr attr = {
@@ -257,22 +303,6 @@ int faultrec_open(struct faultrec *f, pid_t tgid, const struct faultrec_opts *o,
 				goto fail;
 			}
 		}
-	}
-	f->exec = bpf_program__attach(f->skel->progs.on_exec);
-	f->pid = tgid;
-	if (f->exec && o->exe && o->find_fns) {
-		int r = attach_go(f, o);
-
-		if (r < 0) {
-			snprintf(err, errlen, "cannot put uprobes on %s's release functions: %s", o->exe,
-				 strerror(errno));
-			goto fail;
-		}
-		f->probes = r;
-	}
-	if (f->exec && !f->probes && attach_syscalls(f) < 0) {
-		snprintf(err, errlen, "cannot attach to munmap, madvise, mremap and brk: %s", strerror(errno));
-		goto fail;
 	}
 	f->rb = ring_buffer__new(bpf_map__fd(f->skel->maps.events), on_event, f, NULL);
 	if (!f->rb) {

@@ -621,6 +621,12 @@ static int bpf_report(struct bpfstate *b, struct gs_writer *w)
 					      : "perf-event uprobes (this kernel has no uprobe_multi)") < 0)
 			return -1;
 	}
+	if (b->have_flt && b->flt.libc_err[0]) {
+		msg("warning: releases through the C library not recorded: %s", b->flt.libc_err);
+		if (write_message(w, GS_WARNING, "releases through the C library not recorded: %s",
+				  b->flt.libc_err) < 0)
+			return -1;
+	}
 	if (b->have_flt)
 		return write_message(w, GS_INFO, "releases: %s", b->flt.probes
 				     ? "uprobes on the target's functions that release memory"
@@ -838,10 +844,7 @@ int main(int argc, char **argv)
 		}
 		if (bpf_report(&bs, w) < 0)
 			goto write_error;
-		/* the C library is mapped already: probe it now, not at the next look */
 		os.flt = bs.have_flt ? &bs.flt : NULL;
-		if (os.flt && os.flt->probes && !launched && memrec_maps_now(&m, t0) < 0)
-			goto write_error;
 		/* loading and verifying the programs is a one-time cost: not the
 		 * smaps budget's */
 		m.credit_ns += (double)setup_cpu_ns;

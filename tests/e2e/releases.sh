@@ -35,8 +35,10 @@ hook() {
 	check "$1: the trace says the releases came from $3 ($got)" [ "$got" = "releases: $3" ]
 }
 
-"$GSREC" -q -o "$T/up.trace" -- "$W/releases" -n $N -c >"$T/up.out" 2>"$T/up.err"
-check_releases "default, Go and C library calls, from uprobes" "$T/up.trace" "$T/up.out" $((6 * N))
+# -wait 0: the calls start as soon as the command runs, so the C library's
+# probes must be on before it execs (they are set on gsrec's own copy).
+"$GSREC" -q -o "$T/up.trace" -- "$W/releases" -n $N -c -wait 0 >"$T/up.out" 2>"$T/up.err"
+check_releases "default, Go and C library calls from the start, from uprobes" "$T/up.trace" "$T/up.out" $((6 * N))
 hook "default" "$T/up.trace" "uprobes on the target's functions that release memory"
 
 # Oracle: both hooks on one run, which also gives a 64 MiB heap back

@@ -16,6 +16,9 @@ struct gs_cpu_event {
 	__u64 frames[GS_MAX_FRAMES];	/* user stack, innermost first */
 };
 
+/* an event's size without frames: each is written as header + nframes x 8 */
+#define GS_CPU_EVENT_SHORT ((unsigned long)&((struct gs_cpu_event *)0)->frames)
+
 /* Counters in the "stats" array map */
 enum { GS_CPU_SAMPLES = 0, GS_CPU_DROPPED = 1, GS_CPU_NSTATS = 2 };
 

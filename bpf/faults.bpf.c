@@ -24,14 +24,8 @@
 #include "goid.h"
 #include "target.h"
 
-static __always_inline struct gs_mem_event *reserve(__u16 kind)
+static __always_inline void init_event(struct gs_mem_event *e, __u16 kind)
 {
-	struct gs_mem_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-
-	if (!e) {
-		count(GS_MEM_DROPPED);
-		return 0;
-	}
 	e->t_ns = bpf_ktime_get_ns();
 	e->tid = (__u32)bpf_get_current_pid_tgid();
 	e->kind = kind;
@@ -41,23 +35,50 @@ static __always_inline struct gs_mem_event *reserve(__u16 kind)
 	e->nframes = 0;
 	e->pad = 0;
 	e->sp_word = 0;
+}
+
+/* a release: an event without frames, straight in the ring buffer */
+static __always_inline struct gs_mem_event *reserve(__u16 kind)
+{
+	struct gs_mem_event *e = bpf_ringbuf_reserve(&events, GS_MEM_EVENT_SHORT, 0);
+
+	if (!e) {
+		count(GS_MEM_DROPPED);
+		return 0;
+	}
+	init_event(e, kind);
 	return e;
 }
+
+/* where a fault is built before it is copied out at its length (target.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct gs_mem_event);
+} scratch SEC(".maps");
 
 static __always_inline int fault(struct bpf_perf_event_data *ctx, __u16 major)
 {
 	struct gs_mem_event *e;
+	__u32 zero = 0;
+	__u64 n;
 
 	if (!is_target())
 		return 0;
 	count(GS_MEM_FAULTS);
-	e = reserve(GS_EV_FAULT);
+	/* a perf event's program does not nest on its CPU: the copy is ours */
+	e = bpf_map_lookup_elem(&scratch, &zero);
 	if (!e)
 		return 0;
+	init_event(e, GS_EV_FAULT);
 	e->major = major;
 	e->addr = ctx->addr;
 	fill_user_stack(ctx, e);
-	submit(e);
+	n = e->nframes;
+	if (n > GS_MAX_FRAMES)
+		n = GS_MAX_FRAMES;
+	output(e, GS_MEM_EVENT_SHORT + n * 8, GS_MEM_DROPPED);
 	return 0;
 }
 

@@ -28,6 +28,9 @@ struct gs_mem_event {
 	__u64 frames[GS_MAX_FRAMES];
 };
 
+/* without frames: releases, and each fault's header before its nframes x 8 */
+#define GS_MEM_EVENT_SHORT ((unsigned long)&((struct gs_mem_event *)0)->frames)
+
 enum { GS_MEM_FAULTS = 0, GS_MEM_RELEASES = 1, GS_MEM_DROPPED = 2, GS_MEM_NSTATS = 3 };
 
 #endif

@@ -64,7 +64,11 @@ static __always_inline __s64 read_goid(void)
 		(e)->sp_word = sp_word((ctx)->regs.sp);				\
 		__n = bpf_get_stack((ctx), (e)->frames, sizeof((e)->frames),	\
 				    BPF_F_USER_STACK);				\
-		(e)->nframes = __n > 0 ? (__u32)((__u64)__n / 8) : 0;		\
+		if (__n < 0)							\
+			__n = 0;						\
+		if (__n > (long)sizeof((e)->frames))				\
+			__n = sizeof((e)->frames);				\
+		(e)->nframes = (__u32)((__u64)__n / 8);				\
 	} while (0)
 
 #endif

@@ -65,6 +65,19 @@ static __always_inline __u64 rd(__u64 addr)
 	return v;
 }
 
+static __always_inline void init_event(struct gs_go_event *e, __u16 kind)
+{
+	e->t_ns = bpf_ktime_get_ns();
+	e->tid = (__u32)bpf_get_current_pid_tgid();
+	e->kind = kind;
+	e->pad = 0;
+	e->g = 0;
+	e->goid = -1;
+	e->gopc = e->startpc = e->old_size = e->new_size = e->sp_word = 0;
+	e->nframes = 0;
+	e->pad2 = 0;
+}
+
 static __always_inline struct gs_go_event *reserve(__u16 kind, int with_frames)
 {
 	struct gs_go_event *e;
@@ -78,16 +91,59 @@ static __always_inline struct gs_go_event *reserve(__u16 kind, int with_frames)
 		count(GS_GO_DROPPED);
 		return 0;
 	}
-	e->t_ns = bpf_ktime_get_ns();
-	e->tid = (__u32)bpf_get_current_pid_tgid();
-	e->kind = kind;
-	e->pad = 0;
-	e->g = 0;
-	e->goid = -1;
-	e->gopc = e->startpc = e->old_size = e->new_size = e->sp_word = 0;
-	e->nframes = 0;
-	e->pad2 = 0;
+	init_event(e, kind);
 	return e;
+}
+
+/*
+ * Creation and stack-copy events are built in a per-CPU scratch copy and
+ * written at their length (target.h): a creation's stack is 5-6 frames,
+ * not the 64 an event has room for. A uprobe's program can be preempted,
+ * and another thread of this CPU may then hit a probe: it finds the copy
+ * taken and reserves a whole event in the ring buffer instead.
+ */
+struct scratch {
+	__u64 busy;
+	struct gs_go_event e;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+static __always_inline struct gs_go_event *take(__u16 kind, struct scratch **sp)
+{
+	__u32 zero = 0;
+	struct scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+
+	*sp = 0;
+	if (s && __sync_fetch_and_add(&s->busy, 1) == 0) {
+		count(GS_GO_HITS);
+		init_event(&s->e, kind);
+		*sp = s;
+		return &s->e;
+	}
+	if (s)
+		__sync_fetch_and_add(&s->busy, -1);
+	return reserve(kind, 1);
+}
+
+/* Write an event from take(), and give the scratch copy back. */
+static __always_inline void put(struct gs_go_event *e, struct scratch *s)
+{
+	__u64 n = e->nframes;
+
+	if (!s) {
+		submit(e);
+		return;
+	}
+	if (n > GS_GO_FRAMES)
+		n = GS_GO_FRAMES;
+	output(e, GS_GO_EVENT_SHORT + n * 8, GS_GO_DROPPED);
+	__sync_fetch_and_add(&s->busy, -1);
 }
 
 /* Past the budget? The first hit past it tells gsrec when the pause began. */
@@ -142,6 +198,7 @@ int on_issys(struct pt_regs *ctx)
 {
 	__u64 gp = ctx->ax, sp = ctx->sp, ret;
 	struct gs_go_event *e;
+	struct scratch *s;
 
 	asm volatile("" : "+r"(gp));
 	asm volatile("" : "+r"(sp));
@@ -152,7 +209,7 @@ int on_issys(struct pt_regs *ctx)
 	if (ret >= newproc1_lo && ret < newproc1_hi) {
 		__u64 g0, m, parent = 0;
 
-		e = reserve(GS_EV_GO_CREATE, 1);
+		e = take(GS_EV_GO_CREATE, &s);
 		if (!e)
 			return 0;
 		e->g = gp;
@@ -168,6 +225,8 @@ int on_issys(struct pt_regs *ctx)
 			e->nframes = walk(e, 0, rd(parent + off_sched_bp), rd(parent + off_stack_lo),
 					  rd(parent + off_stack_hi));
 		}
+		put(e, s);
+		return 0;
 	} else if (ret >= exit_lo && ret < exit_hi) {
 		e = reserve(GS_EV_GO_EXIT, 0);
 		if (!e)
@@ -189,12 +248,13 @@ int on_copystack(struct pt_regs *ctx)
 {
 	__u64 gp = ctx->ax, newsize = ctx->bx, lo, hi, pc;
 	struct gs_go_event *e;
+	struct scratch *s;
 
 	asm volatile("" : "+r"(gp));
 	asm volatile("" : "+r"(newsize));
 	if (!is_target() || over_budget())
 		return 0;
-	e = reserve(GS_EV_GO_STACK, 1);
+	e = take(GS_EV_GO_STACK, &s);
 	if (!e)
 		return 0;
 	lo = rd(gp + off_stack_lo);
@@ -211,7 +271,7 @@ int on_copystack(struct pt_regs *ctx)
 		e->frames[0] = pc;
 		e->nframes = walk(e, 1, rd(gp + off_sched_bp), lo, hi);
 	}
-	submit(e);
+	put(e, s);
 	return 0;
 }
 

@@ -52,6 +52,19 @@ static __always_inline void submit(void *e)
 				      ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
+/*
+ * Events with stacks are written only as long as their stack: built in a
+ * per-CPU scratch copy, then copied into the ring buffer with their length
+ * (a Go fault's stack is 6-7 frames, not the 127 an event has room for).
+ */
+static __always_inline void output(void *e, __u64 size, __u32 dropped)
+{
+	if (bpf_ringbuf_output(&events, e, size,
+			       bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes
+				       ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP))
+		count(dropped);
+}
+
 SEC("raw_tp/sched_process_exec")
 int on_exec(void *ctx)
 {

@@ -32,9 +32,12 @@ static int on_event(void *ctx, void *data, size_t len)
 	uint32_t n;
 	int64_t id;
 
-	if (len < sizeof(*e) || c->err)
+	if (len < GS_CPU_EVENT_SHORT || c->err)
 		return 0;
-	n = e->nframes < GS_MAX_FRAMES ? e->nframes : GS_MAX_FRAMES;
+	/* written only as long as its stack (bpf/target.h) */
+	size_t room = (len - GS_CPU_EVENT_SHORT) / 8;
+
+	n = e->nframes < room ? e->nframes : (uint32_t)room;
 	id = stacks_id(c->stacks, (const uint64_t *)e->frames, n);
 	if (id < 0) {
 		c->err = errno ? errno : EIO;

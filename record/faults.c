@@ -32,11 +32,13 @@ static int on_event(void *ctx, void *data, size_t len)
 	const struct gs_mem_event *e = data;
 	struct gs_record r;
 
-	if (len < sizeof(*e) || f->err)
+	if (len < GS_MEM_EVENT_SHORT || f->err)
 		return 0;
 	memset(&r, 0, sizeof(r));
 	if (e->kind == GS_EV_FAULT) {
-		uint32_t n = e->nframes < GS_MAX_FRAMES ? e->nframes : GS_MAX_FRAMES;
+		/* written only as long as its stack (bpf/target.h) */
+		size_t room = (len - GS_MEM_EVENT_SHORT) / 8;
+		uint32_t n = e->nframes < room ? e->nframes : (uint32_t)room;
 		int64_t id = stacks_id(f->stacks, (const uint64_t *)e->frames, n);
 
 		if (id < 0) {

@@ -669,10 +669,10 @@ static int on_event(void *ctx, void *data, size_t len)
 	}
 	memset(&r, 0, sizeof(r));
 	if (e->kind == GS_EV_GO_CREATE || e->kind == GS_EV_GO_STACK) {
-		uint32_t n = e->nframes < GS_GO_FRAMES ? e->nframes : GS_GO_FRAMES;
+		/* written only as long as its stack (bpf/goroutines.bpf.c) */
+		size_t room = (len - GS_GO_EVENT_SHORT) / 8;
+		uint32_t n = e->nframes < room ? e->nframes : (uint32_t)room;
 
-		if (len < sizeof(*e))
-			return 0;
 		id = stacks_id(g->stacks, (const uint64_t *)e->frames, n);
 		if (id < 0) {
 			g->err = errno ? errno : EIO;

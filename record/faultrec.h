@@ -18,7 +18,9 @@ struct faultrec_opts {
 	int wait_exec;			/* the target has not exec'd yet */
 	/*
 	 * Releases from uprobes on the Go executable's functions that make
-	 * the calls (and on the C library's, once it is mapped: faultrec_maps),
+	 * the calls (and on the C library's: the one mapped at open, which for
+	 * a launched target is gsrec's own, and any other once it is mapped:
+	 * faultrec_maps),
 	 * when exe is set and find_fns finds the Go runtime's own (as
 	 * gorec_func_offsets: the file offsets where uprobes on the named Go
 	 * functions go); else from the system calls' tracepoints.

@@ -30,7 +30,7 @@ struct {
 SEC("perf_event")
 int on_cpu_sample(struct bpf_perf_event_data *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid(), n;
+	__u64 id = bpf_get_current_pid_tgid();
 	__u32 zero = 0;
 	struct gs_cpu_event *e;
 
@@ -44,10 +44,7 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	e->t_ns = bpf_ktime_get_ns();
 	e->tid = (__u32)id;
 	fill_user_stack(ctx, e);
-	n = e->nframes;
-	if (n > GS_MAX_FRAMES)
-		n = GS_MAX_FRAMES;
-	output(e, GS_CPU_EVENT_SHORT + n * 8, GS_CPU_DROPPED);
+	output(e, GS_CPU_EVENT_SHORT, e->nframes, GS_MAX_FRAMES, GS_CPU_DROPPED);
 	return 0;
 }
 

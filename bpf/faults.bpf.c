@@ -62,7 +62,6 @@ static __always_inline int fault(struct bpf_perf_event_data *ctx, __u16 major)
 {
 	struct gs_mem_event *e;
 	__u32 zero = 0;
-	__u64 n;
 
 	if (!is_target())
 		return 0;
@@ -75,10 +74,7 @@ static __always_inline int fault(struct bpf_perf_event_data *ctx, __u16 major)
 	e->major = major;
 	e->addr = ctx->addr;
 	fill_user_stack(ctx, e);
-	n = e->nframes;
-	if (n > GS_MAX_FRAMES)
-		n = GS_MAX_FRAMES;
-	output(e, GS_MEM_EVENT_SHORT + n * 8, GS_MEM_DROPPED);
+	output(e, GS_MEM_EVENT_SHORT, e->nframes, GS_MAX_FRAMES, GS_MEM_DROPPED);
 	return 0;
 }
 

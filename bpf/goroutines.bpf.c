@@ -134,15 +134,11 @@ static __always_inline struct gs_go_event *take(__u16 kind, struct scratch **sp)
 /* Write an event from take(), and give the scratch copy back. */
 static __always_inline void put(struct gs_go_event *e, struct scratch *s)
 {
-	__u64 n = e->nframes;
-
 	if (!s) {
 		submit(e);
 		return;
 	}
-	if (n > GS_GO_FRAMES)
-		n = GS_GO_FRAMES;
-	output(e, GS_GO_EVENT_SHORT + n * 8, GS_GO_DROPPED);
+	output(e, GS_GO_EVENT_SHORT, e->nframes, GS_GO_FRAMES, GS_GO_DROPPED);
 	__sync_fetch_and_add(&s->busy, -1);
 }
 

@@ -57,9 +57,12 @@ static __always_inline void submit(void *e)
  * per-CPU scratch copy, then copied into the ring buffer with their length
  * (a Go fault's stack is 6-7 frames, not the 127 an event has room for).
  */
-static __always_inline void output(void *e, __u64 size, __u32 dropped)
+static __always_inline void output(void *e, __u64 header, __u64 nframes, __u64 max_frames,
+				   __u32 dropped)
 {
-	if (bpf_ringbuf_output(&events, e, size,
+	if (nframes > max_frames)	/* a bound the verifier can see */
+		nframes = max_frames;
+	if (bpf_ringbuf_output(&events, e, header + nframes * 8,
 			       bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes
 				       ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP))
 		count(dropped);

@@ -99,6 +99,7 @@ if need_root "disk full"; then
 	cleanup_hook() { umount "$T/small" 2>/dev/null; }
 	"$W/heapgrow" -mb 64 -steps 64 -step-delay 50ms -hold 8s >/dev/null &
 	wl=$!
+	execd $wl "$W/heapgrow" || notok "heapgrow did not start"
 	expect "disk full stops with exit 5 and says so" 5 "No space left on device" \
 		"$GSREC" -q --flush-ms 50 -o "$T/small/full.trace" -p $wl
 	kill $wl 2>/dev/null

@@ -8,9 +8,23 @@ GSREC="$TOP/bin/gsrec"
 GSREPORT="$TOP/bin/gsreport"
 W="$O/workloads"
 T=$(mktemp -d /tmp/gs-e2e.XXXXXX)
-trap 'cleanup_hook; rm -rf "$T"' EXIT
+# Only the test's own shell cleans up. A child forked for "cmd &" that is
+# killed before it has exec'd runs the EXIT trap too (bash does so for a fatal
+# signal), and would delete $T under the checks still running. (BASHPID is
+# read by an assignment: bash 5.2 expands it stale as a test's argument there.)
+trap 'gs_pid=$BASHPID; if [ "$gs_pid" = "$$" ]; then cleanup_hook; rm -rf "$T"; fi' EXIT
 cleanup_hook() { :; }
 
+# execd PID PROGRAM: wait up to 5 s until PID runs PROGRAM (a "cmd &" child
+# is bash until it has exec'd); fails if it never does.
+execd() {
+	local i
+	for i in $(seq 100); do
+		[ "$(readlink "/proc/$1/exe" 2>/dev/null)" = "$(readlink -f "$2")" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
 ok() { echo "ok - $*"; }
 notok() { echo "not ok - $*"; }
 check() {	# check NAME CONDITION-COMMAND...

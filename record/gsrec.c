@@ -147,7 +147,7 @@ static void usage(FILE *f)
 "      --census-top N     unwind the N goroutines with the largest stacks in each\n"
 "                         census (default 16, at most 64)\n"
 "      --go-rate N        goroutine creations, exits and stack copies to record\n"
-"                         a second on average (default 2000; 0: all); past\n"
+"                         a second on average (default 1000; 0: all); past\n"
 "                         that their probes are off for the rest of a 10 s\n"
 "                         period, and the trace marks the pause\n"
 "      --no-bpf           record /proc data only, no eBPF streams\n"
@@ -220,7 +220,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	*o = (struct opts){ .output = "gsmapper.trace", .interval_ms = 10,
 			    .smaps_min_ms = 50, .flush_ms = 1000, .budget_pct = 2, .freq = 49,
 			    .ringbuf_kb = 4096, .fault_period = 1, .census_ms = 1000,
-			    .census_top = 16, .go_rate = 2000 };
+			    .census_top = 16, .go_rate = 1000 };
 	while ((c = getopt_long(argc, argv, "+p:o:d:i:b:F:qh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -913,18 +913,15 @@ int main(int argc, char **argv)
 		}
 		if (pidfd >= 0 && (pfd[3].revents & POLLIN))
 			stop_reason = GS_END_TARGET_EXIT;
-		/* eBPF events cost what the target's activity makes them cost: counted
-		 * apart (m.events_cpu_ns), not taken from the smaps budget */
+		/* eBPF events cost what the target's activity makes them cost:
+		 * charged to the budget up to a share (memrec_events_cpu) */
 		if (bs.have_cpu || bs.have_flt || bs.have_go) {	/* drained every tick, and when they call */
 			uint64_t c0 = gs_now_ns(CLOCK_THREAD_CPUTIME_ID);
 
 			if ((bs.have_cpu && cpurec_poll(&bs.cpu) < 0) || (bs.have_flt && faultrec_poll(&bs.flt) < 0) ||
 			    (bs.have_go && gorec_poll(&bs.go) < 0))
 				goto write_error;
-			uint64_t spent = gs_now_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
-
-			m.credit_ns += (double)spent;
-			m.events_cpu_ns += spent;
+			memrec_events_cpu(&m, gs_now_ns(CLOCK_THREAD_CPUTIME_ID) - c0);
 		}
 		if (pfd[1].revents & POLLIN) {
 			uint64_t ticks = 0;
@@ -946,12 +943,13 @@ int main(int argc, char **argv)
 					stop_reason = GS_END_TARGET_EXIT;
 			}
 			if (!stop_reason) {
-				/* memstats and the census have budgets of their own */
+				/* memstats and the census: charged as the events are
+				 * (the census also has a budget of its own) */
 				uint64_t c0 = gs_now_ns(CLOCK_THREAD_CPUTIME_ID);
 
 				if (gorec_tick(&bs.go, now) < 0)
 					goto write_error;
-				m.credit_ns += (double)(gs_now_ns(CLOCK_THREAD_CPUTIME_ID) - c0);
+				memrec_events_cpu(&m, gs_now_ns(CLOCK_THREAD_CPUTIME_ID) - c0);
 			}
 		}
 		if (deadline && now >= deadline && !stop_reason)

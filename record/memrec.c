@@ -5,7 +5,8 @@
  * kernel walks every page table of the target under its mmap lock, ~9 ms per
  * GB resident here. So smaps reads are paced by a CPU budget: a token bucket
  * fills at budget x elapsed time, everything gsrec spends (statm, cgroup,
- * compression, smaps) is taken out of it, and a read happens only when the
+ * compression, smaps, and up to a share the eBPF events and Go runtime
+ * figures: memrec_tick) is taken out of it, and a read happens only when the
  * bucket holds what the last read of that kind cost plus one full read in
  * reserve for the final read gsrec makes when it stops. A big target is thus
  * read less often, never at a higher cost. smaps_rollup costs the same page
@@ -301,6 +302,11 @@ static int sample_cgroup(struct memrec *m, uint64_t now)
 	return gs_writer_add(m->w, &r);
 }
 
+void memrec_events_cpu(struct memrec *m, uint64_t ns)
+{
+	m->events_due_ns += (double)ns;
+}
+
 /*
  * Objects come and go with mappings (the dynamic loader, dlopen), so maps -
  * cheap: no page-table walk - is read on its own clock. Writing an object's
@@ -356,8 +362,23 @@ int memrec_tick(struct memrec *m, uint64_t now)
 	/* Pacing: credit grows with time at the budget, shrinks with all our CPU. */
 	uint64_t cpu = cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
 	double dt = (double)(now - m->last_tick_ns);
+	double earned = dt * m->o.cpu_budget;
 
-	m->credit_ns += dt * m->o.cpu_budget - (double)(cpu - m->last_cpu_ns);
+	m->credit_ns += earned - (double)(cpu - m->last_cpu_ns);
+	/* The eBPF events and the Go runtime's figures are charged too, but
+	 * only up to half of what the budget earns over 10 s (the goroutine
+	 * probes' budget period: their events come in a burst at its start):
+	 * whatever the target's activity costs them, the statm ticks and smaps
+	 * reads keep the other half. The excess is given back. */
+	m->events_allow_ns += 0.5 * earned;
+	if (m->events_allow_ns > 0.5 * m->o.cpu_budget * 10e9)
+		m->events_allow_ns = 0.5 * m->o.cpu_budget * 10e9;
+	if (m->events_due_ns > m->events_allow_ns) {
+		m->credit_ns += m->events_due_ns - m->events_allow_ns;
+		m->events_due_ns = m->events_allow_ns;
+	}
+	m->events_allow_ns -= m->events_due_ns;
+	m->events_due_ns = 0;
 	m->last_tick_ns = now;
 	m->last_cpu_ns = cpu;
 

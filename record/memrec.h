@@ -66,7 +66,9 @@ struct memrec {
 	struct gs_smaps maps;
 	uint64_t last_maps_ns;
 	uint64_t objects_cpu_ns;	/* spent in on_maps: not charged to the budget */
-	uint64_t events_cpu_ns;		/* spent on eBPF events: not charged either */
+	/* eBPF events and the Go runtime's figures (memrec_events_cpu) */
+	double events_due_ns;		/* spent on them since the last tick */
+	double events_allow_ns;		/* what they may still take of the budget */
 
 	/* counts for END and the status line */
 	uint64_t statm_samples, smaps_reads, rollup_reads, cgroup_samples, lost;
@@ -87,6 +89,8 @@ int memrec_tick(struct memrec *m, uint64_t now);
 int memrec_smaps_now(struct memrec *m, uint64_t now, int full);
 /* Read /proc/PID/maps and hand it to on_maps now. 0, -1 writer error. */
 int memrec_maps_now(struct memrec *m, uint64_t now);
+/* gsrec spent ns on eBPF events or the Go runtime's figures (see memrec_tick) */
+void memrec_events_cpu(struct memrec *m, uint64_t ns);
 void memrec_close(struct memrec *m);
 
 #endif

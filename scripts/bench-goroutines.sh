@@ -172,6 +172,34 @@ throughput() {
 		   show("Mean change against the runs without, all " k " rounds:", k, s, ss)
 		   if (q > 1) show("The " q " quiet rounds:", q, qs, qss)
 		   else printf "Fewer than 2 quiet rounds.\n" }' "$out/rounds-$setup" | tee -a "$res"
+	# The host's steal time moves a run's rate by about 1% for each 1% of a
+	# CPU it takes, more than any recorder costs, and it changes within a
+	# round. A least-squares fit of log(rate) on the run's steal and on
+	# which configuration ran takes it out: every run counts, the runs
+	# without a recorder are the baseline.
+	awk -v n=$nc -v names="$allnames" -v d="$BENCH_SECS" '
+	     $1 == "warm" || $2 <= 0 { next }
+	     { x[1] = 1; x[2] = ($3 + $4) / d
+	       for (i = 1; i <= n; i++) x[2 + i] = ($1 == "cfg" (i - 1)) ? 1 : 0
+	       y = log($2); m++; yy[m] = y
+	       for (i = 1; i <= n + 2; i++) { X[m, i] = x[i]; b[i] += x[i] * y
+		       for (j = 1; j <= n + 2; j++) A[i, j] += x[i] * x[j] } }
+	     END { k = n + 2; split(names, nm, "|")
+		   for (i = 1; i <= k; i++) for (j = 1; j <= k; j++) V[i, j] = (i == j)
+		   for (c = 1; c <= k; c++) {	# Gauss-Jordan: V = inverse of A
+			p = c; for (r = c + 1; r <= k; r++) if ((A[r, c] < 0 ? -A[r, c] : A[r, c]) > (A[p, c] < 0 ? -A[p, c] : A[p, c])) p = r
+			for (j = 1; j <= k; j++) { t = A[c, j]; A[c, j] = A[p, j]; A[p, j] = t; t = V[c, j]; V[c, j] = V[p, j]; V[p, j] = t }
+			if (A[c, c] == 0) { print "Steal-adjusted change: not enough runs."; exit }
+			f = A[c, c]; for (j = 1; j <= k; j++) { A[c, j] /= f; V[c, j] /= f }
+			for (r = 1; r <= k; r++) if (r != c) { f = A[r, c]
+				for (j = 1; j <= k; j++) { A[r, j] -= f * A[c, j]; V[r, j] -= f * V[c, j] } } }
+		   for (i = 1; i <= k; i++) { beta[i] = 0; for (j = 1; j <= k; j++) beta[i] += V[i, j] * b[j] }
+		   for (r = 1; r <= m; r++) { e = yy[r]; for (i = 1; i <= k; i++) e -= beta[i] * X[r, i]; sse += e * e }
+		   s2 = m > k ? sse / (m - k) : 0
+		   printf "Steal-adjusted change (%d runs; %+.2f%% a request/s for each 1%% of a CPU the host took):", m, beta[2] * 100
+		   for (i = 1; i <= n; i++) printf "%s %s %+.1f%% (standard error %.1f%%)", (i > 1 ? ";" : ""), nm[i],
+			(exp(beta[2 + i]) - 1) * 100, sqrt(s2 * V[2 + i, 2 + i]) * 100
+		   printf ".\n" }' "$out/raw-$setup" | tee -a "$res"
 	say "gsrec's own CPU during the runs, in % of one core: $(awk -v d="$BENCH_SECS" -v names="$allnames" \
 		'{ t[$1] += $2; k[$1]++ }
 		END { n = split(names, nm, "|")

@@ -285,7 +285,7 @@ if command -v wrk >/dev/null && command -v taskset >/dev/null && [ "$(nproc)" -g
 	throughput bound 1 0
 	say ""
 	say "Shared: server and wrk on both CPUs, which they saturate; gsrec's own CPU is taken"
-	say "from them. (With \\`--releases syscalls\\` every system call wrk makes would also pay"
+	say "from them. (With \`--releases syscalls\` every system call wrk makes would also pay"
 	say "for the release stream's tracepoints; at defaults only the server's probes cost.)"
 	say ""
 	throughput shared 0,1 0,1

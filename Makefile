@@ -103,6 +103,10 @@ $(O)/tests/symbench: $(O)/tests/tools/symbench.o $(O)/libgs.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
+$(O)/tests/probe-offsets: $(O)/tests/tools/probe-offsets.o $(O)/libgs.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
 $(O)/tests/golayout: $(O)/tests/tools/golayout.o $(O)/libgs.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
@@ -113,7 +117,8 @@ WORKLOADS := $(notdir $(wildcard tests/workloads/*))
 # The symbolization tests need the same program in several shapes.
 WORKLOAD_BINS := $(addprefix $(O)/workloads/,$(WORKLOADS)) \
 	$(O)/workloads/symbols-stripped $(O)/workloads/symbols-pie $(O)/workloads/gcstats-stripped
-workloads: $(WORKLOAD_BINS) $(O)/tests/gosym-addr2line $(O)/tests/pcln-addr2line $(O)/tests/golayout $(O)/tests/pcsp-check
+workloads: $(WORKLOAD_BINS) $(O)/tests/gosym-addr2line $(O)/tests/pcln-addr2line $(O)/tests/golayout $(O)/tests/pcsp-check \
+	$(O)/tests/probe-offsets
 $(O)/workloads/symbols-stripped: tests/workloads/symbols/*.go
 	@mkdir -p $(@D)
 	$(call msg,GO,$@)

@@ -29,4 +29,10 @@ void gs_gobin_free(struct gs_gobin *g);
 /* Set up g->pcln over raw tables (from a trace). 0 or -1. */
 int gs_gobin_from_tables(struct gs_gobin *g, const uint8_t *pclntab, size_t len,
 			 const uint8_t *inltab, size_t inllen, char *err, size_t errlen);
+/*
+ * Where a uprobe goes in a Go function whose first n bytes of code are c:
+ * the offset of the conditional jump of its stack-check prologue (amd64,
+ * Go 1.17+), which the kernel emulates, or 0 (the entry) without one.
+ */
+uint64_t gs_go_probe_offset(const uint8_t *c, size_t n);
 #endif

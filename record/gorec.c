@@ -106,36 +106,8 @@ static int calls(const struct gorec *g, int fd, uint64_t lo, uint64_t hi, uint64
 }
 
 /*
- * Where in a function its uprobe goes: on the conditional jump of its
- * stack-check prologue when it has one (Go 1.17+ amd64: "CMPQ SP,
- * 16(R14); JLS", or "LEAQ -N(SP), R12; CMPQ R12, 16(R14); JLS" for larger
- * frames), else at the entry. The kernel emulates a jump where it has to
- * single-step most instructions out of line, and the single step is most of
- * a uprobe's cost (BENCHMARKS.md). There the arguments are still in their
- * registers and SP still points at the return address: the prologue has
- * only compared. A jump that is taken (the stack must grow) re-enters the
- * function, as a probe at the entry would also see.
- */
-static uint64_t probe_offset(const uint8_t *c, size_t n)
-{
-	size_t i = 0;
-
-	if (n >= 8 && c[0] == 0x4c && c[1] == 0x8d && c[2] == 0xa4 && c[3] == 0x24)
-		i = 8;		/* lea disp32(%rsp),%r12 */
-	else if (n >= 5 && c[0] == 0x4c && c[1] == 0x8d && c[2] == 0x64 && c[3] == 0x24)
-		i = 5;		/* lea disp8(%rsp),%r12 */
-	if (i + 6 > n || c[i] != (i ? 0x4d : 0x49) || c[i + 1] != 0x3b || c[i + 2] != 0x66 ||
-	    c[i + 3] != 0x10)
-		return 0;	/* not cmp 0x10(%r14),%rsp (or %r12) */
-	i += 4;
-	if (c[i] == 0x76 || (c[i] == 0x0f && c[i + 1] == 0x86))
-		return i;	/* jbe rel8 or rel32 */
-	return 0;
-}
-
-/*
  * The file offset of a function's code at entry, moved to where its uprobe
- * goes (probe_offset). 0, or -1 when entry is outside the file's segments.
+ * goes (gs_go_probe_offset). 0, or -1 when entry is outside the file's segments.
  */
 static int probe_point(const struct gorec *g, int fd, uint64_t entry, uint64_t end,
 		       uint64_t *off)
@@ -146,7 +118,7 @@ static int probe_point(const struct gorec *g, int fd, uint64_t entry, uint64_t e
 		return -1;
 	if (end - entry >= sizeof(code) &&
 	    pread(fd, code, sizeof(code), (off_t)*off) == (ssize_t)sizeof(code))
-		*off += probe_offset(code, sizeof(code));
+		*off += gs_go_probe_offset(code, sizeof(code));
 	return 0;
 }
 

@@ -46,10 +46,16 @@ static __always_inline int is_target(void)
 	       (!wait_exec || exec_seen);
 }
 
+/* The flag for a write: a wakeup once wakeup_bytes are waiting, else none. */
+static __always_inline __u64 wakeup(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+									    : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void submit(void *e)
 {
-	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes
-				      ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(e, wakeup());
 }
 
 /*
@@ -62,9 +68,7 @@ static __always_inline void output(void *e, __u64 header, __u64 nframes, __u64 m
 {
 	if (nframes > max_frames)	/* a bound the verifier can see */
 		nframes = max_frames;
-	if (bpf_ringbuf_output(&events, e, header + nframes * 8,
-			       bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes
-				       ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP))
+	if (bpf_ringbuf_output(&events, e, header + nframes * 8, wakeup()))
 		count(dropped);
 }
 

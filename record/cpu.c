@@ -34,10 +34,7 @@ static int on_event(void *ctx, void *data, size_t len)
 
 	if (len < GS_CPU_EVENT_SHORT || c->err)
 		return 0;
-	/* written only as long as its stack (bpf/target.h) */
-	size_t room = (len - GS_CPU_EVENT_SHORT) / 8;
-
-	n = e->nframes < room ? e->nframes : (uint32_t)room;
+	n = ebpf_frames(len, GS_CPU_EVENT_SHORT, e->nframes);
 	id = stacks_id(c->stacks, (const uint64_t *)e->frames, n);
 	if (id < 0) {
 		c->err = errno ? errno : EIO;

@@ -36,9 +36,7 @@ static int on_event(void *ctx, void *data, size_t len)
 		return 0;
 	memset(&r, 0, sizeof(r));
 	if (e->kind == GS_EV_FAULT) {
-		/* written only as long as its stack (bpf/target.h) */
-		size_t room = (len - GS_MEM_EVENT_SHORT) / 8;
-		uint32_t n = e->nframes < room ? e->nframes : (uint32_t)room;
+		uint32_t n = ebpf_frames(len, GS_MEM_EVENT_SHORT, e->nframes);
 		int64_t id = stacks_id(f->stacks, (const uint64_t *)e->frames, n);
 
 		if (id < 0) {

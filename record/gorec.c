@@ -106,19 +106,22 @@ static int calls(const struct gorec *g, int fd, uint64_t lo, uint64_t hi, uint64
 }
 
 /*
- * The file offset of a function's code at entry, moved to where its uprobe
- * goes (gs_go_probe_offset). 0, or -1 when entry is outside the file's segments.
+ * Where a function's uprobe goes (gs_go_probe_offset): *d bytes past its
+ * entry, at file offset *off. 0, or -1 when entry is outside the file's
+ * segments.
  */
 static int probe_point(const struct gorec *g, int fd, uint64_t entry, uint64_t end,
-		       uint64_t *off)
+		       uint64_t *off, uint64_t *d)
 {
 	uint8_t code[16];
 
+	*d = 0;
 	if (file_offset(g, entry, off) < 0)
 		return -1;
 	if (end - entry >= sizeof(code) &&
 	    pread(fd, code, sizeof(code), (off_t)*off) == (ssize_t)sizeof(code))
-		*off += gs_go_probe_offset(code, sizeof(code));
+		*d = gs_go_probe_offset(code, sizeof(code));
+	*off += *d;
 	return 0;
 }
 
@@ -155,14 +158,13 @@ static void find_functions(struct gorec *g, int fd)
 			snprintf(why, wl, "%s not found in pclntab", fn_names[k][0]);
 			return;
 		}
-		uint64_t off0;
+		uint64_t d;
 
-		if (file_offset(g, g->fn[k].entry, &off0) < 0 ||
-		    probe_point(g, fd, g->fn[k].entry, g->fn[k].end, &g->fn[k].off) < 0) {
+		if (probe_point(g, fd, g->fn[k].entry, g->fn[k].end, &g->fn[k].off, &d) < 0) {
 			snprintf(why, wl, "%s is outside the file's segments", fn_names[k][0]);
 			return;
 		}
-		g->fn[k].at = g->fn[k].entry + (g->fn[k].off - off0);
+		g->fn[k].at = g->fn[k].entry + d;
 	}
 	/* The creation and exit probe rests on these calls: check they exist. */
 	if (!calls(g, fd, g->fn[GOREC_NEWPROC1].entry, g->fn[GOREC_NEWPROC1].end,
@@ -196,12 +198,13 @@ int gorec_func_offsets(const struct gorec *g, const char *const *names, int n, u
 		return 0;
 	for (uint32_t i = 0; i < p->nfunc && found < n; i++) {
 		struct gs_func f;
+		uint64_t d;
 
 		if (gs_pcln_func(p, i, &f) < 0)
 			continue;
 		for (int k = 0; k < n; k++)
 			if (!have[k] && !strcmp(f.name, names[k]) &&
-			    probe_point(g, fd, f.entry, f.end, &off[k]) == 0) {
+			    probe_point(g, fd, f.entry, f.end, &off[k], &d) == 0) {
 				have[k] = 1;
 				found++;
 			}
@@ -641,9 +644,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	}
 	memset(&r, 0, sizeof(r));
 	if (e->kind == GS_EV_GO_CREATE || e->kind == GS_EV_GO_STACK) {
-		/* written only as long as its stack (bpf/goroutines.bpf.c) */
-		size_t room = (len - GS_GO_EVENT_SHORT) / 8;
-		uint32_t n = e->nframes < room ? e->nframes : (uint32_t)room;
+		uint32_t n = ebpf_frames(len, GS_GO_EVENT_SHORT, e->nframes);
 
 		id = stacks_id(g->stacks, (const uint64_t *)e->frames, n);
 		if (id < 0) {

@@ -15,6 +15,7 @@ shares() {	# shares TRACE [extra folded options]: "total hotA% hotB%"
 
 "$W/cpuburn" -run 4s >"$T/burn.out" &
 pid=$!
+execd $pid "$W/cpuburn" || notok "cpuburn did not start"
 sleep 0.3
 "$GSREC" -q -F 499 -d 2.5 -o "$T/burn.trace" -p $pid &
 rec=$!

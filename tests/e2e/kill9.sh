@@ -5,6 +5,7 @@
 "$W/heapgrow" -mb 64 -steps 64 -step-delay 100ms -hold 10s >/dev/null &
 wl=$!
 cleanup_hook() { kill $wl 2>/dev/null; }
+execd $wl "$W/heapgrow" || notok "heapgrow did not start"
 sleep 0.2
 "$GSREC" -q --flush-ms 200 -o "$T/k.trace" -p $wl &
 rec=$!

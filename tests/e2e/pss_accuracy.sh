@@ -28,6 +28,7 @@ check "launch: last rss_bytes $rss within 2% of the workload's Rss ${want_rss} k
 # attach mode: start the workload, attach, record until it exits
 "$W/heapgrow" -mb 192 -steps 4 -hold 3s -out "$T/attach.out" >/dev/null &
 pid=$!
+execd $pid "$W/heapgrow" || notok "heapgrow did not start"
 sleep 0.3
 "$GSREC" -q -o "$T/attach.trace" -p $pid
 rc=$?

@@ -44,6 +44,7 @@ hook "default" "$T/up.trace" "uprobes on the target's functions that release mem
 # Oracle: both hooks on one run, which also gives a 64 MiB heap back
 "$W/releases" -n 5 -c -free 64 -wait 2s -after 300ms >"$T/both.out" 2>&1 &
 wp=$!
+execd $wp "$W/releases" || notok "releases did not start"
 "$GSREC" -q -o "$T/bp.trace" -p $wp 2>"$T/bp.err" &
 gp=$!
 "$GSREC" -q --releases syscalls -o "$T/bs.trace" -p $wp 2>"$T/bs.err"
@@ -58,6 +59,7 @@ n_rt=$((n_tp - $(wc -l <"$T/both.out")))
 diff=$(comm -3 "$T/bp.got" "$T/bs.got" | wc -l)
 check "uprobes and tracepoints on one run see the same $n_tp releases, $n_rt of them the Go runtime's own ($diff differ)" \
 	sh -c "[ $diff -eq 0 ] && [ $n_rt -gt 0 ]"
+hook "the uprobe side of it" "$T/bp.trace" "uprobes on the target's functions that release memory"
 hook "beside it" "$T/bs.trace" "the system calls' tracepoints"
 
 # A program that is not Go gets the tracepoints

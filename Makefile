@@ -31,7 +31,7 @@ endif
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-sign-compare
 CFLAGS	?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -I. -MMD -MP
-LIBS	:= -lzstd -lsqlite3 -lelf -ldw -lz -lm
+LIBS	:= -lzstd -lsqlite3 -lelf -ldw -lcapstone -lz -lm
 BPF_LIBS := -lbpf
 
 FORMAT_SRC := $(wildcard format/*.c)

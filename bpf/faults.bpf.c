@@ -163,8 +163,9 @@ int on_brk(struct trace_event_raw_sys_enter *ctx)
  * golang.org/x/sys/unix.munmap (addr, len); syscall.Madvise and
  * unix.Madvise (b []byte, advice: AX, BX, CX = cap, DI); unix.mremap
  * (oldaddr, oldlen, newlen, ...). runtime.madvise is assembly with its
- * arguments on the stack above the return address. The C library's
- * munmap, madvise, mremap and brk take theirs in DI, SI, DX.
+ * arguments on the stack above the return address; it is probed at its
+ * callers' CALL instructions where they are known (record/faults.c). The C
+ * library's munmap, madvise, mremap and brk take theirs in DI, SI, DX.
  */
 SEC("uprobe")
 int on_go_munmap(struct pt_regs *ctx)
@@ -184,14 +185,27 @@ int on_go_mremap(struct pt_regs *ctx)
 	return release(NR_MREMAP, ctx->ax, ctx->bx, ctx->cx);
 }
 
-SEC("uprobe")
-int on_rt_madvise(struct pt_regs *ctx)
+/* runtime.madvise's arguments (addr, n, flags int32) on the stack at sp */
+static __always_inline int rt_madvise(__u64 sp)
 {
 	__u64 a[3];
 
-	if (!is_target() || bpf_probe_read_user(a, sizeof(a), (void *)(ctx->sp + 8)))
+	if (!is_target() || bpf_probe_read_user(a, sizeof(a), (void *)sp))
 		return 0;
 	return release(NR_MADVISE, a[0], a[1], (__u64)(__s64)(__s32)a[2]);
+}
+
+SEC("uprobe")
+int on_rt_madvise(struct pt_regs *ctx)
+{
+	return rt_madvise(ctx->sp + 8);		/* above the return address */
+}
+
+/* On a CALL of runtime.madvise: its return address is not pushed yet. */
+SEC("uprobe")
+int on_rt_madvise_call(struct pt_regs *ctx)
+{
+	return rt_madvise(ctx->sp);
 }
 
 SEC("uprobe")

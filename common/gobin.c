@@ -9,11 +9,15 @@
  * 38 (Go 1.18, 1.19) or word 40 (1.20+, after covctrs/ecovctrs). Even PIE
  * files hold link-time values there (checked on Go 1.19 PIE builds).
  */
+#include <capstone/capstone.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "format/trace.h"
 #include "gobin.h"
@@ -295,4 +299,98 @@ uint64_t gs_go_probe_offset(const uint8_t *c, size_t n)
 	if (c[i] == 0x76 || (c[i] == 0x0f && c[i + 1] == 0x86))
 		return i;	/* jbe rel8 or rel32 */
 	return 0;
+}
+
+/*
+ * A call site is probed on the CALL itself, which the kernel emulates (it
+ * pushes the return address and jumps) where an assembly callee's first
+ * instruction would have to be single-stepped. A uprobe off an instruction
+ * boundary would corrupt the target's code, and five bytes inside other
+ * instructions can spell "CALL target" (near target the displacement's high
+ * bytes are zeros, as in many an immediate), so a function holding that
+ * byte pattern is decoded from its entry with capstone, and only whole
+ * instructions count. Go functions hold no data between their
+ * instructions; the padding after them is INT3s.
+ */
+static int rel32_to(const uint8_t *c, uint64_t at, uint64_t target)
+{
+	int32_t rel;
+
+	memcpy(&rel, c + 1, 4);
+	return (c[0] == 0xe8 || c[0] == 0xe9) && at + 5 + (uint64_t)(int64_t)rel == target;
+}
+
+int gs_go_calls_in(const uint8_t *c, size_t n, uint64_t lo, uint64_t target, uint64_t *sites,
+		   int max)
+{
+	const uint8_t *code = c;
+	uint64_t at = lo;
+	size_t left = n, i;
+	cs_insn *insn;
+	csh h;
+	int found = 0;
+
+	for (i = 0; i + 5 <= n && !rel32_to(c + i, lo + i, target); i++)
+		;
+	if (i + 5 > n)
+		return 0;	/* no such bytes: nothing to decode */
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
+		return -1;
+	insn = cs_malloc(h);
+	while (insn && left) {
+		uint64_t pc = at;
+
+		if (!cs_disasm_iter(h, &code, &left, &at, insn)) {
+			found = -1;	/* not decodable: where the calls are is not known */
+			break;
+		}
+		if (insn->size != 5 || !rel32_to(insn->bytes, pc, target))
+			continue;
+		if (insn->bytes[0] == 0xe9) {
+			found = -1;	/* a tail jump */
+			break;
+		}
+		if (found < max)
+			sites[found] = pc;
+		found++;
+	}
+	if (!insn)
+		found = -1;
+	cs_free(insn, 1);
+	cs_close(&h);
+	return found;
+}
+
+int gs_go_call_sites(const struct gs_pcln *p, int fd, const char *prefix,
+		     int (*at)(const void *ctx, uint64_t va, uint64_t *off), const void *ctx,
+		     uint64_t target, uint64_t *sites, int max)
+{
+	size_t plen = strlen(prefix);
+	struct stat st;
+	uint8_t *file;
+	int found = 0;
+
+	if (fstat(fd, &st) < 0 || st.st_size <= 0)
+		return -1;
+	file = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (file == MAP_FAILED)
+		return -1;
+	for (uint32_t i = 0; i < p->nfunc && found >= 0; i++) {
+		struct gs_func f;
+		uint64_t off;
+		int k;
+
+		if (gs_pcln_func(p, i, &f) < 0 || strncmp(f.name, prefix, plen) || f.end <= f.entry)
+			continue;
+		if (at(ctx, f.entry, &off) < 0 || off > (uint64_t)st.st_size ||
+		    f.end - f.entry > (uint64_t)st.st_size - off) {
+			found = -1;
+			break;
+		}
+		k = gs_go_calls_in(file + off, (size_t)(f.end - f.entry), f.entry, target,
+				   sites + (found < max ? found : max), found < max ? max - found : 0);
+		found = k < 0 ? -1 : found + k;
+	}
+	munmap(file, (size_t)st.st_size);
+	return found;
 }

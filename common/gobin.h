@@ -35,4 +35,26 @@ int gs_gobin_from_tables(struct gs_gobin *g, const uint8_t *pclntab, size_t len,
  * Go 1.17+), which the kernel emulates, or 0 (the entry) without one.
  */
 uint64_t gs_go_probe_offset(const uint8_t *c, size_t n);
+
+/*
+ * The direct calls to target (a link-time address) in the code c of n bytes
+ * at link-time address lo, decoded as instructions: the addresses of its
+ * "CALL rel32" instructions in sites, up to max of them. Returns how many
+ * there are (possibly more than max), or -1 when the code also jumps to
+ * target ("JMP rel32", a tail call, which a probe on the calls would not
+ * see) or cannot be decoded.
+ */
+int gs_go_calls_in(const uint8_t *c, size_t n, uint64_t lo, uint64_t target, uint64_t *sites,
+		   int max);
+
+/*
+ * The same over the code of every function of p whose name starts with
+ * prefix ("" for all), read from fd at the file offsets that at() gives
+ * for link-time addresses (0, or -1 when not in the file). Returns the
+ * number of sites, or -1 as gs_go_calls_in does for any function, or when
+ * the code cannot be read.
+ */
+int gs_go_call_sites(const struct gs_pcln *p, int fd, const char *prefix,
+		     int (*at)(const void *ctx, uint64_t va, uint64_t *off), const void *ctx,
+		     uint64_t target, uint64_t *sites, int max);
 #endif

@@ -27,6 +27,8 @@ struct faultrec_opts {
 	 */
 	const char *exe;
 	int (*find_fns)(const void *ctx, const char *const *names, int n, uint64_t *off, int *have);
+	/* the runtime's direct calls to a function, as gorec_call_sites */
+	int (*find_calls)(const void *ctx, const char *callee, uint64_t *off, int max);
 	const void *find_ctx;
 };
 
@@ -38,8 +40,9 @@ struct faultrec {
 	struct faults_bpf *skel;
 	struct ring_buffer *rb;
 	struct bpf_link **links, *sys_enter[4], *exec;
-	struct bpf_link *rel[16];	/* uprobes on the functions that release */
+	struct bpf_link *rel[64];	/* uprobes on the functions that release */
 	int nrel, probes;		/* probes: releases from those uprobes */
+	int madvise_calls;		/* runtime.madvise probed at its calls (0: at its entry) */
 	pid_t pid;
 	uint64_t libc_ino[4];		/* C libraries probed (inode numbers) */
 	int nlibc;

@@ -99,6 +99,7 @@ static void detach_probes(struct faultrec *f)
 	for (int i = 0; i < f->nrel; i++)
 		bpf_link__destroy(f->rel[i]);
 	f->nrel = 0;
+	f->madvise_calls = 0;
 }
 
 static int add_probe(struct faultrec *f, struct bpf_program *p, const char *path, uint64_t off,
@@ -125,6 +126,7 @@ static int add_probe(struct faultrec *f, struct bpf_program *p, const char *path
  * mmap'd memory (a database file, say).
  */
 #define NGOFN 7
+#define GO_MADVISE 1
 static const char *const go_fn_names[NGOFN] = {
 	"runtime.munmap", "runtime.madvise", "syscall.munmap", "syscall.Madvise",
 	"golang.org/x/sys/unix.munmap", "golang.org/x/sys/unix.Madvise",
@@ -134,26 +136,51 @@ static const char *const go_fn_names[NGOFN] = {
 static const int go_fn_prog[NGOFN] = { 0, 3, 0, 1, 0, 1, 2 };
 static const int go_fn_required[NGOFN] = { 1, 1, 0, 0, 0, 0, 0 };
 
+/*
+ * runtime.madvise is assembly whose first instruction the kernel would
+ * single-step on every hit, about 13 us each (BENCHMARKS.md); the runtime
+ * calls it at a few places (sysUnusedOS's release and its huge-page
+ * advice, sysHugePageOS), and a probe on each CALL is emulated instead. 0
+ * when probed there, 1 when its entry is to be probed, -1 on a failure.
+ */
+static int attach_madvise_calls(struct faultrec *f, const struct faultrec_opts *o)
+{
+	uint64_t site[16];
+	int n = o->find_calls ? o->find_calls(o->find_ctx, go_fn_names[GO_MADVISE], site, 16) : -1;
+
+	if (n < 1)
+		return 1;
+	for (int i = 0; i < n; i++)
+		if (add_probe(f, f->skel->progs.on_rt_madvise_call, o->exe, site[i], NULL) < 0)
+			return -1;
+	f->madvise_calls = n;
+	return 0;
+}
+
 /* 1 when the uprobes are on, 0 when the runtime's functions are not found. */
 static int attach_go(struct faultrec *f, const struct faultrec_opts *o)
 {
 	struct bpf_program *p[4] = { f->skel->progs.on_go_munmap, f->skel->progs.on_go_madvise,
 				     f->skel->progs.on_go_mremap, f->skel->progs.on_rt_madvise };
 	uint64_t off[NGOFN];
-	int have[NGOFN];
+	int have[NGOFN], entry;
 
 	o->find_fns(o->find_ctx, go_fn_names, NGOFN, off, have);
 	for (int i = 0; i < NGOFN; i++)
 		if (go_fn_required[i] && !have[i])
 			return 0;
-	for (int i = 0; i < NGOFN; i++)
-		if (have[i] && add_probe(f, p[go_fn_prog[i]], o->exe, off[i], NULL) < 0) {
-			int e = errno;
+	entry = attach_madvise_calls(f, o);
+	for (int i = 0; i < NGOFN && entry >= 0; i++)
+		if (have[i] && (i != GO_MADVISE || entry) &&
+		    add_probe(f, p[go_fn_prog[i]], o->exe, off[i], NULL) < 0)
+			entry = -1;
+	if (entry < 0) {
+		int e = errno;
 
-			detach_probes(f);
-			errno = e;
-			return -1;
-		}
+		detach_probes(f);
+		errno = e;
+		return -1;
+	}
 	return 1;
 }
 

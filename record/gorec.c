@@ -84,23 +84,13 @@ static int file_offset(const struct gorec *g, uint64_t va, uint64_t *off)
 /* Does the code of [lo, hi) hold a direct call to target? */
 static int calls(const struct gorec *g, int fd, uint64_t lo, uint64_t hi, uint64_t target)
 {
-	uint64_t off;
+	uint64_t off, site;
 	size_t n = hi - lo > 65536 ? 65536 : (size_t)(hi - lo);
 	uint8_t *code = malloc(n);
 	int found = 0;
 
-	if (!code || file_offset(g, lo, &off) < 0 || pread(fd, code, n, (off_t)off) != (ssize_t)n) {
-		free(code);
-		return 0;
-	}
-	for (size_t i = 0; i + 5 <= n && !found; i++) {
-		int32_t rel;
-
-		if (code[i] != 0xe8)	/* CALL rel32 */
-			continue;
-		memcpy(&rel, code + i + 1, 4);
-		found = lo + i + 5 + (uint64_t)(int64_t)rel == target;
-	}
+	if (code && file_offset(g, lo, &off) == 0 && pread(fd, code, n, (off_t)off) == (ssize_t)n)
+		found = gs_go_calls_in(code, n, lo, target, &site, 1) > 0;
 	free(code);
 	return found;
 }
@@ -218,7 +208,8 @@ int gorec_func_offsets(const struct gorec *g, const char *const *names, int n, u
  * e.g. addr.memstats.last_gc_unix) makes gsrec act as if those were not found: the
  * tests use it to measure what a binary whose layout is incomplete gets.
  * "uprobe_multi" among them makes gsrec use perf-event uprobes, as on a
- * kernel without uprobe_multi links.
+ * kernel without uprobe_multi links; "madvise_calls" makes it probe
+ * runtime.madvise's entry, as when its calls are not known.
  */
 static int withheld(const char *name)
 {
@@ -236,6 +227,37 @@ static void withhold(struct gs_layout *l)
 	for (int i = 0; i < GS_LAY_N; i++)
 		if (withheld(gs_lay_name(i)))
 			l->v[i] = -1;
+}
+
+static int at_file(const void *g, uint64_t va, uint64_t *off)
+{
+	return file_offset(g, va, off);
+}
+
+int gorec_call_sites(const struct gorec *g, const char *callee, uint64_t *off, int max)
+{
+	const struct gs_pcln *p = &g->gb.pcln;
+	uint64_t target = 0;
+	int fd, n;
+
+	if (!g->have_bin || g->go_minor < 17 || g->go_minor > 23 || withheld("madvise_calls"))
+		return -1;
+	for (uint32_t i = 0; i < p->nfunc && !target; i++) {
+		struct gs_func f;
+
+		if (gs_pcln_func(p, i, &f) == 0 && !strcmp(f.name, callee))
+			target = f.entry;
+	}
+	if (!target || (fd = open(g->exe, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = gs_go_call_sites(p, fd, "", at_file, g, target, off, max);
+	close(fd);
+	if (n < 1 || n > max)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (file_offset(g, off[i], &off[i]) < 0)
+			return -1;
+	return n;
 }
 
 void gorec_init(struct gorec *g, pid_t pid, const char *path, const struct gorec_opts *o,

@@ -112,6 +112,14 @@ int gorec_attach(struct gorec *g, char *err, size_t errlen);
  */
 int gorec_func_offsets(const struct gorec *g, const char *const *names, int n, uint64_t *off,
 		       int *have);
+/*
+ * Where the runtime's own functions (runtime.*) call the Go function
+ * callee directly: the file offsets of those CALL instructions, for uprobes
+ * that the kernel emulates where callee's entry would be single-stepped.
+ * Returns how many (1 to max), or -1 when callee has none, more than max,
+ * or is also reached by a jump (then probe its entry).
+ */
+int gorec_call_sites(const struct gorec *g, const char *callee, uint64_t *off, int max);
 /* The target's mappings: gives the load bias. */
 void gorec_set_maps(struct gorec *g, const struct gs_smaps *s);
 int gorec_fd(struct gorec *g);

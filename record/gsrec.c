@@ -566,6 +566,11 @@ static int find_go_fns(const void *ctx, const char *const *names, int n, uint64_
 	return gorec_func_offsets(ctx, names, n, off, have);
 }
 
+static int find_go_calls(const void *ctx, const char *callee, uint64_t *off, int max)
+{
+	return gorec_call_sites(ctx, callee, off, max);
+}
+
 /*
  * Open the fault and CPU streams for pid. wait_exec: pid is a forked child
  * about to exec the command (launch mode), whose first events must not be
@@ -582,7 +587,7 @@ static void bpf_start(struct bpfstate *b, pid_t pid, const struct opts *o, int w
 		m_curg = b->go.lay.v[GS_M_CURG];
 	}
 	struct faultrec_opts fo = { o->fault_period, o->ringbuf_kb, goid, g_m, m_curg, wait_exec,
-				    NULL, find_go_fns, &b->go };
+				    NULL, find_go_fns, find_go_calls, &b->go };
 
 	if (b->go.have_bin && !o->release_syscalls)
 		fo.exe = b->go.exe;
@@ -627,11 +632,16 @@ static int bpf_report(struct bpfstate *b, struct gs_writer *w)
 				  b->flt.libc_err) < 0)
 			return -1;
 	}
-	if (b->have_flt)
-		return write_message(w, GS_INFO, "releases: %s", b->flt.probes
-				     ? "uprobes on the target's functions that release memory"
-				     : "the system calls' tracepoints");
-	return 0;
+	if (!b->have_flt)
+		return 0;
+	if (!b->flt.probes)
+		return write_message(w, GS_INFO, "releases: the system calls' tracepoints");
+	if (b->flt.madvise_calls)
+		return write_message(w, GS_INFO, "releases: uprobes on the target's functions that "
+				     "release memory (runtime.madvise at its %d calls)",
+				     b->flt.madvise_calls);
+	return write_message(w, GS_INFO, "releases: uprobes on the target's functions that "
+			     "release memory (runtime.madvise at its entry)");
 }
 
 /* Say what of the runtime cannot be read (memstats, allgs). */

@@ -4,7 +4,8 @@
 # of real binaries is checked against binutils' disassembly: the probe is
 # where objdump puts that jump (after "cmp 0x10(%r14),%rsp", or after
 # "lea -N(%rsp),%r12; cmp 0x10(%r14),%r12"), or at the entry when the
-# function has no such prologue.
+# function has no such prologue. runtime.madvise is probed at the CALLs
+# that reach it, each checked the same way.
 . "$(dirname "$0")/lib.bash"
 
 command -v objdump >/dev/null || { notok "probe offsets: objdump is not installed (scripts/deps.sh: binutils)"; exit 0; }
@@ -38,6 +39,20 @@ check_bin() {	# check_bin LABEL BINARY EVERY
 		sh -c "[ $n -gt 1000 ] && [ $bad -eq 0 ] && [ \$(($jumps * 2)) -gt $n ]"
 	check "probe offsets ($label): every probe on an instruction boundary ($offb off one), and the goroutine and GC probes on their jumps ($named of 4)" \
 		sh -c "[ $offb -eq 0 ] && [ $named -eq 4 ]"
+	# runtime.madvise is probed on the CALLs that reach it: each must be
+	# one, and none may be left out (a jump to it would put the probe back
+	# on its entry, and probe-offsets would exit 1).
+	"$O/tests/probe-offsets" --calls runtime.madvise "$bin" >"$T/calls" ||
+		{ notok "probe offsets ($label): runtime.madvise's call sites not found"; return; }
+	read -r ncall missed extra < <(awk '
+		FNR == NR { if (FNR == 1) target = $1; else site[$1] = 1; next }
+		match($0, /^ *[0-9a-f]+:\t/) {
+			a = $1; sub(/:$/, "", a); split($0, f, "\t")
+			if (f[2] ~ ("^(call|jmp) +(0x)?" target "( |$)")) { n++; if (f[2] ~ /^jmp/ || !(a in site)) miss++; seen[a] = 1 }
+		}
+		END { for (s in site) if (!(s in seen)) x++; print n + 0, miss + 0, x + 0 }' "$T/calls" "$T/asm")
+	check "probe offsets ($label): runtime.madvise probed at its $ncall calls as objdump has them ($missed left out, $extra not a call)" \
+		sh -c "[ $ncall -ge 1 ] && [ $missed -eq 0 ] && [ $extra -eq 0 ]"
 }
 
 check_bin gohttp "$W/gohttp" 1

@@ -5,8 +5,9 @@
 # with --releases syscalls, from the system calls' own tracepoints and,
 # with tracefs hidden in a mount namespace, from the raw sys_enter
 # tracepoint. The uprobes are also checked against the tracepoints as an
-# oracle: two recordings of one run, the Go runtime's own releases
-# included, must hold the same calls.
+# oracle: recordings of one run, the Go runtime's own releases included,
+# must hold the same calls, whether runtime.madvise is probed at the
+# runtime's calls of it (the default) or at its entry.
 . "$(dirname "$0")/lib.bash"
 
 N=20	# regions of each kind: N munmaps, 2N madvises
@@ -35,11 +36,16 @@ hook() {
 	check "$1: the trace says the releases came from $3 ($got)" [ "$got" = "releases: $3" ]
 }
 
+# runtime.madvise is probed on the runtime's calls of it, as many as
+# binutils finds in the workload
+nmadv=$(objdump -d --no-show-raw-insn "$W/releases" | grep -cE "(call|jmp) +[0-9a-f]+ <runtime\.madvise(\.abi0)?>$")
+UP="uprobes on the target's functions that release memory (runtime.madvise at its $nmadv calls)"
+
 # -wait 0: the calls start as soon as the command runs, so the C library's
 # probes must be on before it execs (they are set on gsrec's own copy).
 "$GSREC" -q -o "$T/up.trace" -- "$W/releases" -n $N -c -wait 0 >"$T/up.out" 2>"$T/up.err"
 check_releases "default, Go and C library calls from the start, from uprobes" "$T/up.trace" "$T/up.out" $((6 * N))
-hook "default" "$T/up.trace" "uprobes on the target's functions that release memory"
+hook "default" "$T/up.trace" "$UP"
 
 # Oracle: both hooks on one run, which also gives a 64 MiB heap back
 "$W/releases" -n 5 -c -free 64 -wait 2s -after 300ms >"$T/both.out" 2>&1 &
@@ -47,9 +53,11 @@ wp=$!
 execd $wp "$W/releases" || notok "releases did not start"
 "$GSREC" -q -o "$T/bp.trace" -p $wp 2>"$T/bp.err" &
 gp=$!
+GSMAPPER_WITHHOLD=madvise_calls "$GSREC" -q -o "$T/be.trace" -p $wp 2>"$T/be.err" &
+ge=$!
 "$GSREC" -q --releases syscalls -o "$T/bs.trace" -p $wp 2>"$T/bs.err"
-wait $gp
-for k in bp bs; do
+wait $gp $ge
+for k in bp be bs; do
 	"$GSREPORT" import -o "$T/$k.db" "$T/$k.trace" >/dev/null 2>&1
 	sqlite3 -separator ' ' "$T/$k.db" "SELECT kind, printf('%x', addr), len, arg, tid FROM release" |
 		sort >"$T/$k.got"
@@ -59,7 +67,10 @@ n_rt=$((n_tp - $(wc -l <"$T/both.out")))
 diff=$(comm -3 "$T/bp.got" "$T/bs.got" | wc -l)
 check "uprobes and tracepoints on one run see the same $n_tp releases, $n_rt of them the Go runtime's own ($diff differ)" \
 	sh -c "[ $diff -eq 0 ] && [ $n_rt -gt 0 ]"
-hook "the uprobe side of it" "$T/bp.trace" "uprobes on the target's functions that release memory"
+hook "the uprobe side of it" "$T/bp.trace" "$UP"
+diff=$(comm -3 "$T/be.got" "$T/bs.got" | wc -l)
+check "with runtime.madvise probed at its entry instead, the same $n_tp releases ($diff differ)" [ "$diff" -eq 0 ]
+hook "that side" "$T/be.trace" "uprobes on the target's functions that release memory (runtime.madvise at its entry)"
 hook "beside it" "$T/bs.trace" "the system calls' tracepoints"
 
 # A program that is not Go gets the tracepoints

@@ -3,9 +3,13 @@
  * binary (gs_go_probe_offset), for the tests to check against a
  * disassembler: prints "ENTRY PROBE NAME" (hex link-time addresses) for
  * every EVERY-th function, and always for the runtime functions gsrec
- * probes.
+ * probes. With --calls, where gsrec probes the runtime's calls of the
+ * function NAME (gs_go_call_sites): "ENTRY" of NAME, then each call's
+ * address, one a line; exit status 1 when gsrec would probe NAME's entry
+ * instead.
  *
  *   probe-offsets GO-BINARY [EVERY]
+ *   probe-offsets --calls NAME GO-BINARY
  */
 #include <fcntl.h>
 #include <gelf.h>
@@ -38,14 +42,57 @@ static int code_offset(Elf *e, uint64_t va, uint64_t *off)
 	return -1;
 }
 
+static int at_code(const void *e, uint64_t va, uint64_t *off)
+{
+	return code_offset((Elf *)e, va, off);
+}
+
+/* The --calls mode: 0, 1 when there are no call sites to probe, 2 on an error. */
+static int call_sites(const char *callee, const char *path)
+{
+	struct gs_gobin g;
+	char err[256];
+	uint64_t entry = 0, site[64];
+	int fd = open(path, O_RDONLY), n;
+	Elf *e;
+
+	if (fd < 0 || gs_gobin_load(fd, &g, err, sizeof(err)) < 0) {
+		fprintf(stderr, "probe-offsets: cannot load %s\n", path);
+		return 2;
+	}
+	elf_version(EV_CURRENT);
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	for (uint32_t i = 0; i < g.pcln.nfunc && !entry; i++) {
+		struct gs_func f;
+
+		if (gs_pcln_func(&g.pcln, i, &f) == 0 && !strcmp(f.name, callee))
+			entry = f.entry;
+	}
+	if (!e || !entry) {
+		fprintf(stderr, "probe-offsets: %s not found\n", callee);
+		return 2;
+	}
+	n = gs_go_call_sites(&g.pcln, fd, "", at_code, e, entry, site, 64);
+	printf("%" PRIx64 "\n", entry);
+	for (int i = 0; i < n && i < 64; i++)
+		printf("%" PRIx64 "\n", site[i]);
+	elf_end(e);
+	gs_gobin_free(&g);
+	close(fd);
+	return n > 0 && n <= 64 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct gs_gobin g;
 	char err[256];
 	long every = argc > 2 ? atol(argv[2]) : 1;
-	int fd = argc > 1 ? open(argv[1], O_RDONLY) : -1;
+	int fd;
 	Elf *e;
 
+	if (argc == 4 && !strcmp(argv[1], "--calls"))
+		return call_sites(argv[2], argv[3]);
+	fd = argc > 1 ? open(argv[1], O_RDONLY) : -1;
 	if (fd < 0 || every < 1 || gs_gobin_load(fd, &g, err, sizeof(err)) < 0) {
 		fprintf(stderr, "usage: probe-offsets GO-BINARY [EVERY]\n");
 		return 2;

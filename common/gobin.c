@@ -361,6 +361,40 @@ int gs_go_calls_in(const uint8_t *c, size_t n, uint64_t lo, uint64_t target, uin
 	return found;
 }
 
+/* Does f's code call target? */
+static int calls_to(const struct gs_func *f, int fd,
+		    int (*at)(const void *ctx, uint64_t va, uint64_t *off), const void *ctx,
+		    uint64_t target)
+{
+	size_t n = f->end - f->entry > 65536 ? 65536 : (size_t)(f->end - f->entry);
+	uint8_t *code = malloc(n);
+	uint64_t off, site;
+	int r = 0;
+
+	if (code && at(ctx, f->entry, &off) == 0 && pread(fd, code, n, (off_t)off) == (ssize_t)n)
+		r = gs_go_calls_in(code, n, f->entry, target, &site, 1) != 0;
+	free(code);
+	return r;
+}
+
+int gs_go_func_named(const struct gs_pcln *p, const char *name, int fd,
+		     int (*at)(const void *ctx, uint64_t va, uint64_t *off), const void *ctx,
+		     struct gs_func *f)
+{
+	int found = 0;
+
+	for (uint32_t i = 0; i < p->nfunc; i++) {
+		struct gs_func g;
+
+		if (gs_pcln_func(p, i, &g) < 0 || strcmp(g.name, name))
+			continue;
+		if (!found || calls_to(f, fd, at, ctx, g.entry))
+			*f = g;
+		found = 1;
+	}
+	return found ? 0 : -1;
+}
+
 int gs_go_call_sites(const struct gs_pcln *p, int fd, const char *prefix,
 		     int (*at)(const void *ctx, uint64_t va, uint64_t *off), const void *ctx,
 		     uint64_t target, uint64_t *sites, int max)

@@ -48,6 +48,16 @@ int gs_go_calls_in(const uint8_t *c, size_t n, uint64_t lo, uint64_t target, uin
 		   int max);
 
 /*
+ * The function named name, read from fd as gs_go_call_sites does: 0 with it
+ * in *f, or -1 when there is none. When several share the name (an
+ * assembly function and the ABI wrapper made for a Go caller, which
+ * pclntab names alike), the one that the others call.
+ */
+int gs_go_func_named(const struct gs_pcln *p, const char *name, int fd,
+		     int (*at)(const void *ctx, uint64_t va, uint64_t *off), const void *ctx,
+		     struct gs_func *f);
+
+/*
  * The same over the code of every function of p whose name starts with
  * prefix ("" for all), read from fd at the file offsets that at() gives
  * for link-time addresses (0, or -1 when not in the file). Returns the

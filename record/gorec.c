@@ -176,6 +176,11 @@ static void find_functions(struct gorec *g, int fd)
 	g->probes_ok = 1;
 }
 
+static int at_file(const void *g, uint64_t va, uint64_t *off)
+{
+	return file_offset(g, va, off);
+}
+
 int gorec_func_offsets(const struct gorec *g, const char *const *names, int n, uint64_t *off,
 		       int *have)
 {
@@ -186,18 +191,15 @@ int gorec_func_offsets(const struct gorec *g, const char *const *names, int n, u
 	if (!g->have_bin || g->go_minor < 17 || g->go_minor > 23 ||
 	    (fd = open(g->exe, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;
-	for (uint32_t i = 0; i < p->nfunc && found < n; i++) {
+	for (int k = 0; k < n; k++) {
 		struct gs_func f;
 		uint64_t d;
 
-		if (gs_pcln_func(p, i, &f) < 0)
-			continue;
-		for (int k = 0; k < n; k++)
-			if (!have[k] && !strcmp(f.name, names[k]) &&
-			    probe_point(g, fd, f.entry, f.end, &off[k], &d) == 0) {
-				have[k] = 1;
-				found++;
-			}
+		if (gs_go_func_named(p, names[k], fd, at_file, g, &f) == 0 &&
+		    probe_point(g, fd, f.entry, f.end, &off[k], &d) == 0) {
+			have[k] = 1;
+			found++;
+		}
 	}
 	close(fd);
 	return found;
@@ -229,28 +231,17 @@ static void withhold(struct gs_layout *l)
 			l->v[i] = -1;
 }
 
-static int at_file(const void *g, uint64_t va, uint64_t *off)
-{
-	return file_offset(g, va, off);
-}
-
 int gorec_call_sites(const struct gorec *g, const char *callee, uint64_t *off, int max)
 {
 	const struct gs_pcln *p = &g->gb.pcln;
-	uint64_t target = 0;
-	int fd, n;
+	struct gs_func f;
+	int fd, n = -1;
 
-	if (!g->have_bin || g->go_minor < 17 || g->go_minor > 23 || withheld("madvise_calls"))
+	if (!g->have_bin || g->go_minor < 17 || g->go_minor > 23 || withheld("madvise_calls") ||
+	    (fd = open(g->exe, O_RDONLY | O_CLOEXEC)) < 0)
 		return -1;
-	for (uint32_t i = 0; i < p->nfunc && !target; i++) {
-		struct gs_func f;
-
-		if (gs_pcln_func(p, i, &f) == 0 && !strcmp(f.name, callee))
-			target = f.entry;
-	}
-	if (!target || (fd = open(g->exe, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	n = gs_go_call_sites(p, fd, "", at_file, g, target, off, max);
+	if (gs_go_func_named(p, callee, fd, at_file, g, &f) == 0)
+		n = gs_go_call_sites(p, fd, "", at_file, g, f.entry, off, max);
 	close(fd);
 	if (n < 1 || n > max)
 		return -1;

@@ -7,6 +7,9 @@
 #   2. Cost per probe hit in a Go target: the CPU time of
 #      (BENCH_GOROUTINES, default 300000) short goroutines with and without
 #      gsrec, over the events the trace holds.
+#   2b. Cost per release: runtime.madvise called in a loop (releases
+#      -spin), with its probes on the calls that reach it, on its entry,
+#      and from the system call's tracepoint.
 #   3. Throughput of a server that starts a goroutine per request, under wrk
 #      (BENCH_SECS a run, default 10: one whole period of the goroutine
 #      probes' budget, so a run holds the one burst of probe hits a period
@@ -95,6 +98,38 @@ for d in 0 40; do
 	read -r c e s < <(sqlite3 -separator ' ' "$out/stress.db" "SELECT (SELECT count(*) FROM go_create), (SELECT count(*) FROM go_exit), (SELECT count(*) FROM go_stack)")
 	hits=$((c + e + s))
 	say "| $([ $d = 0 ] && echo "2 KB, no growth" || echo "up to 40 KB") | $(awk -v a=$a 'BEGIN{printf "%.2f s", a/1e9}') | $(awk -v b=$b 'BEGIN{printf "%.2f s", b/1e9}') | $hits ($c, $e, $s) | $(awk -v a=$a -v b=$b -v h=$hits 'BEGIN{printf "%.2f µs", (b-a)/h/1000}') |"
+done
+say ""
+
+# The release stream's probe on runtime.madvise, the assembly function the
+# runtime gives its heap back with: on the CALLs that reach it (default),
+# on its entry, and off the system call's tracepoint.
+calls=200000
+say "Cost per release: $calls calls of runtime.madvise on one page (\`releases -spin\`),"
+say "µs a call, two runs each; every call must be in the trace:"
+say ""
+say "| recorder | µs a call | calls in the trace |"
+say "|---|---|---|"
+for how in none calls entry syscalls; do
+	t="" k=""
+	for r in 1 2; do
+		rm -f "$out/spin.trace" "$out/spin.db"
+		case $how in
+		none) t="$t $("$O/workloads/releases" -spin $calls -wait 0)"; continue ;;
+		calls) t="$t $(bin/gsrec -q -o "$out/spin.trace" -- "$O/workloads/releases" -spin $calls -wait 0)" ;;
+		entry) t="$t $(GSMAPPER_WITHHOLD=madvise_calls bin/gsrec -q -o "$out/spin.trace" -- "$O/workloads/releases" -spin $calls -wait 0)" ;;
+		syscalls) t="$t $(bin/gsrec -q --releases syscalls -o "$out/spin.trace" -- "$O/workloads/releases" -spin $calls -wait 0)" ;;
+		esac
+		bin/gsreport import -o "$out/spin.db" "$out/spin.trace" >/dev/null 2>&1
+		k="$k $(sqlite3 "$out/spin.db" "SELECT count(*) FROM release WHERE kind = 'madvise'")"
+	done
+	case $how in
+	none) label="no recorder" ;;
+	calls) label="probes on its calls (default, emulated)" ;;
+	entry) label="probe on its entry (single-stepped)" ;;
+	syscalls) label="\`--releases syscalls\`" ;;
+	esac
+	say "| $label |$(echo $t | sed 's/ /, /g; s/^/ /') | $(echo ${k:-"-"} | sed 's/ /, /g') |"
 done
 say ""
 

@@ -60,14 +60,12 @@ static int call_sites(const char *callee, const char *path)
 		fprintf(stderr, "probe-offsets: cannot load %s\n", path);
 		return 2;
 	}
+	struct gs_func f;
+
 	elf_version(EV_CURRENT);
 	e = elf_begin(fd, ELF_C_READ, NULL);
-	for (uint32_t i = 0; i < g.pcln.nfunc && !entry; i++) {
-		struct gs_func f;
-
-		if (gs_pcln_func(&g.pcln, i, &f) == 0 && !strcmp(f.name, callee))
-			entry = f.entry;
-	}
+	if (e && gs_go_func_named(&g.pcln, callee, fd, at_code, e, &f) == 0)
+		entry = f.entry;
 	if (!e || !entry) {
 		fprintf(stderr, "probe-offsets: %s not found\n", callee);
 		return 2;

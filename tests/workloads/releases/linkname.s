@@ -1,0 +1,2 @@
+// An empty assembly file: it lets main.go declare runtime.madvise without a
+// body (go:linkname).

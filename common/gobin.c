@@ -361,18 +361,17 @@ int gs_go_calls_in(const uint8_t *c, size_t n, uint64_t lo, uint64_t target, uin
 	return found;
 }
 
-/* Does f's code call target? */
-static int calls_to(const struct gs_func *f, int fd,
-		    int (*at)(const void *ctx, uint64_t va, uint64_t *off), const void *ctx,
-		    uint64_t target)
+int gs_go_func_calls(const struct gs_func *f, int fd,
+		     int (*at)(const void *ctx, uint64_t va, uint64_t *off), const void *ctx,
+		     uint64_t target)
 {
 	size_t n = f->end - f->entry > 65536 ? 65536 : (size_t)(f->end - f->entry);
 	uint8_t *code = malloc(n);
 	uint64_t off, site;
-	int r = 0;
+	int r = -1;
 
 	if (code && at(ctx, f->entry, &off) == 0 && pread(fd, code, n, (off_t)off) == (ssize_t)n)
-		r = gs_go_calls_in(code, n, f->entry, target, &site, 1) != 0;
+		r = gs_go_calls_in(code, n, f->entry, target, &site, 1);
 	free(code);
 	return r;
 }
@@ -388,7 +387,7 @@ int gs_go_func_named(const struct gs_pcln *p, const char *name, int fd,
 
 		if (gs_pcln_func(p, i, &g) < 0 || strcmp(g.name, name))
 			continue;
-		if (!found || calls_to(f, fd, at, ctx, g.entry))
+		if (!found || gs_go_func_calls(f, fd, at, ctx, g.entry) != 0)
 			*f = g;
 		found = 1;
 	}

@@ -48,6 +48,15 @@ int gs_go_calls_in(const uint8_t *c, size_t n, uint64_t lo, uint64_t target, uin
 		   int max);
 
 /*
+ * gs_go_calls_in over the first 64 KiB of f's code, read from fd at the
+ * file offsets that at() gives for link-time addresses (0, or -1 when not
+ * in the file); -1 also when it cannot be read.
+ */
+int gs_go_func_calls(const struct gs_func *f, int fd,
+		     int (*at)(const void *ctx, uint64_t va, uint64_t *off), const void *ctx,
+		     uint64_t target);
+
+/*
  * The function named name, read from fd as gs_go_call_sites does: 0 with it
  * in *f, or -1 when there is none. When several share the name (an
  * assembly function and the ABI wrapper made for a Go caller, which
@@ -58,9 +67,8 @@ int gs_go_func_named(const struct gs_pcln *p, const char *name, int fd,
 		     struct gs_func *f);
 
 /*
- * The same over the code of every function of p whose name starts with
- * prefix ("" for all), read from fd at the file offsets that at() gives
- * for link-time addresses (0, or -1 when not in the file). Returns the
+ * gs_go_calls_in over the code of every function of p whose name starts
+ * with prefix ("" for all), read from fd as above. Returns the
  * number of sites, or -1 as gs_go_calls_in does for any function, or when
  * the code cannot be read.
  */

@@ -81,18 +81,17 @@ static int file_offset(const struct gorec *g, uint64_t va, uint64_t *off)
 	return -1;
 }
 
+static int at_file(const void *g, uint64_t va, uint64_t *off)
+{
+	return file_offset(g, va, off);
+}
+
 /* Does the code of [lo, hi) hold a direct call to target? */
 static int calls(const struct gorec *g, int fd, uint64_t lo, uint64_t hi, uint64_t target)
 {
-	uint64_t off, site;
-	size_t n = hi - lo > 65536 ? 65536 : (size_t)(hi - lo);
-	uint8_t *code = malloc(n);
-	int found = 0;
+	struct gs_func f = { .entry = lo, .end = hi };
 
-	if (code && file_offset(g, lo, &off) == 0 && pread(fd, code, n, (off_t)off) == (ssize_t)n)
-		found = gs_go_calls_in(code, n, lo, target, &site, 1) > 0;
-	free(code);
-	return found;
+	return gs_go_func_calls(&f, fd, at_file, g, target) > 0;
 }
 
 /*
@@ -174,11 +173,6 @@ static void find_functions(struct gorec *g, int fd)
 			return;
 		}
 	g->probes_ok = 1;
-}
-
-static int at_file(const void *g, uint64_t va, uint64_t *off)
-{
-	return file_offset(g, va, off);
 }
 
 int gorec_func_offsets(const struct gorec *g, const char *const *names, int n, uint64_t *off,

@@ -376,22 +376,28 @@ int gs_go_func_calls(const struct gs_func *f, int fd,
 	return r;
 }
 
-int gs_go_func_named(const struct gs_pcln *p, const char *name, int fd,
-		     int (*at)(const void *ctx, uint64_t va, uint64_t *off), const void *ctx,
-		     struct gs_func *f)
+int gs_go_funcs_named(const struct gs_pcln *p, const char *const *names, int n, int fd,
+		      int (*at)(const void *ctx, uint64_t va, uint64_t *off), const void *ctx,
+		      struct gs_func *f, int *have)
 {
 	int found = 0;
 
+	memset(have, 0, (size_t)n * sizeof(*have));
 	for (uint32_t i = 0; i < p->nfunc; i++) {
 		struct gs_func g;
 
-		if (gs_pcln_func(p, i, &g) < 0 || strcmp(g.name, name))
+		if (gs_pcln_func(p, i, &g) < 0)
 			continue;
-		if (!found || gs_go_func_calls(f, fd, at, ctx, g.entry) != 0)
-			*f = g;
-		found = 1;
+		for (int k = 0; k < n; k++) {
+			if (strcmp(g.name, names[k]))
+				continue;
+			if (!have[k] || gs_go_func_calls(&f[k], fd, at, ctx, g.entry) != 0)
+				f[k] = g;
+			found += !have[k];
+			have[k] = 1;
+		}
 	}
-	return found ? 0 : -1;
+	return found;
 }
 
 int gs_go_call_sites(const struct gs_pcln *p, int fd, const char *prefix,

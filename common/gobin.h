@@ -57,14 +57,15 @@ int gs_go_func_calls(const struct gs_func *f, int fd,
 		     uint64_t target);
 
 /*
- * The function named name, read from fd as gs_go_call_sites does: 0 with it
- * in *f, or -1 when there is none. When several share the name (an
- * assembly function and the ABI wrapper made for a Go caller, which
- * pclntab names alike), the one that the others call.
+ * The functions named names[0..n), in one pass over p: f[k] and have[k] = 1
+ * for each found; returns how many were. When several share a name (an
+ * assembly function and the ABI wrapper made for a Go caller, which pclntab
+ * names alike), the one that the others call, their code read from fd as
+ * above.
  */
-int gs_go_func_named(const struct gs_pcln *p, const char *name, int fd,
-		     int (*at)(const void *ctx, uint64_t va, uint64_t *off), const void *ctx,
-		     struct gs_func *f);
+int gs_go_funcs_named(const struct gs_pcln *p, const char *const *names, int n, int fd,
+		      int (*at)(const void *ctx, uint64_t va, uint64_t *off), const void *ctx,
+		      struct gs_func *f, int *have);
 
 /*
  * gs_go_calls_in over the code of every function of p whose name starts

@@ -178,24 +178,25 @@ static void find_functions(struct gorec *g, int fd)
 int gorec_func_offsets(const struct gorec *g, const char *const *names, int n, uint64_t *off,
 		       int *have)
 {
-	const struct gs_pcln *p = &g->gb.pcln;
+	struct gs_func *f = calloc((size_t)n, sizeof(*f));
 	int fd, found = 0;
 
 	memset(have, 0, (size_t)n * sizeof(*have));
-	if (!g->have_bin || g->go_minor < 17 || g->go_minor > 23 ||
-	    (fd = open(g->exe, O_RDONLY | O_CLOEXEC)) < 0)
+	if (!f || !g->have_bin || g->go_minor < 17 || g->go_minor > 23 ||
+	    (fd = open(g->exe, O_RDONLY | O_CLOEXEC)) < 0) {
+		free(f);
 		return 0;
+	}
+	gs_go_funcs_named(&g->gb.pcln, names, n, fd, at_file, g, f, have);
 	for (int k = 0; k < n; k++) {
-		struct gs_func f;
 		uint64_t d;
 
-		if (gs_go_func_named(p, names[k], fd, at_file, g, &f) == 0 &&
-		    probe_point(g, fd, f.entry, f.end, &off[k], &d) == 0) {
-			have[k] = 1;
-			found++;
-		}
+		if (have[k] && probe_point(g, fd, f[k].entry, f[k].end, &off[k], &d) < 0)
+			have[k] = 0;
+		found += have[k];
 	}
 	close(fd);
+	free(f);
 	return found;
 }
 
@@ -229,12 +230,12 @@ int gorec_call_sites(const struct gorec *g, const char *callee, uint64_t *off, i
 {
 	const struct gs_pcln *p = &g->gb.pcln;
 	struct gs_func f;
-	int fd, n = -1;
+	int fd, have, n = -1;
 
 	if (!g->have_bin || g->go_minor < 17 || g->go_minor > 23 || withheld("madvise_calls") ||
 	    (fd = open(g->exe, O_RDONLY | O_CLOEXEC)) < 0)
 		return -1;
-	if (gs_go_func_named(p, callee, fd, at_file, g, &f) == 0)
+	if (gs_go_funcs_named(p, &callee, 1, fd, at_file, g, &f, &have) == 1)
 		n = gs_go_call_sites(p, fd, "", at_file, g, f.entry, off, max);
 	close(fd);
 	if (n < 1 || n > max)

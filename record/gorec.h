@@ -113,7 +113,7 @@ int gorec_attach(struct gorec *g, char *err, size_t errlen);
 int gorec_func_offsets(const struct gorec *g, const char *const *names, int n, uint64_t *off,
 		       int *have);
 /*
- * Where the runtime's own functions (runtime.*) call the Go function
+ * Where the program's functions call the Go function
  * callee directly: the file offsets of those CALL instructions, for uprobes
  * that the kernel emulates where callee's entry would be single-stepped.
  * Returns how many (1 to max), or -1 when callee has none, more than max,

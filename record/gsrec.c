@@ -636,12 +636,12 @@ static int bpf_report(struct bpfstate *b, struct gs_writer *w)
 		return 0;
 	if (!b->flt.probes)
 		return write_message(w, GS_INFO, "releases: the system calls' tracepoints");
+	char at[32] = "its entry";
+
 	if (b->flt.madvise_calls)
-		return write_message(w, GS_INFO, "releases: uprobes on the target's functions that "
-				     "release memory (runtime.madvise at its %d calls)",
-				     b->flt.madvise_calls);
+		snprintf(at, sizeof(at), "its %d calls", b->flt.madvise_calls);
 	return write_message(w, GS_INFO, "releases: uprobes on the target's functions that "
-			     "release memory (runtime.madvise at its entry)");
+			     "release memory (runtime.madvise at %s)", at);
 }
 
 /* Say what of the runtime cannot be read (memstats, allgs). */

@@ -3,8 +3,8 @@
  * binary (gs_go_probe_offset), for the tests to check against a
  * disassembler: prints "ENTRY PROBE NAME" (hex link-time addresses) for
  * every EVERY-th function, and always for the runtime functions gsrec
- * probes. With --calls, where gsrec probes the runtime's calls of the
- * function NAME (gs_go_call_sites): "ENTRY" of NAME, then each call's
+ * probes. With --calls, where gsrec probes the calls of the function NAME
+ * (gs_go_call_sites): "ENTRY" of NAME, then each call's
  * address, one a line; exit status 1 when gsrec would probe NAME's entry
  * instead.
  *
@@ -51,20 +51,19 @@ static int at_code(const void *e, uint64_t va, uint64_t *off)
 static int call_sites(const char *callee, const char *path)
 {
 	struct gs_gobin g;
+	struct gs_func f;
 	char err[256];
 	uint64_t entry = 0, site[64];
-	int fd = open(path, O_RDONLY), n;
+	int fd = open(path, O_RDONLY), n, have;
 	Elf *e;
 
 	if (fd < 0 || gs_gobin_load(fd, &g, err, sizeof(err)) < 0) {
 		fprintf(stderr, "probe-offsets: cannot load %s\n", path);
 		return 2;
 	}
-	struct gs_func f;
-
 	elf_version(EV_CURRENT);
 	e = elf_begin(fd, ELF_C_READ, NULL);
-	if (e && gs_go_func_named(&g.pcln, callee, fd, at_code, e, &f) == 0)
+	if (e && gs_go_funcs_named(&g.pcln, &callee, 1, fd, at_code, e, &f, &have) == 1)
 		entry = f.entry;
 	if (!e || !entry) {
 		fprintf(stderr, "probe-offsets: %s not found\n", callee);

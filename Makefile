@@ -8,6 +8,8 @@
 #   make fuzz       run the trace-reader fuzzer until stopped (FUZZ_SECONDS=N to bound)
 #   make install PREFIX=/usr/local
 #   V=1             show the commands
+#   GO=/path/to/go  the Go toolchain that builds the test workloads (default
+#                   Debian's 1.19); the tests use the same one as their oracle
 
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -111,39 +113,53 @@ $(O)/tests/golayout: $(O)/tests/tools/golayout.o $(O)/libgs.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
-# Go test workloads, built with Debian's go. GOCACHE stays under build/ so
-# the build needs no writable home directory.
+# Go test workloads, built with one named toolchain, $(GO): which Go is
+# first on PATH is the machine's business, and a workload built by another
+# release than intended tests something else. GOCACHE stays under build/ so
+# the build needs no writable home directory; GOTOOLCHAIN=local keeps a newer
+# go command from fetching another release. The workloads are rebuilt when
+# $(GO) names another release ($(O)/go-version records which built them).
+GO	?= /usr/lib/go-1.19/bin/go
+GOENV	:= GOCACHE=$(abspath $(O))/gocache GO111MODULE=off GOTOOLCHAIN=local
+GO_VERSION_STAMP := $(O)/go-version
+$(GO_VERSION_STAMP): FORCE
+	@mkdir -p $(@D)
+	@v=$$($(GO) version 2>/dev/null) || { echo "gsmapper: no Go toolchain at $(GO):" \
+		"run scripts/deps.sh, or name one with GO=/path/to/go" >&2; exit 1; }; \
+	[ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" >$@
+.PHONY: FORCE
+FORCE:
 WORKLOADS := $(notdir $(wildcard tests/workloads/*))
 # The symbolization tests need the same program in several shapes.
 WORKLOAD_BINS := $(addprefix $(O)/workloads/,$(WORKLOADS)) \
 	$(O)/workloads/symbols-stripped $(O)/workloads/symbols-pie $(O)/workloads/gcstats-stripped
 workloads: $(WORKLOAD_BINS) $(O)/tests/gosym-addr2line $(O)/tests/pcln-addr2line $(O)/tests/golayout $(O)/tests/pcsp-check \
 	$(O)/tests/probe-offsets
-$(O)/workloads/symbols-stripped: tests/workloads/symbols/*.go
+$(O)/workloads/symbols-stripped: tests/workloads/symbols/*.go $(GO_VERSION_STAMP)
 	@mkdir -p $(@D)
 	$(call msg,GO,$@)
-	$(Q)cd tests/workloads/symbols && GOCACHE=$(abspath $(O))/gocache GO111MODULE=off \
-		go build -ldflags='-s -w' -o $(abspath $@) .
-$(O)/workloads/gcstats-stripped: tests/workloads/gcstats/*.go
+	$(Q)cd tests/workloads/symbols && $(GOENV) \
+		$(GO) build -ldflags='-s -w' -o $(abspath $@) .
+$(O)/workloads/gcstats-stripped: tests/workloads/gcstats/*.go $(GO_VERSION_STAMP)
 	@mkdir -p $(@D)
 	$(call msg,GO,$@)
-	$(Q)cd tests/workloads/gcstats && GOCACHE=$(abspath $(O))/gocache GO111MODULE=off \
-		go build -ldflags='-s -w' -o $(abspath $@) .
-$(O)/workloads/symbols-pie: tests/workloads/symbols/*.go
+	$(Q)cd tests/workloads/gcstats && $(GOENV) \
+		$(GO) build -ldflags='-s -w' -o $(abspath $@) .
+$(O)/workloads/symbols-pie: tests/workloads/symbols/*.go $(GO_VERSION_STAMP)
 	@mkdir -p $(@D)
 	$(call msg,GO,$@)
-	$(Q)cd tests/workloads/symbols && GOCACHE=$(abspath $(O))/gocache GO111MODULE=off \
-		go build -buildmode=pie -o $(abspath $@) .
-$(O)/tests/gosym-addr2line: tests/tools/gosym-addr2line/*.go
+	$(Q)cd tests/workloads/symbols && $(GOENV) \
+		$(GO) build -buildmode=pie -o $(abspath $@) .
+$(O)/tests/gosym-addr2line: tests/tools/gosym-addr2line/*.go $(GO_VERSION_STAMP)
 	@mkdir -p $(@D)
 	$(call msg,GO,$@)
-	$(Q)cd tests/tools/gosym-addr2line && GOCACHE=$(abspath $(O))/gocache GO111MODULE=off \
-		go build -o $(abspath $@) .
-$(O)/workloads/%: tests/workloads/%/*.go
+	$(Q)cd tests/tools/gosym-addr2line && $(GOENV) \
+		$(GO) build -o $(abspath $@) .
+$(O)/workloads/%: tests/workloads/%/*.go $(GO_VERSION_STAMP)
 	@mkdir -p $(@D)
 	$(call msg,GO,$@)
-	$(Q)cd tests/workloads/$* && GOCACHE=$(abspath $(O))/gocache GO111MODULE=off \
-		go build -o $(abspath $@) .
+	$(Q)cd tests/workloads/$* && $(GOENV) \
+		$(GO) build -o $(abspath $@) .
 
 # The fuzzer: libFuzzer with ASan and UBSan, over the same sources.
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined \
@@ -158,15 +174,15 @@ deps:
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(O)/tests/unit-tests workloads $(O)/fuzz/fuzz_trace
-	$(Q)O=$(O) tests/run
+	$(Q)O=$(O) GO=$(GO) tests/run
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all workloads
-	$(Q)O=$(O) scripts/demo.sh
+	$(Q)O=$(O) GO=$(GO) scripts/demo.sh
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all workloads $(O)/tests/gentrace $(O)/tests/symbench
-	$(Q)O=$(O) scripts/bench.sh
+	$(Q)O=$(O) GO=$(GO) scripts/bench.sh
 
 FUZZ_SECONDS ?= 0
 fuzz: deps

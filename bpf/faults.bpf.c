@@ -113,12 +113,14 @@ static __always_inline int release(long id, __u64 a0, __u64 a1, __u64 a2)
 	if (!e)
 		return 0;
 	e->goid = read_goid();
+	/* A field a call does not have stays 0 (FORMAT.md §6.18), whatever the
+	 * register holds: the raw sys_enter hook reads three for every call. */
 	if (kind == GS_EV_BRK) {
 		e->arg = a0;
 	} else {
 		e->addr = a0;
 		e->len = a1;
-		e->arg = a2;
+		e->arg = kind == GS_EV_MUNMAP ? 0 : a2;
 	}
 	submit(e);
 	return 0;

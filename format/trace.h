@@ -453,6 +453,14 @@ struct gs_writer_opts {
 	uint32_t chunk_bytes;		/* flush when this much is buffered (default 1 MiB) */
 	uint32_t flush_ms;		/* and at least this often (default 1000) */
 	int level;			/* zstd level (default 3) */
+	/*
+	 * Staged: write to a new temporary file beside path, which
+	 * gs_writer_commit() renames into place and gs_writer_close() removes
+	 * if never committed, so a run that fails early leaves an existing
+	 * file at path as it was. (A path that exists and is not a regular
+	 * file, such as /dev/stdout or a FIFO, is written directly.)
+	 */
+	int staged;
 };
 
 /*
@@ -467,7 +475,15 @@ int gs_writer_add(struct gs_writer *w, const struct gs_record *rec);
 /* Frame what is buffered now; or only if flush_ms has passed since the last. */
 int gs_writer_flush(struct gs_writer *w);
 int gs_writer_maybe_flush(struct gs_writer *w, uint64_t now_ns);
-/* Flush, close; returns 0 or -1 with errno. Frees w in every case. */
+/*
+ * A staged writer's file takes its place at path: an existing regular file
+ * there is first renamed to path + keep_suffix (unless keep_suffix is NULL,
+ * when it is replaced). 0, or -1 with errno; a no-op when not staged or
+ * already committed.
+ */
+int gs_writer_commit(struct gs_writer *w, const char *keep_suffix);
+/* Flush, close; returns 0 or -1 with errno. Frees w in every case. A staged
+ * writer never committed removes its file instead. */
 int gs_writer_close(struct gs_writer *w);
 uint64_t gs_writer_file_bytes(const struct gs_writer *w);
 uint64_t gs_writer_records(const struct gs_writer *w);

@@ -6,9 +6,16 @@
  * passed, or at close. Frames are only ever appended and each carries its own
  * checksum, so a recorder killed at any instant leaves a file that reads up
  * to its last complete frame: at most one flush interval is lost.
+ *
+ * A staged writer (gsrec's) writes to a temporary file in the folder of
+ * its path and renames it into place when told the recording has begun, so
+ * that a run which fails before that never harms a file already there.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,6 +27,7 @@
 
 struct gs_writer {
 	int fd, own_fd;
+	char *path, *tmp;		/* staged: the final name and the temporary one */
 	int err;			/* errno of the first failure; sticky */
 	struct gs_writer_opts o;
 	ZSTD_CCtx *cctx;
@@ -60,6 +68,75 @@ static int write_all(struct gs_writer *w, const void *p, size_t n)
 	return 0;
 }
 
+/*
+ * The temporary file goes in path's own folder, so that the rename into
+ * place is atomic and cannot cross file systems; mkstemp makes it 0600.
+ */
+static int open_staged(struct gs_writer *w, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return 0;	/* a device or FIFO: written directly */
+	w->path = strdup(path);
+	if (!w->path || asprintf(&w->tmp, "%s.tmp-XXXXXX", path) < 0) {
+		w->tmp = NULL;
+		errno = ENOMEM;
+		return -1;
+	}
+	w->fd = mkostemp(w->tmp, O_CLOEXEC);
+	if (w->fd < 0) {
+		free(w->tmp);
+		w->tmp = NULL;
+		return -1;
+	}
+	w->own_fd = 1;
+	return 0;
+}
+
+/* Make a rename in dir durable (the folder's entry, not only the data). */
+static void sync_dir_of(const char *path)
+{
+	char *copy = strdup(path);
+	int fd;
+
+	if (!copy)
+		return;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(copy);
+}
+
+int gs_writer_commit(struct gs_writer *w, const char *keep_suffix)
+{
+	struct stat st;
+
+	if (!w->tmp)
+		return 0;
+	if (keep_suffix && stat(w->path, &st) == 0 && S_ISREG(st.st_mode)) {
+		char *old;
+
+		if (asprintf(&old, "%s%s", w->path, keep_suffix) < 0) {
+			errno = ENOMEM;
+			return -1;
+		}
+		int r = rename(w->path, old);
+
+		free(old);
+		if (r < 0)
+			return -1;
+	}
+	if (rename(w->tmp, w->path) < 0)
+		return -1;
+	free(w->tmp);
+	w->tmp = NULL;
+	sync_dir_of(w->path);
+	return 0;
+}
+
 struct gs_writer *gs_writer_open(const char *path, int fd,
 				 const struct gs_writer_opts *opts)
 {
@@ -82,13 +159,18 @@ struct gs_writer *gs_writer_open(const char *path, int fd,
 		w->o.level = 3;
 
 	w->fd = fd;
-	if (path) {
+	if (path && w->o.staged && open_staged(w, path) < 0)
+		goto fail;
+	if (path && !w->tmp) {
 		w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (w->fd < 0)
 			goto fail;
 		w->own_fd = 1;
-		/* An existing file keeps its mode through O_TRUNC: traces are private. */
-		if (fchmod(w->fd, 0600) < 0)
+		/* An existing file keeps its mode through O_TRUNC: traces are
+		 * private. (Not a device's: -o /dev/stdout must not chmod it.) */
+		struct stat st;
+
+		if (fstat(w->fd, &st) < 0 || (S_ISREG(st.st_mode) && fchmod(w->fd, 0600) < 0))
 			goto fail;
 	}
 	w->cctx = ZSTD_createCCtx();
@@ -118,7 +200,11 @@ fail:
 	saved = errno;
 	if (w->own_fd && w->fd >= 0)
 		close(w->fd);
+	if (w->tmp)
+		unlink(w->tmp);
 	ZSTD_freeCCtx(w->cctx);
+	free(w->tmp);
+	free(w->path);
 	free(w);
 	errno = saved;
 	return NULL;
@@ -260,9 +346,13 @@ int gs_writer_close(struct gs_writer *w)
 			saved = errno;
 		}
 	}
+	if (w->tmp)
+		unlink(w->tmp);	/* never committed: the recording did not begin */
 	ZSTD_freeCCtx(w->cctx);
 	gs_buf_free(&w->chunk);
 	free(w->zbuf);
+	free(w->tmp);
+	free(w->path);
 	free(w);
 	errno = saved;
 	return ret;

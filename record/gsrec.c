@@ -121,8 +121,10 @@ static void usage(FILE *f)
 "Record a process's memory (statm, smaps, cgroup) into a gsmapper trace.\n"
 "\n"
 "  -p, --pid PID          attach to a running process\n"
-"  -o, --output FILE      trace file (default gsmapper.trace; an existing file\n"
-"                         is kept as FILE.old)\n"
+"  -o, --output FILE      trace file (default gsmapper.trace); it takes its place\n"
+"                         once recording has begun, an existing file there\n"
+"                         becoming FILE.old; a run that fails before leaves\n"
+"                         FILE as it was\n"
 "  -d, --duration SECS    stop after SECS seconds (a launched command is then\n"
 "                         sent SIGTERM)\n"
 "  -i, --interval MS      statm and cgroup sampling interval (default 10)\n"
@@ -678,15 +680,18 @@ static int resolve_command(const char *cmd, char *out, size_t n)
 
 /* ---- main ---- */
 
-static int keep_old(const char *path)
+/*
+ * The trace is written under a temporary name beside -o and takes its place
+ * (an existing file there becoming FILE.old) only once recording has begun:
+ * the first sample of an attached process, or a launched command's exec.
+ */
+static int commit_trace(struct gs_writer *w, const char *output)
 {
-	struct stat st;
-	char old[PATH_MAX + 8];
-
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+	if (gs_writer_commit(w, ".old") == 0)
 		return 0;
-	snprintf(old, sizeof(old), "%s.old", path);
-	return rename(path, old);
+	msg("cannot put the trace in place at %s (an existing file there is kept as "
+	    "%s.old): %s", output, output, strerror(errno));
+	return -1;
 }
 
 int main(int argc, char **argv)
@@ -699,9 +704,9 @@ int main(int argc, char **argv)
 	struct gs_writer *w = NULL;
 	sigset_t mask, oldmask;
 	int sfd = -1, tfd = -1, pidfd = -1, go_fd = -1, err_fd = -1;
-	pid_t pid;
+	pid_t pid = 0;
 	int launched, is_go = 0, rc = EX_INTERNAL, stop_reason = 0;
-	int child_status = -1, signals = 0, gone_at_start = 0;
+	int child_status = -1, signals = 0, committed = 0;
 	uint64_t setup_cpu_ns = 0;
 	uint64_t t0, deadline = 0, last_status = 0, last_clock, last_lost = 0, last_aff = 0;
 	struct affinity aff;
@@ -732,16 +737,11 @@ int main(int argc, char **argv)
 			FAIL(EX_TARGET);
 		}
 	}
-	if (keep_old(o.output) < 0) {
-		msg("cannot keep the existing %s as %s.old: %s", o.output, o.output,
-		    strerror(errno));
-		FAIL(EX_OUTPUT);
-	}
-	struct gs_writer_opts wo = { .flush_ms = o.flush_ms };
+	struct gs_writer_opts wo = { .flush_ms = o.flush_ms, .staged = 1 };
 
 	w = gs_writer_open(o.output, -1, &wo);
 	if (!w) {
-		msg("cannot create %s: %s; choose another path with -o", o.output,
+		msg("cannot create the trace %s: %s; choose another path with -o", o.output,
 		    strerror(errno));
 		FAIL(EX_OUTPUT);
 	}
@@ -772,26 +772,32 @@ int main(int argc, char **argv)
 			waitpid(o.pid, NULL, 0);
 			msg("cannot run %s: %s", o.cmd[0], strerror(e ? e : EPIPE));
 			rc = e == ENOENT ? EX_NOTFOUND : EX_NOEXEC;
-			unlink(o.output);
-			gs_writer_close(w);
+			gs_writer_close(w);	/* never committed: removed */
 			w = NULL;
 			goto out;
 		}
+		/* The command runs: its recording has begun, whatever follows. */
+		if (commit_trace(w, o.output) < 0)
+			goto write_error;
+		committed = 1;
 	}
 	pid = o.pid;
 
 	struct memrec_opts mo = { .cpu_budget = o.budget_pct / 100.0,
-				  .smaps_min_ms = o.smaps_min_ms, .interval_ms = o.interval_ms };
+				  .smaps_min_ms = o.smaps_min_ms, .interval_ms = o.interval_ms,
+				  .launched = launched };
 
 	if (memrec_open(&m, pid, w, &mo, err, sizeof(err)) < 0) {
 		if (errno == ESRCH)
 			msg("process %d exited before recording began", (int)pid);
+		else if (errno == ENODATA)
+			msg("%s", err);
 		else if (errno == EACCES || errno == EPERM)
 			msg("%s: run gsrec as root, or as the target's user with ptrace "
 			    "access (see kernel.yama.ptrace_scope)", err);
 		else
 			msg("%s", err);
-		FAIL(errno == ESRCH ? EX_TARGET : errno == EACCES || errno == EPERM ? EX_PERM
+		FAIL(errno == ESRCH || errno == ENODATA ? EX_TARGET : errno == EACCES || errno == EPERM ? EX_PERM
 										  : EX_INTERNAL);
 	}
 	if (!launched)
@@ -868,11 +874,13 @@ int main(int argc, char **argv)
 	if (first < 0)
 		goto write_error;
 	if (first == 1 && !launched) {
-		msg("process %d exited before recording began (or is a zombie, or a kernel "
-		    "thread with no user memory)", (int)pid);
-		stop_reason = GS_END_TARGET_EXIT;
-		gone_at_start = 1;
+		msg("process %d exited before recording began", (int)pid);
+		rc = EX_TARGET;
+		goto out;	/* the trace is never committed: -o is left as it was */
 	}
+	if (!committed && commit_trace(w, o.output) < 0)
+		goto write_error;
+	committed = 1;
 
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	struct itimerspec its = { { o.interval_ms / 1000, (long)(o.interval_ms % 1000) * 1000000 },
@@ -1094,7 +1102,7 @@ int main(int argc, char **argv)
 		rc = WIFSIGNALED(child_status) ? 128 + WTERMSIG(child_status)
 					       : WEXITSTATUS(child_status);
 	} else {
-		rc = gone_at_start ? EX_TARGET : EX_OK;
+		rc = EX_OK;
 	}
 	goto out;
 
@@ -1105,9 +1113,14 @@ write_error:
 
 		if (tty)
 			fputc('\n', stderr);
-		msg("cannot write %s: %s; the trace is readable up to its last complete chunk "
-		    "(%" PRIu64 " bytes)%s", o.output, strerror(e), good,
-		    e == ENOSPC ? ": free some space or record elsewhere with -o" : "");
+		if (committed)
+			msg("cannot write %s: %s; the trace is readable up to its last complete "
+			    "chunk (%" PRIu64 " bytes)%s", o.output, strerror(e), good,
+			    e == ENOSPC ? ": free some space or record elsewhere with -o" : "");
+		else
+			msg("cannot write the trace beside %s: %s; nothing was recorded, and an "
+			    "existing %s is left as it was%s", o.output, strerror(e), o.output,
+			    e == ENOSPC ? ": free some space or record elsewhere with -o" : "");
 		if (w)
 			gs_writer_close(w);
 		w = NULL;
@@ -1134,14 +1147,8 @@ out:
 	stacks_free(&bs.stacks);
 	memrec_close(&m);
 	objects_free(&os.objs);
-	if (w) {
-		/* Failed before a single record: leave no empty trace behind. */
-		int empty = gs_writer_records(w) == 0;
-
-		gs_writer_close(w);
-		if (empty && rc != EX_OK)
-			unlink(o.output);
-	}
+	if (w)
+		gs_writer_close(w);	/* removes a trace never committed */
 	if (pidfd >= 0)
 		close(pidfd);
 	if (tfd >= 0)

@@ -60,6 +60,30 @@ int memrec_open(struct memrec *m, pid_t pid, struct gs_writer *w,
 			errno = ESRCH;
 		return -1;
 	}
+	/* A kernel thread or a zombie has no address space: nothing to record.
+	 * (A launched command that has exited already is recorded: its exit.) */
+	struct gs_statm st;
+
+	if (!o->launched && gs_file_pread(&m->statm_text, m->statm_fd) == 0 &&
+	    gs_parse_statm(m->statm_text.buf, &st) == 0 && st.size == 0) {
+		struct gs_file stat = { 0 };
+		char comm[64] = "?", state = 0;
+		uint64_t ticks;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		if (gs_file_read_path(&stat, path) == 0)
+			gs_parse_stat(stat.buf, comm, sizeof(comm), &ticks, &state);
+		gs_file_free(&stat);
+		snprintf(err, errlen, state == 'Z'
+			 ? "process %d (%s) is a zombie: it has exited and holds no memory "
+			   "(its parent has not reaped it)"
+			 : "process %d (%s) has no user memory (a kernel thread): give the pid "
+			   "of a user process", (int)pid, comm);
+		close(m->statm_fd);
+		m->statm_fd = -1;
+		errno = ENODATA;
+		return -1;
+	}
 	/* smaps needs ptrace read access, statm does not: check it now. */
 	int fd = open(m->smaps_path, O_RDONLY | O_CLOEXEC);
 	char c;

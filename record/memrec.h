@@ -18,6 +18,7 @@ struct memrec_opts {
 	uint32_t smaps_min_ms;		/* never read smaps more often */
 	uint32_t keyframe_every;	/* a full keyframe every N smaps reads */
 	uint32_t interval_ms;		/* the tick interval */
+	int launched;			/* gsrec's own child: may have exited already */
 };
 
 struct smaps_snap {

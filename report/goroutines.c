@@ -3,6 +3,7 @@
  * `gsreport gc`: one row per GC cycle.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -569,56 +570,138 @@ static double median(double *v, size_t n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* Least squares of y on x over the points keep[] marks: slope, intercept. */
+static void fit(const double *x, const double *y, const char *keep, size_t n, double *slope,
+		double *icept)
+{
+	double sx = 0, sy = 0, sxx = 0, sxy = 0, m = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (keep[i]) {
+			sx += x[i];
+			sy += y[i];
+			m++;
+		}
+	double mx = sx / m, my = sy / m;
+
+	for (size_t i = 0; i < n; i++)
+		if (keep[i]) {
+			sxx += (x[i] - mx) * (x[i] - mx);
+			sxy += (x[i] - mx) * (y[i] - my);
+		}
+	*slope = sxx > 0 ? sxy / sxx : 0;
+	*icept = my - *slope * mx;
+}
+
 /*
- * The medians of the first and last thirds of the floors. The floor rises
- * (or falls) when they differ by more than 10% of the first, and by more
- * than three times the first third's own spread (its median absolute
- * deviation): a few odd cycles move neither median, and the runtime's own
- * slow growth (a g kept for every goroutine ever running at once) stays
- * under it.
+ * Whether a floor rises, falls or stays flat is a decision that noise must
+ * not flip. A least-squares line through the floors over time is refitted
+ * once without the cycles whose residual lies past four robust standard
+ * deviations (1.4826 MAD: a few odd cycles), and a trend must pass two
+ * tests at once:
+ *  - significant: the slope is more than 3 standard errors from zero, the
+ *    error widened for the residuals' lag-1 autocorrelation r (successive
+ *    floors are not independent: the effective count is n (1-r)/(1+r));
+ *  - large enough to matter: the line moves by more than max(1 MiB, 5% of
+ *    the median floor) over the cycles judged.
+ * A wobble of a runtime that keeps nothing fails the second; a slow steady
+ * drift the first only when it is lost in the spread.
  */
 void gs_trend_of(const struct gs_floors *fl, int of, struct gs_trend *t)
 {
-	double *v = malloc((fl->n + 1) * sizeof(*v)), *tm = malloc((fl->n + 1) * sizeof(*tm));
-	size_t n = 0;
+	size_t cap = fl->n + 1, n = 0, m = 0;
+	double *v = malloc(cap * sizeof(*v)), *tm = malloc(cap * sizeof(*tm));
+	double *res = malloc(cap * sizeof(*res));
+	char *keep = malloc(cap);
 
 	memset(t, 0, sizeof(*t));
-	if (!v || !tm)
+	if (!v || !tm || !res || !keep)
 		goto out;
 	for (size_t i = 0; i < fl->n; i++) {
 		int64_t x = of ? fl->f[i].pss : fl->f[i].heap;
 
 		if (x >= 0) {
 			v[n] = (double)x;
-			tm[n++] = (double)fl->f[i].wall;
+			tm[n] = (double)(fl->f[i].wall - fl->f[0].wall) / 60e9;	/* minutes */
+			keep[n++] = 1;
 		}
 	}
 	t->n = n;
 	if (n < 6)
 		goto out;
+	double slope, icept, mad;
+
+	fit(tm, v, keep, n, &slope, &icept);
+	for (size_t i = 0; i < n; i++) {
+		double e = v[i] - (icept + slope * tm[i]);
+
+		res[i] = e < 0 ? -e : e;
+	}
+	mad = median(res, n);	/* sorts res: recomputed below */
+	for (size_t i = 0; i < n; i++) {
+		double e = v[i] - (icept + slope * tm[i]);
+
+		keep[i] = mad == 0 || (e < 0 ? -e : e) <= 4 * 1.4826 * mad;
+		m += keep[i];
+	}
+	if (m < 6) {
+		memset(keep, 1, n);
+		m = n;
+	}
+	fit(tm, v, keep, n, &slope, &icept);
+
+	/* the residuals' spread and lag-1 autocorrelation, over the kept cycles */
+	double sse = 0, sxx = 0, mx = 0, c0 = 0, c1 = 0, prev = 0;
+	int have_prev = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (keep[i])
+			mx += tm[i] / (double)m;
+	for (size_t i = 0; i < n; i++) {
+		if (!keep[i])
+			continue;
+		double e = v[i] - (icept + slope * tm[i]);
+
+		sse += e * e;
+		sxx += (tm[i] - mx) * (tm[i] - mx);
+		c0 += e * e;
+		if (have_prev)
+			c1 += e * prev;
+		prev = e;
+		have_prev = 1;
+	}
+	double r = c0 > 0 ? c1 / c0 : 0;
+
+	if (r < 0)
+		r = 0;
+	if (r > 0.99)
+		r = 0.99;
+	double se = sxx > 0 ? sqrt(sse / (double)(m - 2) / sxx) * sqrt((1 + r) / (1 - r)) : 0;
+
+	/* the median floor, and the first and last thirds' median times */
+	for (size_t i = 0; i < n; i++)
+		res[i] = v[i];
+	double med = median(res, n), span = tm[n - 1] - tm[0];
 	size_t k = n / 3;
-	double ta = median(tm, k), tb = median(tm + n - k, k);	/* times ascend already */
-	double a = median(v, k), b = median(v + n - k, k);
-	double *dev = malloc(k * sizeof(*dev));
+	double ta = tm[k / 2], tb = tm[n - k + k / 2];
 
-	if (!dev)
-		goto out;
-	/* v[0..k) is sorted now; the deviations of the first third */
-	for (size_t i = 0; i < k; i++)
-		dev[i] = v[i] > a ? v[i] - a : a - v[i];
-	double mad = median(dev, k), need = a * 0.1 > 3 * mad ? a * 0.1 : 3 * mad;
-
-	free(dev);
 	t->judged = 1;
-	t->first = a;
-	t->last = b;
-	t->first_wall = (int64_t)ta;
-	t->last_wall = (int64_t)tb;
-	t->per_min = tb > ta ? (b - a) / ((tb - ta) / 60e9) : 0;
-	t->dir = b - a > need ? 1 : a - b > need ? -1 : 0;
+	t->first = icept + slope * ta;
+	t->last = icept + slope * tb;
+	t->first_wall = fl->f[0].wall + (int64_t)(ta * 60e9);
+	t->last_wall = fl->f[0].wall + (int64_t)(tb * 60e9);
+	t->per_min = slope;
+	t->t_stat = se > 0 ? slope / se : slope != 0 ? (slope > 0 ? 1e9 : -1e9) : 0;
+	t->min_change = med * 0.05 > 1048576 ? med * 0.05 : 1048576;
+	t->change = slope * span;
+	if ((t->t_stat > 3 || t->t_stat < -3) &&
+	    (t->change > t->min_change || t->change < -t->min_change))
+		t->dir = slope > 0 ? 1 : -1;
 out:
 	free(v);
 	free(tm);
+	free(res);
+	free(keep);
 }
 
 const char *gs_trend_word(const struct gs_trend *t)
@@ -632,7 +715,8 @@ void gs_trend_say(char *buf, size_t n, const char *what, const struct gs_trend *
 		snprintf(buf, n, "%s floor: not judged (%zu cycles with a figure; 6 are needed)", what,
 			 t->n);
 	else
-		snprintf(buf, n, "%s floor: %s, %.1f MiB -> %.1f MiB over %zu cycles (%+.2f MiB/min)",
+		snprintf(buf, n, "%s floor: %s, %.1f MiB -> %.1f MiB over %zu cycles (%+.2f MiB/min, "
+			 "%+.1f MiB in all, t %.1f; a trend needs |t| > 3 and a change over %.1f MiB)",
 			 what, gs_trend_word(t), t->first / 1048576, t->last / 1048576, t->n,
-			 t->per_min / 1048576);
+			 t->per_min / 1048576, t->change / 1048576, t->t_stat, t->min_change / 1048576);
 }

@@ -114,8 +114,11 @@ struct gs_trend {
 	size_t n;			/* cycles with this floor */
 	int judged;			/* enough cycles (6) to say */
 	int dir;			/* 1 rising, 0 flat, -1 falling */
-	double first, last;		/* medians of the first and last thirds (bytes) */
-	double per_min;			/* bytes a minute, between those thirds */
+	double first, last;		/* the fitted line at the first and last thirds (bytes) */
+	double per_min;			/* its slope, bytes a minute */
+	double change;			/* what it moves over the cycles judged (bytes) */
+	double t_stat;			/* slope over its standard error (autocorrelation-widened) */
+	double min_change;		/* the change a trend needs: max(1 MiB, 5% of the median) */
 	int64_t first_wall, last_wall;	/* the thirds' median LastGC (unix ns) */
 };
 /* of: 0 the heap floor, 1 the Pss floor */

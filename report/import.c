@@ -791,9 +791,11 @@ static int on_release(void *ctx, const struct gs_rec_release *r)
 	BI(s, 1, r->t_ns);
 	BI(s, 2, r->tid);
 	BT(s, 3, r->kind <= GS_REL_BRK ? kinds[r->kind] : "?");
-	BI(s, 4, r->addr);
-	BI(s, 5, r->len);
-	BI(s, 6, r->arg);
+	/* Fields a call does not have are 0 (FORMAT.md §6.18); traces before
+	 * format 1.1 could hold a stale register in munmap's arg. */
+	BI(s, 4, r->kind == GS_REL_BRK ? 0 : r->addr);
+	BI(s, 5, r->kind == GS_REL_BRK ? 0 : r->len);
+	BI(s, 6, r->kind == GS_REL_MUNMAP ? 0 : r->arg);
 	return step(im, s);
 }
 

@@ -205,8 +205,9 @@ static void trend_json(FILE *out, const char *name, const struct gs_trend *t)
 	fprintf(out, ",\n\"%s\":{\"cycles\":%zu,\"verdict\":\"%s\"", name, t->n, gs_trend_word(t));
 	if (t->judged)
 		fprintf(out, ",\"first_bytes\":%.0f,\"last_bytes\":%.0f,\"bytes_per_min\":%.0f,"
-			"\"first_wall_ns\":%" PRId64 ",\"last_wall_ns\":%" PRId64, t->first, t->last,
-			t->per_min, t->first_wall, t->last_wall);
+			"\"first_wall_ns\":%" PRId64 ",\"last_wall_ns\":%" PRId64 ",\"change_bytes\":%.0f,"
+			"\"t\":%.2f,\"min_change_bytes\":%.0f", t->first, t->last, t->per_min,
+			t->first_wall, t->last_wall, t->change, t->t_stat, t->min_change);
 	fputc('}', out);
 }
 

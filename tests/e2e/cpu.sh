@@ -58,7 +58,7 @@ check "frameless leaf: its callers are recovered ($ma in mix under callerA, $mb 
 # ... and the runtime's own CPU profile of the same run sees the same: each
 # caller's cumulative time, and no mix under anything but the two callers
 # ("   200ms   main.mix" opens a trace, the next line is its caller).
-go tool pprof -traces "$W/frameless" "$T/fl.prof" 2>/dev/null | awk '
+"$GO" tool pprof -traces "$W/frameless" "$T/fl.prof" 2>/dev/null | awk '
 	function ms(v) { return v ~ /ms$/ ? v + 0 : v * 1000 }
 	/^ +[0-9.]+(ms|s) +/ { v = ms($1); want = ($2 == "main.mix")
 		if ($2 == "main.callerA") a += v; else if ($2 == "main.callerB") b += v; next }

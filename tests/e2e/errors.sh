@@ -48,6 +48,26 @@ check "traces are created private (0600)" [ "$(stat -c %a "$T/s.trace")" = 600 ]
 check "so are the databases imported from them" [ "$(stat -c %a "$T/s.trace.db")" = 600 ]
 check "an existing trace is kept as .old" [ -f "$T/s.trace.old" ]
 
+# A run that fails before its first sample leaves an existing file as it was:
+# not truncated, not rotated to .old, and no temporary file beside it.
+echo keep >"$T/keep.trace"
+expect "a kernel thread is refused (-p 2), once" 3 "process 2 (kthreadd) has no user memory" \
+	"$GSREC" -o "$T/keep.trace" -p 2
+check "and nothing else is said of it ($(wc -l <"$T/e") line)" \
+	eval '[ "$(wc -l <"$T/e")" -eq 1 ] && ! grep -q "not a Go program" "$T/e"'
+"$GSREC" -o "$T/keep.trace" -p 2 2>/dev/null
+"$GSREC" -o "$T/keep.trace" -p 4000000 2>/dev/null
+"$GSREC" -o "$T/keep.trace" -- /nonexistent/cmd 2>/dev/null
+check "an existing file survives four failed runs (kernel thread twice, no such pid, no such command)" \
+	eval '[ "$(cat "$T/keep.trace")" = keep ] && [ ! -e "$T/keep.trace.old" ] &&
+	[ -z "$(ls "$T" | grep "^keep.trace.tmp")" ]'
+sleep 30 &
+gone=$!
+"$GSREC" -q -d 0.3 -o "$T/keep.trace" -p $gone 2>/dev/null
+kill $gone
+check "a run that records replaces it, and keeps it as .old" \
+	eval '[ "$(cat "$T/keep.trace.old")" = keep ] && "$GSREPORT" summary --db :memory: "$T/keep.trace" >/dev/null 2>&1'
+
 # Not a Go program: recorded anyway, and the trace says so.
 expect "not a Go program is recorded with a warning (-d ends it: 143)" 143 "not a Go program" \
 	"$GSREC" -o "$T/sleep.trace" -d 1 -- sleep 5
@@ -66,12 +86,16 @@ rc=$?
 check "launch with -d: the command is terminated (status 143, got $rc)" [ $rc -eq 143 ]
 
 # A zombie has no memory left to record.
-sh -c 'sleep 0 & exec sleep 3' &
+sh -c 'sleep 0 & exec sleep 30' &
 parent=$!
-sleep 0.5
-zombie=$(ps -o pid= --ppid $parent | tr -d ' ' | head -1)
+zombie=
+for _ in $(seq 100); do	# until the child has exited unreaped
+	zombie=$(ps -o pid=,stat= --ppid $parent | awk '$2 ~ /^Z/ {print $1; exit}')
+	[ -n "$zombie" ] && break
+	sleep 0.05
+done
 if [ -n "$zombie" ] && [ "$(ps -o stat= -p "$zombie" | cut -c1)" = Z ]; then
-	expect "a zombie target" 3 "exited before recording began" "$GSREC" -o "$T/z.trace" -p "$zombie"
+	expect "a zombie target" 3 "is a zombie: it has exited" "$GSREC" -o "$T/z.trace" -p "$zombie"
 else
 	notok "could not make a zombie to test with"
 fi
@@ -96,14 +120,27 @@ fi
 
 if need_root "disk full"; then
 	mkdir "$T/small" && mount -t tmpfs -o size=4k tmpfs "$T/small"
-	cleanup_hook() { umount "$T/small" 2>/dev/null; }
+	mkdir "$T/mid" && mount -t tmpfs -o size=16m tmpfs "$T/mid"
+	cleanup_hook() { umount "$T/small" "$T/mid" 2>/dev/null; }
 	"$W/heapgrow" -mb 64 -steps 64 -step-delay 50ms -hold 8s >/dev/null &
 	wl=$!
 	execd $wl "$W/heapgrow" || notok "heapgrow did not start"
-	expect "disk full stops with exit 5 and says so" 5 "No space left on device" \
-		"$GSREC" -q --flush-ms 50 -o "$T/small/full.trace" -p $wl
+	# Too full for the symbol tables: the recording never began.
+	expect "a disk too full to begin: exit 5, and it says nothing was recorded" 5 \
+		"No space left on device; nothing was recorded" "$GSREC" -q -o "$T/small/full.trace" -p $wl
+	check "and leaves no file behind ($(ls "$T/small" | tr '\n' ' '))" [ -z "$(ls "$T/small")" ]
+	# Full once recording has begun: what was written stays readable. The
+	# disk is filled as soon as the trace has taken its place.
+	"$GSREC" -q --flush-ms 50 -o "$T/mid/full.trace" -p $wl 2>"$T/mid.err" &
+	g=$!
+	for _ in $(seq 200); do [ -e "$T/mid/full.trace" ] && break; sleep 0.05; done
+	dd if=/dev/zero of="$T/mid/filler" bs=64k 2>/dev/null
+	wait $g
+	rc=$?
+	check "disk full while recording stops with exit 5 and says so (exit $rc: $(head -c 200 "$T/mid.err"))" \
+		eval '[ $rc -eq 5 ] && grep -q "No space left on device; the trace is readable" "$T/mid.err"'
 	kill $wl 2>/dev/null
-	"$GSREPORT" summary --db :memory: "$T/small/full.trace" >"$T/sum" 2>&1
+	"$GSREPORT" summary --db :memory: "$T/mid/full.trace" >"$T/sum" 2>&1
 	rc=$?
 	check "the trace of a full disk is readable up to what was written (rc $rc)" \
 		grep -q "statm" "$T/sum"

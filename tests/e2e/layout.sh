@@ -60,7 +60,7 @@ grep -q "runtime layout: not found: g.stack.lo" "$T/err" && [ $rc -eq 0 ] &&
 "$GSREPORT" info "$T/go99.trace" | grep -q "go1.99.8" && ok "info shows the unknown version" || notok "info"
 entry=$("$O/tests/pcln-addr2line" --entries "$T/go99" | sed -n 100p)
 check "Go 1.99: addr2line still works from pclntab" \
-	[ "$("$GSREPORT" addr2line "$T/go99.trace" "$entry" | paste - -)" = "$(echo "$entry" | go tool addr2line "$T/go99" | paste - -)" ]
+	[ "$("$GSREPORT" addr2line "$T/go99.trace" "$entry" | paste - -)" = "$(echo "$entry" | "$GO" tool addr2line "$T/go99" | paste - -)" ]
 
 # Debian's caddy: addresses found in the stripped binary read the memstats
 # that caddy itself reports at /debug/vars.

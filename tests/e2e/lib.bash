@@ -7,6 +7,10 @@ case "$O" in /*) ;; *) O="$TOP/$O" ;; esac
 GSREC="$TOP/bin/gsrec"
 GSREPORT="$TOP/bin/gsreport"
 W="$O/workloads"
+# The Go toolchain that built the workloads (the Makefile's GO) is also the
+# oracle's: go tool addr2line and pprof of the same release.
+GO="${GO:-/usr/lib/go-1.19/bin/go}"
+export GOTOOLCHAIN=local
 T=$(mktemp -d /tmp/gs-e2e.XXXXXX)
 # Only the test's own shell cleans up. A child forked for "cmd &" that is
 # killed before it has exec'd runs the EXIT trap too (bash does so for a fatal

@@ -30,7 +30,7 @@ for shape in symbols symbols-stripped symbols-pie cgosym; do
 		"$GOSYM" "$T/bin-$shape" <"$T/$shape.addrs" >"$T/$shape.oracle"
 		oracle="debug/gosym (go tool addr2line's library)"
 	else
-		go tool addr2line "$T/bin-$shape" <"$T/$shape.addrs" >"$T/$shape.oracle"
+		"$GO" tool addr2line "$T/bin-$shape" <"$T/$shape.addrs" >"$T/$shape.oracle"
 		oracle="go tool addr2line"
 	fi
 	n=$(wc -l <"$T/$shape.addrs")

@@ -286,6 +286,8 @@ int gs_encode_body(struct gs_buf *b, const struct gs_record *rec)
 		gs_put_uv(b, s->nadded);
 		for (uint32_t i = 0; i < s->nadded; i++)
 			put_mapping(b, &s->added[i]);
+		if (s->read_plus_1)	/* appended in 1.1 */
+			gs_put_uv(b, s->read_plus_1 - 1);
 		break;
 	case GS_REC_SMAPS_DELTA:
 		gs_put_uv(b, s->t_ns);
@@ -302,6 +304,8 @@ int gs_encode_body(struct gs_buf *b, const struct gs_record *rec)
 			gs_put_uv(b, s->updated[i].id);
 			put_values(b, s->updated[i].mask, s->updated[i].v);
 		}
+		if (s->read_plus_1)	/* appended in 1.1 */
+			gs_put_uv(b, s->read_plus_1 - 1);
 		break;
 	case GS_REC_SMAPS_ROLLUP:
 		gs_put_uv(b, rec->u.rollup.t_ns);
@@ -587,6 +591,14 @@ static int64_t get_id(struct gs_cur *c)
 	return v && v <= (uint64_t)INT64_MAX ? (int64_t)(v - 1) : -1;
 }
 
+/* A uv field appended by a later minor version: value + 1, or 0 if absent. */
+static uint64_t get_tail_uv(struct gs_cur *c)
+{
+	if (c->bad || c->p >= c->end)
+		return 0;
+	return gs_get_uv(c) + 1;
+}
+
 static uint64_t get_opt(struct gs_cur *c)
 {
 	uint64_t v = gs_get_uv(c);
@@ -722,6 +734,7 @@ int gs_decode_body(unsigned type, const uint8_t *p, size_t len,
 		s->wall_ns = gs_get_uv(&c);
 		s->cpu_ns = gs_get_uv(&c);
 		get_mappings(&c, a, s);
+		s->read_plus_1 = get_tail_uv(&c);
 		break;
 	case GS_REC_SMAPS_DELTA: {
 		s->t_ns = gs_get_uv(&c);
@@ -744,6 +757,7 @@ int gs_decode_body(unsigned type, const uint8_t *p, size_t len,
 		}
 		s->nupdated = (uint32_t)n;
 		s->updated = u;
+		s->read_plus_1 = get_tail_uv(&c);
 		break;
 	}
 	case GS_REC_SMAPS_ROLLUP:

@@ -69,14 +69,42 @@ static int add(struct gs_smaps_state *s, const struct gs_mapping *src)
 	return 0;
 }
 
+/*
+ * Does the delta name only live ids (each removed once; updates to ids still
+ * live after the removals, or to the ones it adds)? Checked before anything
+ * changes, so a delta that does not apply leaves the state as it was.
+ */
+static int delta_fits(struct gs_smaps_state *s, const struct gs_rec_smaps *r)
+{
+	uint32_t i;
+	int ok = 1;
+
+	for (i = 0; i < r->nremoved && ok; i++) {
+		uint32_t id = r->removed[i];
+
+		ok = id < s->n && s->alive[id] == 1;
+		if (ok)
+			s->alive[id] = 2;	/* removed: a second removal fails */
+	}
+	for (uint32_t j = 0; j < r->nupdated && ok; j++) {
+		uint32_t id = r->updated[j].id;
+
+		ok = id < s->n ? s->alive[id] == 1 : id - s->n < r->nadded;
+	}
+	for (uint32_t j = 0; j < i; j++)	/* put the marks back */
+		if (r->removed[j] < s->n && s->alive[r->removed[j]] == 2)
+			s->alive[r->removed[j]] = 1;
+	return ok;
+}
+
 int gs_smaps_state_apply(struct gs_smaps_state *s, const struct gs_record *rec)
 {
 	const struct gs_rec_smaps *r = &rec->u.smaps;
 
 	if (rec->type == GS_REC_SMAPS_KEY) {
 		clear(s);
-	} else if (rec->type != GS_REC_SMAPS_DELTA || s->serial == 0) {
-		return -1;	/* a delta needs a keyframe before it */
+	} else if (rec->type != GS_REC_SMAPS_DELTA || s->serial == 0 || !delta_fits(s, r)) {
+		return -1;	/* a delta needs a keyframe before it, and live ids */
 	}
 	for (uint32_t i = 0; i < r->nremoved; i++) {
 		uint32_t id = r->removed[i];

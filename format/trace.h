@@ -20,7 +20,7 @@
 #define GS_FILE_MAGIC_LEN	8
 #define GS_FILE_HEADER_LEN	32
 #define GS_VERSION_MAJOR	1
-#define GS_VERSION_MINOR	0
+#define GS_VERSION_MINOR	1
 
 /* §3 Frames: a 24-byte header, then a zstd frame of records. */
 #define GS_FRAME_MAGIC		0x46534721u	/* "!GSF" read as LE u32 */
@@ -154,6 +154,10 @@ struct gs_smaps_update {
 
 struct gs_rec_smaps {
 	uint64_t t_ns, wall_ns, cpu_ns;	/* when it began; its wall and CPU cost */
+	/* The per-mapping read's number since recording began, plus 1; 0 when
+	 * the trace does not say (format 1.0). A delta applies only to the read
+	 * numbered one less (FORMAT.md §6.4). */
+	uint64_t read_plus_1;
 	uint32_t nremoved, nadded, nupdated;
 	const uint32_t *removed;
 	const struct gs_mapping *added;	/* for a keyframe: all mappings */
@@ -503,6 +507,15 @@ enum gs_open_error {
 	GS_E_HEADER,		/* header checksum or reserved fields bad */
 };
 
+/* A damaged stretch of a trace that the reader skipped (FORMAT.md §3.1). */
+struct gs_damage {
+	uint64_t offset, bytes;		/* where, and how much was skipped */
+	uint32_t frames;		/* frames lost there (sequence numbers skipped) */
+	char why[112];
+};
+
+#define GS_HEALTH_DAMAGES 8		/* the first ones are kept; all are counted */
+
 struct gs_health {
 	uint32_t version_major, version_minor;
 	uint64_t created_real_ns;
@@ -513,8 +526,16 @@ struct gs_health {
 	uint64_t unknown_records;	/* skipped: types this build does not know */
 	uint64_t table_raw_bytes;	/* OBJECT_TABLE bodies */
 	uint64_t table_frame_bytes;	/* frames holding only OBJECT and OBJECT_TABLE */
-	int damaged;			/* stopped before the end of the file */
-	char why[160];			/* why it stopped early */
+	int damaged;			/* anything skipped: a damaged stretch, a cut tail */
+	char why[160];			/* the first thing skipped, and why */
+	/* Damage in the middle: the reader skips to the next good frame. */
+	uint32_t gaps;			/* damaged stretches skipped */
+	uint64_t skipped_bytes;		/* their bytes */
+	uint64_t frames_lost;		/* frames lost in them (sequence numbers) */
+	uint64_t bad_records;		/* malformed records skipped in good frames */
+	int cut_short;			/* the file ends inside a frame (a killed recorder) */
+	uint32_t ndamage;		/* entries in damage[] */
+	struct gs_damage damage[GS_HEALTH_DAMAGES];
 };
 
 /*
@@ -525,11 +546,18 @@ struct gs_reader *gs_reader_open(const char *path, enum gs_open_error *err,
 				 char *msg, size_t msglen);
 /*
  * Next record: 1 with *rec filled (pointers valid until the next call),
- * 0 at the end of what can be read. A damaged frame ends the stream early:
- * see gs_reader_health().
+ * 0 at the end of what can be read. A damaged frame is skipped: the reader
+ * resynchronises on the next good frame, so only the damaged stretch is lost
+ * (gs_reader_health() says what was skipped and why).
  */
 int gs_reader_next(struct gs_reader *r, struct gs_record *rec);
 const struct gs_health *gs_reader_health(const struct gs_reader *r);
+/*
+ * How many damaged stretches the reader has skipped so far: a consumer that
+ * keeps state across records (smaps deltas, say) compares it between two
+ * records to learn that records may be missing between them.
+ */
+uint32_t gs_reader_gaps(const struct gs_reader *r);
 void gs_reader_close(struct gs_reader *r);
 
 /* Read from memory instead of a file (the fuzzer, tests). buf must outlive r. */
@@ -584,7 +612,8 @@ struct gs_smaps_state {
 void gs_smaps_state_init(struct gs_smaps_state *s);
 void gs_smaps_state_free(struct gs_smaps_state *s);
 /* Apply a SMAPS_KEY or SMAPS_DELTA record. 0, or -1 when it refers to ids
- * that are not live (a corrupt trace, or a delta before any keyframe). */
+ * that are not live (a corrupt trace, or a delta before any keyframe); the
+ * state is then as it was. */
 int gs_smaps_state_apply(struct gs_smaps_state *s, const struct gs_record *rec);
 
 #endif

@@ -197,6 +197,7 @@ static int diff_and_write(struct memrec *m, uint64_t t, uint64_t wall, uint64_t 
 		rec.u.smaps.updated = m->upd;
 	}
 	rec.u.smaps.t_ns = t;
+	rec.u.smaps.read_plus_1 = m->smaps_reads + 1;	/* this read's number, 0-based */
 	rec.u.smaps.wall_ns = wall;
 	rec.u.smaps.cpu_ns = cpu;
 	m->have_prev = 1;

@@ -264,7 +264,13 @@ static const char *sym_stack(struct symctx *c, int64_t id, uint64_t sp_word)
 				return c->cache.e[j].s + strlen(key) + 1;
 
 	sqlite3_bind_int64(c->get, 1, id);
-	if (sqlite3_step(c->get) == SQLITE_ROW) {
+	if (sqlite3_step(c->get) != SQLITE_ROW) {
+		/* its STACK record was in a chunk lost to damage (FORMAT.md §3.1):
+		 * unknown, said as such, never another stack */
+		sqlite3_reset(c->get);
+		return "[stack lost in a damaged chunk]";
+	}
+	{
 		const uint8_t *raw = sqlite3_column_blob(c->get, 0);
 		int d = sqlite3_column_int(c->get, 1);
 

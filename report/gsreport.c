@@ -137,21 +137,53 @@ static int up_to_date(sqlite3 *db, const struct stat *st)
 	return ok;
 }
 
+static int64_t meta_int(sqlite3 *db, const char *key)
+{
+	sqlite3_stmt *s;
+	int64_t v = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key=?", -1, &s, NULL))
+		return 0;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/*
+ * What a report made from this trace is missing, said once on stderr: a
+ * damaged trace is reported from everything intact (exit 0), and the user
+ * learns what was skipped.
+ */
 static void warn_health(sqlite3 *db, const char *trace)
 {
 	sqlite3_stmt *s;
+	int64_t gaps = meta_int(db, "gaps"), lost = meta_int(db, "smaps_reads_lost");
 
 	if (sqlite3_prepare_v2(db, "SELECT (SELECT value FROM meta WHERE key='damaged'), "
 			       "(SELECT value FROM meta WHERE key='damage'), "
 			       "(SELECT count(*) FROM recording)", -1, &s, NULL))
 		return;
 	if (sqlite3_step(s) == SQLITE_ROW) {
-		if (sqlite3_column_int(s, 0))
+		if (sqlite3_column_int(s, 0) && gaps)
+			msg("warning: %s is damaged (%s); %" PRId64 " damaged bytes in %" PRId64
+			    " stretch%s were skipped (%" PRId64 " chunks lost)%s, and everything "
+			    "else is reported", trace, sqlite3_column_text(s, 1),
+			    meta_int(db, "skipped_bytes"), gaps, gaps == 1 ? "" : "es",
+			    meta_int(db, "frames_lost"),
+			    meta_int(db, "cut_short") ? "; it is also cut short at the end" : "");
+		else if (sqlite3_column_int(s, 0))
 			msg("warning: %s is damaged; reporting what was read before the damage: %s",
 			    trace, sqlite3_column_text(s, 1));
 		else if (!sqlite3_column_int(s, 2))
 			msg("warning: %s has no end record (gsrec was killed or is still "
 			    "recording); reporting what was written", trace);
+		if (lost)
+			msg("warning: %" PRId64 " per-mapping smaps read%s could not be rebuilt past "
+			    "the damage (Pss by mapping and class is unknown until the next full "
+			    "read: earlier values are carried forward with their age)", lost,
+			    lost == 1 ? "" : "s");
 	}
 	sqlite3_finalize(s);
 }

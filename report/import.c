@@ -78,6 +78,7 @@ static const char schema[] =
 "CREATE TABLE census_g(census_id INTEGER, rank INTEGER, g INTEGER, goid INTEGER,\n"
 "  status INTEGER, stack_size INTEGER, gopc INTEGER, startpc INTEGER, stack_id INTEGER,\n"
 "  sp_word INTEGER);\n"
+"CREATE TABLE damage(offset INTEGER, bytes INTEGER, frames_lost INTEGER, why TEXT);\n"
 "CREATE TABLE recording(t_ns INTEGER, reason TEXT, statm_samples INTEGER,\n"
 "  smaps_reads INTEGER, rollup_reads INTEGER, cgroup_samples INTEGER, lost INTEGER,\n"
 "  cpu_user_ns INTEGER, cpu_sys_ns INTEGER, max_rss_kb INTEGER, records INTEGER,\n"
@@ -150,6 +151,7 @@ struct importer {
 	struct gent { uint64_t g; int64_t row; } *gmap;
 	size_t gmap_n, gmap_cap;
 	int64_t census_id;
+	int64_t smaps_lost;	/* per-mapping reads that could not be rebuilt */
 	char err[256];
 };
 
@@ -782,6 +784,35 @@ static int on_fault(void *ctx, const struct gs_rec_fault *f)
 	return step(im, s);
 }
 
+static int on_smaps_lost(void *ctx, uint64_t t_ns)
+{
+	struct importer *im = ctx;
+
+	(void)t_ns;
+	im->smaps_lost++;
+	return 0;
+}
+
+/* The stretches the reader skipped (FORMAT.md §3.1), as the health says. */
+static int put_damage(sqlite3 *db, const struct gs_health *h)
+{
+	sqlite3_stmt *s;
+	int ret = 0;
+
+	if (sqlite3_prepare_v2(db, "INSERT INTO damage VALUES(?,?,?,?)", -1, &s, NULL))
+		return -1;
+	for (uint32_t i = 0; i < h->ndamage && !ret; i++) {
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)h->damage[i].offset);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)h->damage[i].bytes);
+		sqlite3_bind_int64(s, 3, h->damage[i].frames);
+		sqlite3_bind_text(s, 4, h->damage[i].why, -1, SQLITE_STATIC);
+		ret = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	return ret;
+}
+
 static int on_release(void *ctx, const struct gs_rec_release *r)
 {
 	struct importer *im = ctx;
@@ -1125,7 +1156,7 @@ int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
 		.gc_event = on_gc_event, .gc_cycle = on_gc_cycle, .go_heap = on_go_heap,
 		.go_pause = on_go_pause,
 		.census = on_census,
-		.progress = on_progress,
+		.progress = on_progress, .smaps_lost = on_smaps_lost,
 	};
 	char cols[2048] = "", value_sql[1024], ddl[sizeof(schema) + 2048];
 	char statm_sql[64 + STATM_BATCH * 16];
@@ -1190,7 +1221,13 @@ int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
 	    meta(db, "statm_duplicates", im.statm_dups, NULL) ||
 	    meta(db, "table_raw_bytes", (sqlite3_int64)h->table_raw_bytes, NULL) ||
 	    meta(db, "table_frame_bytes", (sqlite3_int64)h->table_frame_bytes, NULL) ||
-	    meta(db, "damage", 0, h->damaged ? h->why : "")) {
+	    meta(db, "damage", 0, h->damaged ? h->why : "") ||
+	    meta(db, "gaps", h->gaps, NULL) ||
+	    meta(db, "skipped_bytes", (sqlite3_int64)h->skipped_bytes, NULL) ||
+	    meta(db, "frames_lost", (sqlite3_int64)h->frames_lost, NULL) ||
+	    meta(db, "bad_records", (sqlite3_int64)h->bad_records, NULL) ||
+	    meta(db, "cut_short", h->cut_short, NULL) ||
+	    meta(db, "smaps_reads_lost", im.smaps_lost, NULL) || put_damage(db, h)) {
 		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
 		goto out;
 	}

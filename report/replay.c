@@ -81,11 +81,22 @@ int gs_replay(struct gs_reader *r, const struct gs_tool *tool, void *ctx,
 	struct gs_classify_ctx cc = { 0 };
 	char exe[4096] = "";
 	struct gs_record rec;
-	uint64_t n = 0;
+	uint64_t n = 0, last_read = 0;	/* the last read applied, plus 1 */
+	uint32_t gaps = 0;
+	int chain = 0;			/* the mappings are known: a keyframe, then each delta */
 	int ret = 0;
 
+	(void)err;
+	(void)errlen;
 	gs_smaps_state_init(&st);
 	while (!ret && gs_reader_next(r, &rec) == 1) {
+		if (gs_reader_gaps(r) != gaps) {
+			/* Records may be missing before this one: a delta applies only
+			 * if its read number proves nothing of the chain was lost. */
+			gaps = gs_reader_gaps(r);
+			if (chain)
+				chain = -1;
+		}
 		if (tool->progress && (++n & 0xffff) == 0)
 			tool->progress(ctx, gs_reader_health(r)->good_bytes,
 				       gs_reader_health(r)->file_bytes);
@@ -107,14 +118,19 @@ int gs_replay(struct gs_reader *r, const struct gs_tool *tool, void *ctx,
 		case GS_REC_SMAPS_KEY:
 		case GS_REC_SMAPS_DELTA: {
 			uint32_t first_new = rec.type == GS_REC_SMAPS_KEY ? 0 : st.n;
+			uint64_t seq = rec.u.smaps.read_plus_1;
+			int fits = rec.type == GS_REC_SMAPS_KEY ||
+				   (chain && (seq && last_read ? seq == last_read + 1 : chain == 1));
 
-			if (gs_smaps_state_apply(&st, &rec) < 0) {
-				snprintf(err, errlen, "an smaps %s names mappings that are not live: "
-					 "the trace is inconsistent",
-					 rec.type == GS_REC_SMAPS_KEY ? "keyframe" : "delta");
-				ret = -1;
+			if (!fits || gs_smaps_state_apply(&st, &rec) < 0) {
+				chain = 0;	/* unknown until the next keyframe */
+				s.valid = 0;
+				if (tool->smaps_lost)
+					ret = tool->smaps_lost(ctx, rec.u.smaps.t_ns);
 				break;
 			}
+			chain = 1;
+			last_read = seq;
 			ret = view(&st, &s, &cc, &rec, first_new, tool, ctx);
 			break;
 		}

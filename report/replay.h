@@ -51,13 +51,21 @@ struct gs_tool {
 	int (*go_pause)(void *ctx, const struct gs_rec_go_pause *p);
 	/* called every 2^16 records with the bytes read so far */
 	void (*progress)(void *ctx, uint64_t bytes, uint64_t total);
+	/*
+	 * A per-mapping smaps read at t_ns that cannot be rebuilt: its delta
+	 * follows records lost to damage (or does not fit the mappings it
+	 * changes). The mappings stay unknown until the next keyframe.
+	 */
+	int (*smaps_lost)(void *ctx, uint64_t t_ns);
 };
 
 /*
- * Replay r through tool. Returns 0 when the readable part was replayed
- * (see gs_reader_health for a damaged tail), a tool's non-zero return, or
- * -1 with a message in err when the trace contradicts itself (for example a
- * delta that names a mapping that is not live).
+ * Replay r through tool. Returns 0 when the readable part was replayed (see
+ * gs_reader_health for what damage skipped), or a tool's non-zero return
+ * (with a message in err if the tool gave none). State that depends on
+ * records lost to damage is never rebuilt from what remains: an smaps delta
+ * applies only to the read it was made against (FORMAT.md §6.4), and reads
+ * that cannot be rebuilt are given to tool->smaps_lost.
  */
 int gs_replay(struct gs_reader *r, const struct gs_tool *tool, void *ctx,
 	      char *err, size_t errlen);

@@ -293,7 +293,20 @@ int gs_summary(sqlite3 *db, FILE *out)
 	int64_t frames = q_int(db, "SELECT value FROM meta WHERE key='frames'", 0);
 	int64_t records = q_int(db, "SELECT value FROM meta WHERE key='records'", 0);
 
-	if (damaged)
+	int64_t gaps = q_int(db, "SELECT value FROM meta WHERE key='gaps'", 0);
+
+	if (damaged && gaps)
+		fprintf(out, "# health:    DAMAGED: read %" PRId64 " records in %" PRId64 " chunks; "
+			"skipped %" PRId64 " damaged bytes in %" PRId64 " stretch%s (%" PRId64 " chunks "
+			"lost, %" PRId64 " per-mapping smaps reads not rebuilt)%s; first: %s\n", records,
+			frames, q_int(db, "SELECT value FROM meta WHERE key='skipped_bytes'", 0), gaps,
+			gaps == 1 ? "" : "es",
+			q_int(db, "SELECT value FROM meta WHERE key='frames_lost'", 0),
+			q_int(db, "SELECT value FROM meta WHERE key='smaps_reads_lost'", 0),
+			q_int(db, "SELECT value FROM meta WHERE key='cut_short'", 0)
+				? "; cut short at the end" : "",
+			meta_text(db, "damage", buf, sizeof(buf)));
+	else if (damaged)
 		fprintf(out, "# health:    DAMAGED: read %" PRId64 " records in %" PRId64 " chunks up to "
 			"byte %" PRId64 "; %s\n", records, frames,
 			q_int(db, "SELECT value FROM meta WHERE key='good_bytes'", 0),

@@ -16,7 +16,8 @@ expect() {	# expect FILE EXIT-CODE STDERR-PATTERN [SUMMARY-PATTERN]
 }
 expect good.trace 0 '' "closed cleanly; .* in 7 chunks"
 expect truncated.trace 0 "is damaged.*frame 6 is cut short" "DAMAGED: .* in 6 chunks"
-expect bitflip.trace 0 "is damaged.*fails its checksum" "DAMAGED: .* in 2 chunks"
+expect bitflip.trace 0 "is damaged.*fails its checksum.*344 damaged bytes in 1 stretch were skipped (1 chunks lost)" \
+	"DAMAGED: read .* in 6 chunks; skipped 344 damaged bytes in 1 stretch (1 chunks lost, 3 per-mapping smaps reads not rebuilt)"
 expect wrong-magic.trace 4 "not a gsmapper trace"
 expect newer-version.trace 4 "version 2.0 is newer than this build reads (version 1.x"
 expect empty.trace 4 "the file is empty"

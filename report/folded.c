@@ -619,14 +619,17 @@ static int cmp_live(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-/* The per-mapping read for a moment: end, peak, or the last at or before t0+S. */
+/* The per-mapping read for a moment: first, end, peak, or the last at or before t0+S. */
 static int pick_read(sqlite3 *db, const char *at, int64_t *read_id, int64_t *t)
 {
 	char sql[256];
 	sqlite3_stmt *s;
 
 	*read_id = -1;
-	if (!strcmp(at, "end"))
+	if (!strcmp(at, "first"))
+		snprintf(sql, sizeof(sql), "SELECT id, t_ns FROM smaps_read WHERE kind != 'rollup' "
+			 "ORDER BY id LIMIT 1");
+	else if (!strcmp(at, "end"))
 		snprintf(sql, sizeof(sql), "SELECT id, t_ns FROM smaps_read WHERE kind != 'rollup' "
 			 "ORDER BY id DESC LIMIT 1");
 	else if (!strcmp(at, "peak"))
@@ -878,11 +881,29 @@ static int pss_growth(struct symctx *c, FILE *out, const struct gs_folded_opts *
 	uint64_t shrank = 0;
 	int ret = 1;
 
-	/* no read yet at --from: the window starts from nothing */
-	if (pick_read(c->db, o->from, &ra, &ta) < 0)
-		ra = -1;
-	if (pick_read(c->db, o->to, &rb, &tb) < 0 || rb < ra) {
-		snprintf(msg, msglen, "no per-mapping smaps read for --to %s in this trace", o->to);
+	/*
+	 * The window runs from the last per-mapping read at or before --from
+	 * (by default, and when there is none, the first read: memory resident
+	 * before recording began is not growth) to the last at or before --to
+	 * (by default the last read).
+	 */
+	if (pick_read(c->db, "first", &ra, &ta) < 0) {
+		snprintf(msg, msglen, "no per-mapping smaps read in this trace: no Pss to compare");
+		return 1;
+	}
+	if (o->from) {
+		int64_t r, t;
+
+		if (pick_read(c->db, o->from, &r, &t) == 0 && r > ra) {
+			ra = r;
+			ta = t;
+		}
+	}
+	if (pick_read(c->db, o->to ? o->to : "end", &rb, &tb) < 0 || rb <= ra) {
+		snprintf(msg, msglen, "the window from %s to %s s holds only one per-mapping smaps "
+			 "read: there is no growth to show (widen it, or leave out --from and --to "
+			 "for the whole recording)", o->from ? o->from : "the first read",
+			 o->to ? o->to : "end");
 		return 1;
 	}
 	if ((ra >= 0 && (ret = pss_agg(c, o, ra, ta, &a, msg, msglen)) != 0) ||

@@ -62,7 +62,8 @@ static void usage(FILE *f)
 "             --weight: pss (default: resident memory at --at, bytes, by the\n"
 "             stack that made each page resident, each mapping scaled to its\n"
 "             smaps Pss; first frames: class, mapping), pss-growth (the same,\n"
-"             grown over --from S --to S, net of what was given back), cpu\n"
+"             grown over --from S --to S, by default from the first per-mapping\n"
+"             read to the last, net of what was given back), cpu\n"
 "             (samples), faults,\n"
 "             fault-bytes; --by-goroutine puts the goroutine first (cpu, faults),\n"
 "             --no-class, --no-mapping, --unit kb; goroutines (live at --at, by\n"
@@ -86,10 +87,17 @@ static void usage(FILE *f)
 "  -h, --help          this help\n"
 "      --version       print the version\n"
 "\n"
-"Exit status: 0 success (a trace cut short is reported up to its last good\n"
-"chunk, with a warning); 1 internal error; 2 bad usage; 3 the input cannot be\n"
-"opened; 4 the input is not a readable trace (empty, not a trace, a newer\n"
-"format version, a damaged header); 5 the output cannot be written.\n");
+"Each command takes only the options listed with it above; folded's --at,\n"
+"--from, --to, --by-goroutine, --no-class, --no-mapping and --unit apply to\n"
+"the weights that use them, and any other is refused.\n"
+"\n"
+"Exit status: 0 success (a damaged trace, or one cut short, is reported from\n"
+"everything intact, with a warning saying what was skipped); 1 internal\n"
+"error; 2 bad usage (also an option that does not apply, or a time past the\n"
+"end of the recording); 3 the input cannot be opened; 4 the input is not a\n"
+"readable trace (empty, not a trace, a newer format version, a damaged\n"
+"header); 5 the output cannot be written; 6 the trace holds nothing for this\n"
+"report (no CPU samples, no goroutine census, no such object, ...).\n");
 }
 
 static void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -350,9 +358,9 @@ static int cmd_addr2line(sqlite3 *db, const char *object, int inlines, char **ad
 			msg("no object '%s' in this trace (gsreport info lists them)", object);
 		else
 			msg("this trace holds no tables for the executable (recorded by a gsrec "
-			    "without symbol tables?)");
+			    "without symbol tables, or lost to damage)");
 		gs_objects_free(&objs);
-		return RX_BADTRACE;
+		return RX_NODATA;
 	}
 	if (o->err[0])
 		msg("warning: %s: %s", o->path, o->err);
@@ -454,6 +462,179 @@ static int cmd_info(sqlite3 *db, FILE *out)
 	return ferror(out) ? -1 : 0;
 }
 
+/* ---- options: which command takes which ---- */
+
+enum {
+	OP_OUTPUT = 1 << 0, OP_DB = 1 << 1, OP_FORMAT = 1 << 2, OP_OBJECT = 1 << 3,
+	OP_INLINES = 1 << 4, OP_WEIGHT = 1 << 5, OP_BYG = 1 << 6, OP_AT = 1 << 7,
+	OP_NOCLASS = 1 << 8, OP_NOMAP = 1 << 9, OP_UNIT = 1 << 10, OP_FROM = 1 << 11,
+	OP_TO = 1 << 12, OP_TOP = 1 << 13, OP_SITES = 1 << 14, OP_ALIGN = 1 << 15,
+	OP_N = 16,
+};
+static const char *const op_name[OP_N] = {
+	"-o", "--db", "--format", "--object", "--inlines", "--weight", "--by-goroutine", "--at",
+	"--no-class", "--no-mapping", "--unit", "--from", "--to", "--top", "--sites", "--align",
+};
+
+static const struct command {
+	const char *name;
+	unsigned opts;
+	const char *formats[2];	/* --format values, the default first */
+} commands[] = {
+	{ "import", OP_OUTPUT, { NULL } },
+	{ "timeline", OP_OUTPUT | OP_DB | OP_FORMAT | OP_ALIGN, { "csv", "json" } },
+	{ "summary", OP_OUTPUT | OP_DB, { NULL } },
+	{ "addr2line", OP_DB | OP_OBJECT | OP_INLINES, { NULL } },
+	{ "info", OP_OUTPUT | OP_DB, { NULL } },
+	{ "gc", OP_OUTPUT | OP_DB | OP_FORMAT, { "csv", "json" } },
+	{ "folded", OP_OUTPUT | OP_DB | OP_WEIGHT | OP_BYG | OP_AT | OP_NOCLASS | OP_NOMAP |
+		    OP_UNIT | OP_FROM | OP_TO, { NULL } },
+	{ "goroutines", OP_OUTPUT | OP_DB | OP_FORMAT | OP_AT | OP_TOP | OP_SITES,
+	  { "text", "json" } },
+};
+
+/* folded's weights and the options each uses (the others are refused) */
+static const struct weight {
+	const char *name;
+	unsigned opts;
+} weights[] = {
+	{ "pss", OP_AT | OP_BYG | OP_NOCLASS | OP_NOMAP | OP_UNIT },
+	{ "pss-growth", OP_FROM | OP_TO | OP_BYG | OP_NOCLASS | OP_NOMAP | OP_UNIT },
+	{ "cpu", OP_BYG },
+	{ "faults", OP_BYG },
+	{ "fault-bytes", OP_BYG },
+	{ "goroutines", OP_AT },
+	{ "goroutine-creations", OP_FROM | OP_TO },
+	{ "stack-growth", OP_FROM | OP_TO | OP_UNIT },
+};
+#define NWEIGHTS (sizeof(weights) / sizeof(weights[0]))
+
+/* "pss, pss-growth and stack-growth": the weights that take option bit op */
+static void weights_taking(unsigned op, char *buf, size_t n)
+{
+	size_t k = 0, m = 0, total = 0;
+
+	for (size_t i = 0; i < NWEIGHTS; i++)
+		total += !!(weights[i].opts & op);
+	buf[0] = 0;
+	for (size_t i = 0; i < NWEIGHTS && k < n; i++)
+		if (weights[i].opts & op) {
+			m++;
+			k += (size_t)snprintf(buf + k, n - k, "%s%s", m == 1 ? "" : m == total ? " and " : ", ",
+					      weights[i].name);
+		}
+}
+
+/* Refuse what does not apply: an option a command (or weight) does not use
+ * would otherwise change nothing without a word. */
+static int check_options(const struct command *c, const char *weight, unsigned given,
+			 const char *format)
+{
+	const struct weight *w = NULL;
+
+	if (weight && !strcmp(c->name, "folded")) {
+		for (size_t i = 0; i < NWEIGHTS; i++)
+			if (!strcmp(weights[i].name, weight))
+				w = &weights[i];
+		if (!w) {
+			msg("--weight %s is not available: use pss, pss-growth, cpu, faults, "
+			    "fault-bytes, goroutines, goroutine-creations or stack-growth", weight);
+			return RX_USAGE;
+		}
+	}
+	for (int i = 0; i < OP_N; i++) {
+		unsigned op = 1u << i;
+
+		if (!(given & op))
+			continue;
+		if (!(c->opts & op)) {
+			msg("%s does not apply to %s (gsreport --help lists each command's options)",
+			    op_name[i], c->name);
+			return RX_USAGE;
+		}
+		if (w && op != OP_OUTPUT && op != OP_DB && op != OP_WEIGHT && !(w->opts & op)) {
+			char list[160];
+
+			weights_taking(op, list, sizeof(list));
+			msg("%s does not apply to folded --weight %s; it applies to %s", op_name[i],
+			    w->name, list);
+			return RX_USAGE;
+		}
+	}
+	if (format && strcmp(format, c->formats[0]) && strcmp(format, c->formats[1])) {
+		msg("unknown format '%s' for %s: use %s or %s", format, c->name, c->formats[0],
+		    c->formats[1]);
+		return RX_USAGE;
+	}
+	return RX_OK;
+}
+
+/* Seconds from the recording's start to its last statm sample (-1: none). */
+static double recording_secs(sqlite3 *db)
+{
+	sqlite3_stmt *s;
+	double secs = -1;
+
+	if (sqlite3_prepare_v2(db, "SELECT ((SELECT max(t_ns) FROM statm) - (SELECT min(mono_ns) "
+			       "FROM clock)) / 1e9", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+		secs = sqlite3_column_double(s, 0);
+	sqlite3_finalize(s);
+	return secs;
+}
+
+/* A moment given in seconds must lie within the recording. */
+static int check_times(sqlite3 *db, const char *const *names, const char *const *vals, int n)
+{
+	double secs = -2;
+
+	for (int i = 0; i < n; i++) {
+		char *end;
+		double v;
+
+		if (!vals[i] || !strcmp(vals[i], "end") || !strcmp(vals[i], "peak"))
+			continue;
+		v = strtod(vals[i], &end);
+		if (secs == -2)
+			secs = recording_secs(db);
+		if (secs >= 0 && v > secs + 0.5) {
+			msg("%s %s is past the end of the recording, which lasts %.1f s: give a "
+			    "time from 0 to %.1f, or end", names[i], vals[i], secs, secs);
+			return RX_USAGE;
+		}
+	}
+	return RX_OK;
+}
+
+/* --- one function per command that needs more than a line --- */
+
+static int cmd_import(const char *in, const char *output)
+{
+	char dbpath[PATH_MAX];
+	sqlite3 *db = NULL;
+	int rc;
+
+	if (access(in, R_OK) < 0) {
+		msg("cannot open %s: %s", in, strerror(errno));
+		return RX_INPUT;
+	}
+	snprintf(dbpath, sizeof(dbpath), "%s", output ? output : "");
+	if (!output)
+		snprintf(dbpath, sizeof(dbpath), "%s.db", in);
+	rc = import_to(in, dbpath, &db, 1);
+	if (rc == RX_OK)
+		warn_health(db, in);
+	sqlite3_close(db);
+	return rc;
+}
+
+/* A report's failure: on the output (5), of the database (1). */
+static int report_failed(sqlite3 *db, FILE *out, const char *what)
+{
+	msg("writing the %s failed: %s", what, ferror(out) ? strerror(errno) : sqlite3_errmsg(db));
+	return ferror(out) ? RX_OUTPUT : RX_INTERNAL;
+}
+
 int main(int argc, char **argv)
 {
 	enum { O_DB = 256, O_FORMAT, O_VERSION, O_OBJECT, O_INLINES, O_WEIGHT, O_BYG, O_AT,
@@ -482,7 +663,9 @@ int main(int argc, char **argv)
 	const char *output = NULL, *dbopt = NULL, *cmd, *in, *object = NULL, *format = NULL;
 	struct gs_goroutines_opts go = { .at = "end", .top = 10, .sites = 20 };
 	int json = 0, c, rc, inlines = 0, align_gc = 0;
-	struct gs_folded_opts fo = { .weight = "pss", .at = "end", .from = "0", .to = "end" };
+	unsigned given = 0;
+	struct gs_folded_opts fo = { .weight = "pss", .at = "end" };
+	const struct command *command = NULL;
 	sqlite3 *db = NULL;
 	FILE *out = stdout;
 
@@ -504,13 +687,16 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'o':
 			output = optarg;
+			given |= OP_OUTPUT;
 			break;
 		case O_DB:
 			dbopt = optarg;
+			given |= OP_DB;
 			break;
 		case O_FORMAT:
 			format = optarg;
 			json = !strcmp(optarg, "json");
+			given |= OP_FORMAT;
 			break;
 		case O_ALIGN:
 			if (strcmp(optarg, "gc")) {
@@ -519,6 +705,7 @@ int main(int argc, char **argv)
 				return RX_USAGE;
 			}
 			align_gc = 1;
+			given |= OP_ALIGN;
 			break;
 		case O_TOP:
 		case O_SITES: {
@@ -531,19 +718,24 @@ int main(int argc, char **argv)
 				return RX_USAGE;
 			}
 			*(c == O_TOP ? &go.top : &go.sites) = (int)v;
+			given |= c == O_TOP ? OP_TOP : OP_SITES;
 			break;
 		}
 		case O_OBJECT:
 			object = optarg;
+			given |= OP_OBJECT;
 			break;
 		case O_INLINES:
 			inlines = 1;
+			given |= OP_INLINES;
 			break;
 		case O_WEIGHT:
 			fo.weight = optarg;
+			given |= OP_WEIGHT;
 			break;
 		case O_BYG:
 			fo.by_goroutine = 1;
+			given |= OP_BYG;
 			break;
 		case O_AT: {
 			char *end;
@@ -554,6 +746,7 @@ int main(int argc, char **argv)
 				msg("invalid --at '%s': use end, peak or seconds since the start", optarg);
 				return RX_USAGE;
 			}
+			given |= OP_AT;
 			break;
 		}
 		case O_FROM:
@@ -569,13 +762,16 @@ int main(int argc, char **argv)
 				fo.from = optarg;
 			else
 				fo.to = optarg;
+			given |= c == O_FROM ? OP_FROM : OP_TO;
 			break;
 		}
 		case O_NOCLASS:
 			fo.no_class = 1;
+			given |= OP_NOCLASS;
 			break;
 		case O_NOMAP:
 			fo.no_mapping = 1;
+			given |= OP_NOMAP;
 			break;
 		case O_UNIT:
 			if (strcmp(optarg, "b") && strcmp(optarg, "kb")) {
@@ -583,6 +779,7 @@ int main(int argc, char **argv)
 				return RX_USAGE;
 			}
 			fo.unit_kb = !strcmp(optarg, "kb");
+			given |= OP_UNIT;
 			break;
 		case 'h':
 			usage(stdout);
@@ -595,27 +792,28 @@ int main(int argc, char **argv)
 			return RX_USAGE;
 		}
 	}
-	if (strcmp(cmd, "import") && strcmp(cmd, "timeline") && strcmp(cmd, "summary") &&
-	    strcmp(cmd, "addr2line") && strcmp(cmd, "info") && strcmp(cmd, "folded") &&
-	    strcmp(cmd, "gc") && strcmp(cmd, "goroutines")) {
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(cmd, commands[i].name))
+			command = &commands[i];
+	if (!command) {
 		msg("unknown command '%s': use import, timeline, summary, addr2line, info, "
 		    "folded, gc or goroutines", cmd);
 		return RX_USAGE;
 	}
-	if (format) {
-		int text = !strcmp(cmd, "goroutines");
-
-		if (strcmp(format, "json") && strcmp(format, text ? "text" : "csv")) {
-			msg("unknown format '%s' for %s: use %s or json", format, cmd,
-			    text ? "text" : "csv");
-			return RX_USAGE;
-		}
-	}
-	go.json = json;
-	if (align_gc && strcmp(cmd, "timeline")) {
-		msg("--align is a timeline option");
+	rc = check_options(command, fo.weight, given, format);
+	if (rc)
+		return rc;
+	if (fo.from && fo.to && strcmp(fo.from, "end") && strcmp(fo.to, "end") &&
+	    strtod(fo.from, NULL) > strtod(fo.to, NULL)) {
+		msg("--from %s is after --to %s: give a window that ends after it starts", fo.from,
+		    fo.to);
 		return RX_USAGE;
 	}
+	if (fo.from && !strcmp(fo.from, "end") && fo.to && strcmp(fo.to, "end")) {
+		msg("--from end is after --to %s: give a window that ends after it starts", fo.to);
+		return RX_USAGE;
+	}
+	go.json = json;
 	if (!strcmp(cmd, "addr2line") && optind < argc) {
 		in = argv[optind];
 		rc = open_input(in, dbopt, &db);
@@ -630,26 +828,19 @@ int main(int argc, char **argv)
 		return RX_USAGE;
 	}
 	in = argv[optind];
-
-	if (!strcmp(cmd, "import")) {
-		char dbpath[PATH_MAX];
-
-		if (access(in, R_OK) < 0) {
-			msg("cannot open %s: %s", in, strerror(errno));
-			return RX_INPUT;
-		}
-		snprintf(dbpath, sizeof(dbpath), "%s", output ? output : "");
-		if (!output)
-			snprintf(dbpath, sizeof(dbpath), "%s.db", in);
-		rc = import_to(in, dbpath, &db, 1);
-		if (rc == RX_OK)
-			warn_health(db, in);
-		sqlite3_close(db);
-		return rc;
-	}
+	if (!strcmp(cmd, "import"))
+		return cmd_import(in, output);
 	rc = open_input(in, dbopt, &db);
 	if (rc)
 		goto done;
+	{
+		const char *names[3] = { "--at", "--from", "--to" };
+		const char *vals[3] = { (given & OP_AT) ? fo.at : NULL, fo.from, fo.to };
+
+		rc = check_times(db, names, vals, 3);
+		if (rc)
+			goto done;
+	}
 	if (output && !(out = fopen(output, "w"))) {
 		msg("cannot write %s: %s", output, strerror(errno));
 		rc = RX_OUTPUT;
@@ -661,7 +852,7 @@ int main(int argc, char **argv)
 
 		if (k == 1) {
 			msg("%s", why);
-			rc = strstr(why, "not available") ? RX_USAGE : RX_BADTRACE;
+			rc = RX_NODATA;
 		} else if (k < 0) {
 			msg("writing folded stacks failed: %s", strerror(errno));
 			rc = RX_OUTPUT;
@@ -669,40 +860,31 @@ int main(int argc, char **argv)
 	} else if (!strcmp(cmd, "timeline") && align_gc) {
 		char why[400] = "";
 
-		if (gs_timeline_gc(db, out, json, why, sizeof(why)) < 0) {
-			msg("writing the timeline failed: %s",
-			    ferror(out) ? strerror(errno) : sqlite3_errmsg(db));
-			rc = ferror(out) ? RX_OUTPUT : RX_INTERNAL;
-		} else if (why[0]) {
+		if (gs_timeline_gc(db, out, json, why, sizeof(why)) < 0)
+			rc = report_failed(db, out, "timeline");
+		else if (why[0])
 			msg("%s", why);
-		}
 	} else if (!strcmp(cmd, "goroutines")) {
 		char why[300] = "";
 		int k = gs_goroutines(db, out, &go, why, sizeof(why));
 
 		if (k == 1) {
 			msg("%s", why);
-			rc = RX_BADTRACE;
+			rc = RX_NODATA;
 		} else if (k < 0) {
-			msg("writing the goroutines report failed: %s",
-			    ferror(out) ? strerror(errno) : sqlite3_errmsg(db));
-			rc = ferror(out) ? RX_OUTPUT : RX_INTERNAL;
+			rc = report_failed(db, out, "goroutines report");
 		}
 	} else if (!strcmp(cmd, "gc")) {
 		char why[300] = "";
 
-		if (gs_gc(db, out, json, why, sizeof(why)) < 0) {
-			msg("writing the gc report failed: %s",
-			    ferror(out) ? strerror(errno) : sqlite3_errmsg(db));
-			rc = ferror(out) ? RX_OUTPUT : RX_INTERNAL;
-		} else if (why[0]) {
+		if (gs_gc(db, out, json, why, sizeof(why)) < 0)
+			rc = report_failed(db, out, "gc report");
+		else if (why[0])
 			msg("%s", why);
-		}
 	} else if ((!strcmp(cmd, "timeline") ? gs_timeline(db, out, json)
 		    : !strcmp(cmd, "info")   ? cmd_info(db, out)
 					     : gs_summary(db, out)) < 0) {
-		msg("writing the %s failed: %s", cmd, ferror(out) ? strerror(errno) : sqlite3_errmsg(db));
-		rc = ferror(out) ? RX_OUTPUT : RX_INTERNAL;
+		rc = report_failed(db, out, cmd);
 	}
 	if (out != stdout && fclose(out) != 0 && !rc) {
 		msg("cannot write %s: %s", output, strerror(errno));

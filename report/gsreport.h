@@ -16,7 +16,7 @@
 /* Exit codes (README.md "Exit codes"). */
 enum {
 	RX_OK = 0, RX_INTERNAL = 1, RX_USAGE = 2, RX_INPUT = 3, RX_BADTRACE = 4,
-	RX_OUTPUT = 5,
+	RX_OUTPUT = 5, RX_NODATA = 6,
 };
 
 /* Stream the trace behind r into db (an empty database). 0 or -1 (err). */

@@ -91,7 +91,7 @@ check "samples in hotA carry goroutine $ga and hotB $gb, as the workload says ($
 "$GSREPORT" folded --weight cpu "$T/nobpf.trace" >/dev/null 2>"$T/err"
 rc=$?
 check "--no-bpf: folded says there are no CPU samples (exit $rc)" \
-	eval '[ $rc -eq 4 ] && grep -q "no CPU samples" "$T/err"'
+	eval '[ $rc -eq 6 ] && grep -q "no CPU samples" "$T/err"'
 "$GSREPORT" summary "$T/nobpf.trace" | grep -q "eBPF streams not recorded: --no-bpf" &&
 	ok "--no-bpf: the summary says so" || notok "--no-bpf not in the summary"
 

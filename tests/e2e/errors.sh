@@ -77,7 +77,7 @@ grep -q "go:        not a Go program" "$T/sum" && grep -q "warning" "$T/sum" &&
 "$GSREPORT" timeline "$T/sleep.trace" | head -1 | grep -q pss_heap &&
 	[ "$("$GSREPORT" timeline "$T/sleep.trace" | awk -F, 'NR>1 && $11 > 0' | wc -l)" -eq 0 ] &&
 	ok "no heap class for a non-Go target" || notok "non-Go target shows heap Pss"
-expect "gsreport goroutines on a non-Go target says there is no census" 4 "no goroutine census" \
+expect "gsreport goroutines on a non-Go target says there is no census (nothing to report: 6)" 6 "no goroutine census" \
 	"$GSREPORT" goroutines "$T/sleep.trace"
 
 # -d stops a launched command with SIGTERM and reports its status.
@@ -157,4 +157,33 @@ expect "gsreport: bad --top" 2 "invalid --top" "$GSREPORT" goroutines x --top -3
 expect "gsreport: output not writable" 5 "cannot write" \
 	"$GSREPORT" summary "$TOP/tests/golden/good.trace" --db :memory: -o /nonexistent/x
 sqlite3 "$T/other.db" "create table t(x)"
+# Options that do not apply are refused, never ignored; a time must lie in
+# the recording (good.trace lasts about 2 s); "nothing to report" is 6.
+G="$TOP/tests/golden/good.trace"
+expect "gsreport: summary has no --format" 2 "\-\-format does not apply to summary" \
+	"$GSREPORT" summary "$G" --db :memory: --format json
+expect "gsreport: timeline has no --top" 2 "\-\-top does not apply to timeline" \
+	"$GSREPORT" timeline "$G" --db :memory: --top 3
+expect "gsreport: addr2line writes to stdout (no -o)" 2 "\-o does not apply to addr2line" \
+	"$GSREPORT" addr2line "$G" -o "$T/x" 0x1
+expect "gsreport: import takes -o, not --db" 2 "\-\-db does not apply to import" \
+	"$GSREPORT" import "$G" --db "$T/x.db"
+expect "gsreport: folded --weight cpu has no --at" 2 \
+	"\-\-at does not apply to folded --weight cpu; it applies to pss and goroutines" \
+	"$GSREPORT" folded "$G" --db :memory: --weight cpu --at peak
+expect "gsreport: folded --weight cpu has no --unit" 2 "\-\-unit does not apply to folded --weight cpu" \
+	"$GSREPORT" folded "$G" --db :memory: --weight cpu --unit kb
+expect "gsreport: folded --weight pss has no window" 2 \
+	"\-\-from does not apply to folded --weight pss; it applies to pss-growth, goroutine-creations and stack-growth" \
+	"$GSREPORT" folded "$G" --db :memory: --weight pss --from 5 --to 10
+expect "gsreport: --at past the end of the recording" 2 "\-\-at 99999 is past the end of the recording, which lasts" \
+	"$GSREPORT" folded "$G" --db :memory: --at 99999
+expect "gsreport: --to past the end of the recording" 2 "\-\-to 600 is past the end" \
+	"$GSREPORT" folded "$G" --db :memory: --weight pss-growth --to 600
+expect "gsreport: a window that ends before it starts" 2 "\-\-from 10 is after --to 5" \
+	"$GSREPORT" folded "$G" --db :memory: --weight pss-growth --from 10 --to 5
+expect "gsreport: an object the trace does not hold (nothing to report: 6)" 6 "no object 'nope.so' in this trace" \
+	"$GSREPORT" addr2line --object nope.so "$G" 0x1
+expect "gsreport: a weight the trace has no data for (no CPU samples: 6)" 6 "no CPU samples\|has no" \
+	"$GSREPORT" folded "$G" --db :memory: --weight cpu
 expect "gsreport: a foreign SQLite database" 4 "not one gsreport wrote" "$GSREPORT" summary "$T/other.db"

@@ -81,6 +81,29 @@ check "pss-growth: retainBig:retainSmall 2:1 within 10% ($gb : $gs), giveBack ne
 "$GSREPORT" folded --weight pss-growth --from x "$T/r.trace" >/dev/null 2>&1
 check "pss-growth: a bad --from is a usage error" [ $? -eq 2 ]
 
+# The default window is the recording: attached to a process that holds
+# memory already, growth is what Pss grew between the first and the last
+# per-mapping read, not all it holds. Exactly: the lines shown, less what
+# the lines that shrank gave back (said on stderr), are the last read's Pss
+# less the first's.
+"$W/heapgrow" -mb 96 -steps 6 -step-delay 400ms -hold 1s >/dev/null &
+hp=$!
+execd $hp "$W/heapgrow" || notok "heapgrow did not start"
+for _ in $(seq 100); do	# until it holds some heap (16 MiB a step)
+	[ "$(awk '{print $2}' /proc/$hp/statm 2>/dev/null || echo 0)" -gt 8192 ] && break
+	sleep 0.05
+done
+"$GSREC" -q -b 5 -o "$T/att.trace" -p $hp
+wait $hp
+"$GSREPORT" folded --weight pss-growth "$T/att.trace" >"$T/att.growth" 2>"$T/att.err"
+grown=$(awk '{t += $NF} END {print t + 0}' "$T/att.growth")
+shrank=$(grep -o '^gsreport: [0-9]* bytes of Pss were given back' "$T/att.err" | awk '{print $2}')
+read -r first last < <(sqlite3 -separator ' ' "$T/att.trace.db" "SELECT
+	(SELECT pss_kb * 1024 FROM smaps_read WHERE kind != 'rollup' ORDER BY id LIMIT 1),
+	(SELECT pss_kb * 1024 FROM smaps_read WHERE kind != 'rollup' ORDER BY id DESC LIMIT 1)")
+check "pss-growth by default: $grown bytes grown less ${shrank:-0} given back is the recording's own Pss growth, $last - $first (it held $first at the first read)" \
+	eval '[ "$first" -gt $((16 << 20)) ] && [ $((grown - ${shrank:-0})) -eq $((last - first)) ]'
+
 # cgo: C memory leaked from a named Go function is attributed, in the
 # c_heap class, to that function's call path. (The workload's C code keeps
 # frame pointers; C built without them cuts the frame-pointer walk.)

@@ -133,7 +133,7 @@ WORKLOADS := $(notdir $(wildcard tests/workloads/*))
 # The symbolization tests need the same program in several shapes.
 WORKLOAD_BINS := $(addprefix $(O)/workloads/,$(WORKLOADS)) \
 	$(O)/workloads/symbols-stripped $(O)/workloads/symbols-pie $(O)/workloads/gcstats-stripped
-workloads: $(WORKLOAD_BINS) $(O)/tests/gosym-addr2line $(O)/tests/pcln-addr2line $(O)/tests/golayout $(O)/tests/pcsp-check \
+workloads: $(WORKLOAD_BINS) $(O)/tests/gosym-addr2line $(O)/tests/godwarf $(O)/tests/pcln-addr2line $(O)/tests/golayout $(O)/tests/pcsp-check \
 	$(O)/tests/probe-offsets
 $(O)/workloads/symbols-stripped: tests/workloads/symbols/*.go $(GO_VERSION_STAMP)
 	@mkdir -p $(@D)
@@ -154,6 +154,11 @@ $(O)/tests/gosym-addr2line: tests/tools/gosym-addr2line/*.go $(GO_VERSION_STAMP)
 	@mkdir -p $(@D)
 	$(call msg,GO,$@)
 	$(Q)cd tests/tools/gosym-addr2line && $(GOENV) \
+		$(GO) build -o $(abspath $@) .
+$(O)/tests/godwarf: tests/tools/godwarf/*.go $(GO_VERSION_STAMP)
+	@mkdir -p $(@D)
+	$(call msg,GO,$@)
+	$(Q)cd tests/tools/godwarf && $(GOENV) \
 		$(GO) build -o $(abspath $@) .
 $(O)/workloads/%: tests/workloads/%/*.go $(GO_VERSION_STAMP)
 	@mkdir -p $(@D)

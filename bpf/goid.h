@@ -42,11 +42,14 @@ static __always_inline __s64 read_goid(void)
 	if (bpf_probe_read_user(&goid, sizeof(goid), (void *)(g + off_goid)))
 		return -1;
 	if (goid == 0 && off_g_m >= 0 && off_m_curg >= 0) {
-		/* g0 (system stack): the goroutine it works for is m.curg */
+		/* g0 (system stack): the goroutine it works for is m.curg; none
+		 * (0 stays) when the scheduler runs between goroutines. What cannot
+		 * be read is unknown (-1), never goroutine 0. */
 		if (bpf_probe_read_user(&m, sizeof(m), (void *)(g + off_g_m)) || !m ||
-		    bpf_probe_read_user(&g, sizeof(g), (void *)(m + off_m_curg)) || !g ||
-		    bpf_probe_read_user(&goid, sizeof(goid), (void *)(g + off_goid)))
-			return 0;
+		    bpf_probe_read_user(&g, sizeof(g), (void *)(m + off_m_curg)))
+			return -1;
+		if (g && bpf_probe_read_user(&goid, sizeof(goid), (void *)(g + off_goid)))
+			return -1;
 	}
 	return goid;
 }

@@ -607,6 +607,18 @@ static void bpf_start(struct bpfstate *b, pid_t pid, const struct opts *o, int w
 /* Say what could not be started, on stderr and in the trace. */
 static int bpf_report(struct bpfstate *b, struct gs_writer *w)
 {
+	if (!b->have_flt && !b->have_cpu) {
+		/* one cause (no permission, no BPF), said once */
+		msg("warning: eBPF streams not recorded (page faults, CPU samples, goroutines and "
+		    "GC): %s; recording /proc data only (--no-bpf says this is intended)",
+		    b->cpu_err);
+		if (write_message(w, GS_WARNING, "eBPF streams not recorded: %s", b->cpu_err) < 0)
+			return -1;
+		if (strcmp(b->flt_err, b->cpu_err) &&
+		    write_message(w, GS_WARNING, "page faults not recorded: %s", b->flt_err) < 0)
+			return -1;
+		return 0;
+	}
 	if (!b->have_flt) {
 		msg("warning: page faults not recorded: %s", b->flt_err);
 		if (write_message(w, GS_WARNING, "page faults not recorded: %s", b->flt_err) < 0)
@@ -1093,8 +1105,8 @@ int main(int argc, char **argv)
 			uint64_t span = gs_now_ns(CLOCK_MONOTONIC) - bs.go.rec_start;
 
 			fprintf(stderr, "%s: goroutine events over %u a second (--go-rate): their "
-				"probes were off %.0f%% of the time, so creations, exits and stack "
-				"growth are a sample\n", prog, o.go_rate,
+				"probes were off %.0f%% of the time, so the creations, exits and stack "
+				"growth recorded are a sample\n", prog, o.go_rate,
 				span ? 100.0 * (double)bs.go.paused_ns / (double)span : 0.0);
 		}
 	}

@@ -421,6 +421,21 @@ static int print_sorted(struct agg *agg, FILE *out)
  * leaf pushed nothing are broken down by sp_word, which there names the
  * caller the frame-pointer walk skipped.
  */
+/*
+ * --by-goroutine's first frame. goid 0 is no goroutine: the thread was on
+ * g0 with none to run (the scheduler between goroutines); a goid that could
+ * not be read is "goroutine ?".
+ */
+static void goroutine_label(char *g, size_t n, int unknown, int64_t id)
+{
+	if (unknown || id < 0)
+		snprintf(g, n, "goroutine ?");
+	else if (id == 0)
+		snprintf(g, n, "[scheduler]");
+	else
+		snprintf(g, n, "goroutine %lld", (long long)id);
+}
+
 static int add_line(struct agg *agg, struct buf *line, const char *gprefix, const char *frames,
 		    uint64_t n)
 {
@@ -473,10 +488,8 @@ static int count_weight(struct symctx *c, FILE *out, const struct gs_folded_opts
 		char g[40] = "", *gp = NULL;
 
 		if (o->by_goroutine) {
-			if (sqlite3_column_type(s, 2) == SQLITE_NULL)
-				snprintf(g, sizeof(g), "goroutine ?");
-			else
-				snprintf(g, sizeof(g), "goroutine %lld", sqlite3_column_int64(s, 2));
+			goroutine_label(g, sizeof(g), sqlite3_column_type(s, 2) == SQLITE_NULL,
+					sqlite3_column_int64(s, 2));
 			gp = g;
 		}
 		if (!needs_sp_word(c, id)) {
@@ -790,12 +803,10 @@ static int pss_agg(struct symctx *c, const struct gs_folded_opts *o, int64_t rea
 				char g[40];
 				long long id = atoll(colon + 1);
 
-				if (id < 0)
-					snprintf(g, sizeof(g), "goroutine ?");
-				else
-					snprintf(g, sizeof(g), "goroutine %lld", id);
+				goroutine_label(g, sizeof(g), 0, id);
 				put(&line, g, strlen(g), line.len > 0);
-				line.p[line.len - strlen(g) + strlen("goroutine")] = ' ';
+				if (id != 0)	/* put() made the space a '_' */
+					line.p[line.len - strlen(g) + strlen("goroutine")] = ' ';
 			}
 			const char *frames = sym_stack(c, atoll(l->per_stack.e[k].s), 0);
 
@@ -1003,7 +1014,7 @@ static void paused_note(sqlite3 *db, int64_t a, int64_t b, const char *what)
 
 	if (off >= 0)
 		fprintf(stderr, "gsreport: the goroutine probes were paused for %.0f%% of the "
-			"window (gsrec --go-rate), so these %s are a sample\n", 100.0 * off, what);
+			"window (gsrec --go-rate), so %s a sample\n", 100.0 * off, what);
 }
 
 static int goroutine_weight(struct symctx *c, FILE *out, const struct gs_folded_opts *o,
@@ -1089,7 +1100,7 @@ static int goroutine_weight(struct symctx *c, FILE *out, const struct gs_folded_
 
 		if (r)
 			goto out;
-		paused_note(c->db, a, b, growth ? "stack growth" : "creations");
+		paused_note(c->db, a, b, growth ? "the stack growth shown is" : "the creations shown are");
 	}
 	if (!total) {
 		snprintf(msg, msglen, "this trace has no %s in that window (recorded without eBPF "

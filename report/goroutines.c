@@ -148,6 +148,15 @@ int gs_gcount_open(sqlite3 *db, struct gs_gcount *c, struct gs_gosym *sym)
 
 	memset(c, 0, sizeof(*c));
 	c->sym = sym;
+	c->census_count = c->census_t = -1;
+	/* without the probes (no eBPF, a runtime they cannot be put on) only
+	 * the censuses count: there are no events to follow */
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM message WHERE text LIKE 'goroutine and GC probes:%'",
+			       -1, &s, NULL) == SQLITE_OK) {
+		c->events = sqlite3_step(s) == SQLITE_ROW;
+		sqlite3_finalize(s);
+		s = NULL;
+	}
 	if (sqlite3_prepare_v2(db, "SELECT id, t_ns, stack_bytes FROM census ORDER BY id", -1,
 			       &c->cs, NULL) ||
 	    sqlite3_prepare_v2(db, "SELECT t_ns, startpc, 1 FROM go_create UNION ALL "
@@ -178,7 +187,8 @@ int gs_gcount_open(sqlite3 *db, struct gs_gcount *c, struct gs_gosym *sym)
 	return 0;
 }
 
-void gs_gcount_at(struct gs_gcount *c, int64_t t, int64_t *count, int64_t *stack_bytes)
+void gs_gcount_at(struct gs_gcount *c, int64_t t, int64_t *count, int64_t *stack_bytes,
+		  int64_t *age_ns)
 {
 	for (;;) {
 		int64_t tc = c->cs_more ? col(c->cs, 1) : INT64_MAX;
@@ -196,8 +206,10 @@ void gs_gcount_at(struct gs_gcount *c, int64_t t, int64_t *count, int64_t *stack
 			c->lost_more = sqlite3_step(c->lost) == SQLITE_ROW;
 		} else if (tc <= te) {
 			c->stack_bytes = col(c->cs, 2);
+			c->census_count = census_users(c, col(c->cs, 0));
+			c->census_t = tc;
 			if (c->stale || c->paused > 0) {
-				c->count = census_users(c, col(c->cs, 0));
+				c->count = c->census_count;
 				c->stale = 0;
 				c->fresh = 1;
 			}
@@ -209,9 +221,17 @@ void gs_gcount_at(struct gs_gcount *c, int64_t t, int64_t *count, int64_t *stack
 		}
 	}
 	/* while paused, a census's count holds only for the query just after it */
-	*count = c->have && !c->stale && (c->paused <= 0 || c->fresh) ? c->count : -1;
+	*count = c->have && c->events && !c->stale && (c->paused <= 0 || c->fresh) ? c->count : -1;
 	c->fresh = 0;
 	*stack_bytes = c->stack_bytes;
+	if (!age_ns)
+		return;
+	*age_ns = *count >= 0 ? 0 : -1;
+	if (*count < 0 && c->census_t >= 0) {
+		/* not known exactly here: the last census's, with its age */
+		*count = c->census_count;
+		*age_ns = t - c->census_t;
+	}
 }
 
 void gs_gcount_close(struct gs_gcount *c)
@@ -393,7 +413,7 @@ int gs_gc(sqlite3 *db, FILE *out, int json, char *msg, size_t msglen)
 		int64_t end_mono = end_wall - (gs_wall_at(&w, end_t) - end_t);
 
 		gs_memat_at(&mem, end_mono + 20000000, &ra, &pa);	/* the next statm tick or two */
-		gs_gcount_at(&gc, end_mono, &gor, &sb);
+		gs_gcount_at(&gc, end_mono, &gor, &sb, NULL);
 		if (json)
 			fprintf(out, "%s{", nrows ? ",\n" : "");
 		num(out, json, "cycle", cycle, 1);

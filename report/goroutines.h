@@ -52,10 +52,19 @@ struct gs_gcount {
 	int fresh;			/* a census re-anchored since the last query */
 	int64_t count, stack_bytes;
 	int have;
+	int events;			/* the creation and exit probes were on */
+	int64_t census_count, census_t;	/* the last census before the query (-1: none) */
 	struct gs_gosym *sym;
 };
 int gs_gcount_open(sqlite3 *db, struct gs_gcount *c, struct gs_gosym *sym);
-void gs_gcount_at(struct gs_gcount *c, int64_t t, int64_t *count, int64_t *stack_bytes);
+/*
+ * Live goroutines at t (ascending): *count, or -1 where the events do not
+ * say it exactly. With age_ns, an unknown count is the last census's instead,
+ * and *age_ns how long before t it was taken (0 for an exact count; -1 with
+ * no census yet).
+ */
+void gs_gcount_at(struct gs_gcount *c, int64_t t, int64_t *count, int64_t *stack_bytes,
+		  int64_t *age_ns);
 void gs_gcount_close(struct gs_gcount *c);
 
 /* The share of [a, b], within the recording, that the creation, exit and

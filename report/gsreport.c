@@ -442,11 +442,16 @@ static int cmd_info(sqlite3 *db, FILE *out)
 				last = lastbuf;
 				fprintf(out, "runtime layout of %s:\n", path);
 			}
+			const char *field = (const char *)sqlite3_column_text(s, 1);
+			char v[32];
+
+			/* addresses in hex, as every other tool writes them; offsets in decimal */
+			snprintf(v, sizeof(v), strncmp(field, "addr.", 5) ? "%lld" : "%#llx",
+				 sqlite3_column_int64(s, 2));
 			if (sqlite3_column_type(s, 2) == SQLITE_NULL)
-				fprintf(out, "  %-26s not found\n", sqlite3_column_text(s, 1));
+				fprintf(out, "  %-26s not found\n", field);
 			else
-				fprintf(out, "  %-26s %-12lld (%s)\n", sqlite3_column_text(s, 1),
-					sqlite3_column_int64(s, 2), sqlite3_column_text(s, 3));
+				fprintf(out, "  %-26s %-12s (%s)\n", field, v, sqlite3_column_text(s, 3));
 		}
 		sqlite3_finalize(s);
 	}

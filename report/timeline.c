@@ -18,19 +18,19 @@ static int64_t col(sqlite3_stmt *s, int i) { return sqlite3_column_int64(s, i); 
 
 /* The goroutine and GC columns of a row (empty or null where unknown). */
 static void go_columns(char *buf, size_t n, int json, int64_t numgc, int64_t since_ns,
-		       int64_t gor, int64_t gsb, int64_t live, int64_t inuse)
+		       int64_t gor, int64_t gor_age_ns, int64_t gsb, int64_t live, int64_t inuse)
 {
 	static const char *const names[] = { "gc_cycle", "since_last_gc_ms", "goroutines",
-					     "goroutine_stack_bytes", "heap_live_bytes",
-					     "heap_inuse_bytes" };
-	int64_t v[6] = { numgc, since_ns, gor, gsb, live, inuse };
+					     "goroutines_age_ms", "goroutine_stack_bytes",
+					     "heap_live_bytes", "heap_inuse_bytes" };
+	int64_t v[7] = { numgc, since_ns, gor, gor >= 0 ? gor_age_ns : -1, gsb, live, inuse };
 	size_t k = 0;
 
 	buf[0] = 0;
-	for (int i = 0; i < 6 && k < n; i++) {
+	for (int i = 0; i < 7 && k < n; i++) {
 		char num[32] = "";
 
-		if (v[i] >= 0 && i == 1)
+		if (v[i] >= 0 && (i == 1 || i == 3))
 			snprintf(num, sizeof(num), "%.1f", (double)v[i] / 1e6);
 		else if (v[i] >= 0)
 			snprintf(num, sizeof(num), "%" PRId64, v[i]);
@@ -78,8 +78,8 @@ int gs_timeline(sqlite3 *db, FILE *out, int json)
 		      "cgroup_limit_bytes,pss_fresh,pss_age_ms", out);
 		for (int k = 0; k < GS_NCLASSES; k++)
 			fprintf(out, ",pss_%s", gs_class_name(k));
-		fputs(",gc_cycle,since_last_gc_ms,goroutines,goroutine_stack_bytes,heap_live_bytes,"
-		      "heap_inuse_bytes\n", out);
+		fputs(",gc_cycle,since_last_gc_ms,goroutines,goroutines_age_ms,goroutine_stack_bytes,"
+		      "heap_live_bytes,heap_inuse_bytes\n", out);
 	}
 
 	int have_pss = 0, have_cls = 0, have_cg = 0, cg_has_limit = 0;
@@ -134,13 +134,13 @@ int gs_timeline(sqlite3 *db, FILE *out, int json)
 			hp_more = sqlite3_step(hp) == SQLITE_ROW;
 		}
 		int64_t wall = gs_wall_at(&wc, t);
-		int64_t numgc, last_gc, gor, gsb;
-		char go[160];
+		int64_t numgc, last_gc, gor, gor_age, gsb;
+		char go[200];
 
 		gs_gcclock_at(&gcc, wall, &numgc, &last_gc);
-		gs_gcount_at(&gcount, t, &gor, &gsb);
-		go_columns(go, sizeof(go), json, numgc, numgc >= 0 ? wall - last_gc : -1, gor, gsb,
-			   heap_live, heap_inuse);
+		gs_gcount_at(&gcount, t, &gor, &gsb, &gor_age);
+		go_columns(go, sizeof(go), json, numgc, numgc >= 0 ? wall - last_gc : -1, gor, gor_age,
+			   gsb, heap_live, heap_inuse);
 		char pss[24] = "", swap[24] = "", age[24] = "", cu[24] = "", cl[24] = "";
 
 		if (have_pss) {
@@ -246,7 +246,7 @@ int gs_timeline_gc(sqlite3 *db, FILE *out, int json, char *msg, size_t msglen)
 
 		gs_gcclock_at(&gcc, wall, &numgc, &last_gc);
 		gs_memat_at(&mem, t, &rss, &pss);
-		gs_gcount_at(&gcount, t, &gor, &gsb);
+		gs_gcount_at(&gcount, t, &gor, &gsb, NULL);	/* exact counts only */
 		while (hp_more && col(hp, 0) <= t) {
 			heap = sqlite3_column_type(hp, 1) == SQLITE_NULL ? -1 : col(hp, 1);
 			hp_more = sqlite3_step(hp) == SQLITE_ROW;

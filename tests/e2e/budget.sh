@@ -8,7 +8,7 @@
 
 need_root "CPU budget under eBPF events" || exit 0
 need_bpf "CPU budget under eBPF events" || exit 0
-command -v wrk >/dev/null || { notok "CPU budget: wrk is not installed (scripts/deps.sh)"; exit 0; }
+need_prog wrk 1 "CPU budget" || exit 0
 
 port=18097
 "$W/gohttp" -addr 127.0.0.1:$port >"$T/http.log" 2>&1 &

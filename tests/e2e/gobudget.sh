@@ -9,7 +9,7 @@
 
 need_root "goroutine event budget" || exit 0
 need_bpf "goroutine event budget" || exit 0
-command -v wrk >/dev/null || { notok "goroutine event budget: wrk is not installed (scripts/deps.sh)"; exit 0; }
+need_prog wrk 1 "goroutine event budget" || exit 0
 
 RATE=500			# events a second
 SHARE=$((RATE * 10))		# a period's share
@@ -44,6 +44,14 @@ gaps=$(q "SELECT group_concat(printf('%.2f/%.2f', (end_ns - coalesce(prev, (SELE
 	  WHERE t_ns < (SELECT max(t_ns) FROM go_pause)")
 check "the probes paused in each period and came back when it ended ($npause pauses; period/due: $gaps s)" \
 	sh -c "[ $npause -ge 2 ] && echo '$gaps' | tr '/' ' ' | awk '{ for (i = 1; i < NF; i += 2) if (\$i < \$(i + 1) - 0.1 || \$i > \$(i + 1) + 1) exit 1 }'"
+# The refused hits that stretch a period are gsrec's own count: bound them
+# from outside. Each of wrk's requests makes one goroutine, which exits:
+# 2 x requests creations and exits in all. The probes come off within
+# milliseconds of the share running out, so the hits refused before they
+# are off must be a small part of that (under 1%), and at least one.
+refused=$(q "SELECT coalesce(sum(refused), 0) FROM go_pause")
+check "the hits refused before the probes came off ($refused) are under 1% of the $((2 * ${requests:-0})) creations and exits wrk's requests made" \
+	eval '[ "$refused" -ge 1 ] && [ "$refused" -lt $((2 * ${requests:-0} / 100)) ]'
 
 # events of every kind, in time order, against the pauses
 ev="SELECT t_ns FROM go_create UNION ALL SELECT t_ns FROM go_exit UNION ALL SELECT t_ns FROM go_stack"
@@ -85,18 +93,20 @@ after=$(q "SELECT count(*) FROM go_create WHERE t_ns > ${e1:-0}")
 check "perf-event uprobes: $how; $(q "SELECT count(*) FROM go_pause") pauses, $after creations recorded after the first" \
 	sh -c "[ $rc -eq 0 ] && echo '$how' | grep -q 'perf-event uprobes' && [ ${after:-0} -gt 100 ] && [ \$(curl -s 127.0.0.1:$port/) = '$want' ]"
 
-# The live count where events were missed is empty until a census says it,
-# never wrong: at the workload's marks the timeline says nothing, or what
-# runtime.NumGoroutine() said (within 2). The spawn storm runs past the
-# share of a --go-rate 1000 period.
+# Where events were missed the live count is not exact: the timeline then
+# carries the last census's count with its age, never passes it off as
+# exact. At the workload's marks an exact count (age 0) is what
+# runtime.NumGoroutine() said (within 2), and a carried one is at most two
+# census intervals (1 s each) old. The spawn storm runs past the share of a
+# --go-rate 1000 period.
 "$GSREC" -q --go-rate 1000 -o "$T/m.trace" -- "$W/goroutines" -storm 20000 -out "$T/m.out" 2>"$T/m.err"
 rc=$?
 "$GSREPORT" timeline "$T/m.trace" >"$T/m.tl"
 marks "$T/m.tl" "$T/m.out" >"$T/m.marks"
-nbad=$(grep -c '^bad' "$T/m.marks")
+nbad=$(awk '$1 == "bad" || $1 == "empty" || ($1 == "carried" && $4 > 2000)' "$T/m.marks" | wc -l)
 nok=$(grep -c '^ok' "$T/m.marks")
 npause=$(sqlite3 "$T/m.trace.db" "SELECT count(*) FROM go_pause" 2>/dev/null || echo 0)
-check "with the probes paused ($npause pauses), the timeline's goroutines at the marks are right or empty, never wrong ($(tr '\n' ' ' <"$T/m.marks"))" \
+check "with the probes paused ($npause pauses), the timeline's goroutines at the marks are exact and right, or a census's with its age ($(tr '\n' ' ' <"$T/m.marks"))" \
 	sh -c "[ $rc -eq 0 ] && [ ${npause:-0} -ge 1 ] && [ $nbad -eq 0 ] && [ $nok -ge 1 ]"
 
 # A target already making goroutines fast as gsrec attaches can take a

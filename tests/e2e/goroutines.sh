@@ -41,6 +41,19 @@ nbad=$(grep -vc '^ok' "$T/marks")
 check "timeline goroutines within 2 of NumGoroutine at $nmarks marks ($(tr '\n' ' ' <"$T/marks"))" \
 	sh -c "[ $nmarks -ge 6 ] && [ $nbad -eq 0 ]"
 
+# Without the probes (--no-bpf) only the censuses count goroutines: every
+# row from the first census on carries the last one's count with its age
+# (the column can be plotted), none before it is made up.
+"$GSREC" -q --no-bpf -o "$T/nb.trace" -- "$W/goroutines" -out "$T/nb.out" 2>/dev/null
+"$GSREPORT" timeline --db "$T/nb.db" "$T/nb.trace" >"$T/nb.csv" 2>/dev/null
+read -r rows lead gaps maxage < <(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+	{ n++; g = $c["goroutines"]; a = $c["goroutines_age_ms"]
+	  if (g == "") { if (seen) e++; else lead++ } else { seen = 1; if (a + 0 > m) m = a + 0 } }
+	END { print n + 0, lead + 0, e + 0, m + 0 }' "$T/nb.csv")
+first=$(sqlite3 "$T/nb.db" "SELECT count(*) FROM statm WHERE t_ns < (SELECT min(t_ns) FROM census)")
+check "--no-bpf: goroutines on every row from the first census (${rows} rows, ${lead} before it, as statm has ${first}; ${gaps} empty after), a census's count at most 2 s old (${maxage} ms)" \
+	eval '[ "$rows" -gt 100 ] && [ "$gaps" = 0 ] && [ "$lead" = "$first" ] && awk -v m="$maxage" "BEGIN { exit !(m > 0 && m <= 2000) }"'
+
 # the deep goroutine's stack in the census
 read -r _ dgoid dsize < <(awk '$1 == "deep"' "$T/g.out")
 got=$(sqlite3 "$T/g.db" "SELECT max(stack_size) FROM census_g WHERE goid = $dgoid")

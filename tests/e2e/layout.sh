@@ -5,25 +5,43 @@
 . "$(dirname "$0")/lib.bash"
 LAY="$O/tests/golayout"
 
-for b in symbols symbols-pie cgosym heapgrow; do
-	"$LAY" "$W/$b" 2>/dev/null | grep -v '^addr' | awk '{print $1, $2}' >"$T/dwarf"
-	"$LAY" --no-dwarf "$W/$b" 2>/dev/null | grep -v '^addr' | awk '{print $1, $2}' >"$T/table"
-	grep -q ' DWARF$' <("$LAY" "$W/$b" 2>/dev/null) && cmp -s "$T/dwarf" "$T/table" &&
-		ok "$b: the version table gives DWARF's $(wc -l <"$T/dwarf") offsets" ||
-		notok "$b: table and DWARF differ: $(diff "$T/dwarf" "$T/table" | head -4 | tr '\n' ' ')"
-	"$LAY" "$W/$b" 2>/dev/null | grep '^addr' | grep -v allglen | awk '{print $1, $2}' >"$T/sym"
-	"$LAY" --no-symtab "$W/$b" 2>/dev/null | grep '^addr' | grep -v allglen | awk '{print $1, $2}' >"$T/code"
-	grep -q -- ' -1$' "$T/code" || ! cmp -s "$T/sym" "$T/code" &&
-		notok "$b: code patterns and .symtab differ: $(paste -d' ' "$T/sym" "$T/code" | tr '\n' ';')" ||
-		ok "$b: code patterns find .symtab's addresses ($(tr '\n' ' ' <"$T/code"))"
-done
+# The oracles come from outside gsmapper: struct offsets from the binary's
+# DWARF as Go's own debug/dwarf reads it (tests/tools/godwarf), addresses
+# from go tool nm. golayout prints gsmapper's layout (DWARF, the version
+# table, code patterns); NAME is gsmapper's name for a field, mapped here to
+# the runtime's struct.
+oracle_offsets() {	# BINARY: "NAME OFFSET" for every field golayout names
+	"$LAY" "$1" 2>/dev/null | awk '$1 !~ /^addr/ { split($1, p, "."); st = p[1]; s = "?"
+		if (st == "g") s = "runtime.g"; if (st == "m") s = "runtime.m"
+		if (st == "mstats") s = "runtime.mstats"; if (st == "gcController") s = "runtime.gcControllerState"
+		print $1, s, substr($1, length(st) + 2) }' | "$O/tests/godwarf" "$1"
+}
+oracle_addrs() {	# BINARY: "addr.NAME ADDRESS" (decimal) from go tool nm
+	"$GO" tool nm "$1" | awk '$3 ~ /^runtime\.(memstats|mheap_|allgs|allglen|gcController)$/ {
+		sub(/^runtime\./, "", $3); print "addr." $3, $1 }' | while read -r n a; do
+		echo "$n $((16#$a))"; done | sort
+}
 
-# &memstats.last_gc_unix is found by a pattern that needs no mstats offsets
-# (so it works for releases the table lacks): it must be memstats + 3592.
 for b in symbols symbols-pie cgosym heapgrow; do
-	s=$("$LAY" "$W/$b" 2>/dev/null | awk '$1 == "addr.memstats" {print $2}')
+	oracle_offsets "$W/$b" | sort >"$T/want"
+	"$LAY" "$W/$b" 2>/dev/null | grep -v '^addr' | awk '{print $1, $2}' | sort >"$T/dwarf"
+	"$LAY" --no-dwarf "$W/$b" 2>/dev/null | grep -v '^addr' | awk '{print $1, $2}' | sort >"$T/table"
+	n=$(wc -l <"$T/want")
+	check "$b: DWARF (debug/dwarf) gives all $n offsets, and gsmapper's DWARF reading and its version table both agree ($(diff "$T/want" "$T/table" | grep -c '^>') differ from the table)" \
+		eval '[ "$n" -ge 25 ] && ! grep -q " -1$" "$T/want" && cmp -s "$T/want" "$T/dwarf" && cmp -s "$T/want" "$T/table"'
+	oracle_addrs "$W/$b" >"$T/nm"
+	ms=$(awk '$1 == "addr.memstats" {print $2}' "$T/nm")
+	lg=$(awk '$1 == "mstats.last_gc_unix" {print $2}' "$T/want")
+	echo "addr.memstats.last_gc_unix $((ms + lg))" >>"$T/nm"
+	sort -o "$T/nm" "$T/nm"
+	"$LAY" --no-symtab "$W/$b" 2>/dev/null | grep '^addr' | grep -v allglen | awk '{print $1, $2}' | sort >"$T/code"
+	grep -v allglen "$T/nm" >"$T/nm.code"
+	check "$b: code patterns find go tool nm's addresses ($(tr '\n' ' ' <"$T/code"))" \
+		eval '[ "$(wc -l <"$T/nm.code")" -ge 5 ] && cmp -s "$T/nm.code" "$T/code"'
+	# &memstats.last_gc_unix by a pattern that needs no mstats offsets (so
+	# it works for releases the table lacks)
 	c=$("$LAY" --no-symtab --no-mstats "$W/$b" 2>/dev/null | awk '$1 == "addr.memstats.last_gc_unix" {print $2}')
-	check "$b: the GC run found without mstats offsets is at memstats + 3592 ($c)" [ "$c" = $((s + 3592)) ]
+	check "$b: the GC run found without mstats offsets is at memstats + $lg ($c)" [ "$c" = $((ms + lg)) ]
 done
 
 # A stripped binary, live: the memstats the layout finds holds the runtime's figures.
@@ -40,7 +58,11 @@ check "stripped: memstats read from outside says NumGC $got_n LastGC $got_t, the
 	[ "$got_n" = "$want_n" -a "$got_t" = "$want_t" -a "$want_n" -ge 6 ]
 check "stripped, without mstats offsets: the same figures" cmp -s "$T/live" "$T/live2"
 # ... and the trace holds that same layout
-"$GSREPORT" info "$T/gc.trace" | awk '/^  (g|m|mstats|gcController|addr)\./ {print $1, ($2 == "not" ? -1 : $2)}' >"$T/trace.lay"
+"$GSREPORT" info "$T/gc.trace" | awk '/^  (g|m|mstats|gcController|addr)\./ {print $1, ($2 == "not" ? -1 : $2)}' |
+	while read -r f v; do echo "$f $((v))"; done >"$T/trace.lay"	# addresses are hex there
+"$GSREPORT" info "$T/gc.trace" | grep '^  addr\.' >"$T/info.addr"
+check "info writes addresses in hex ($(grep -cE '^  addr\.[A-Za-z_.]+ +0x[0-9a-f]+ ' "$T/info.addr") of $(wc -l <"$T/info.addr"))" \
+	eval '[ "$(wc -l <"$T/info.addr")" -ge 5 ] && ! grep -vqE "^  addr\.[A-Za-z_.]+ +(0x[0-9a-f]+ |not found)" "$T/info.addr"'
 "$LAY" "$W/gcstats-stripped" 2>/dev/null | awk '{print $1, $2}' >"$T/tool.lay"
 cmp -s "$T/trace.lay" "$T/tool.lay" && ok "the trace holds the layout ($(wc -l <"$T/trace.lay") values)" ||
 	notok "trace layout differs: $(diff "$T/trace.lay" "$T/tool.lay" | head -4 | tr '\n' ' ')"
@@ -64,7 +86,7 @@ check "Go 1.99: addr2line still works from pclntab" \
 
 # Debian's caddy: addresses found in the stripped binary read the memstats
 # that caddy itself reports at /debug/vars.
-if [ -x /usr/bin/caddy ]; then
+if need_prog caddy 1 "caddy's memstats"; then
 	mkdir -p "$T/www"
 	printf '{\n\tadmin localhost:2019\n}\n:18081 {\n\troot * %s\n\tfile_server\n}\n' "$T/www" >"$T/Caddyfile"
 	caddy run --config "$T/Caddyfile" --adapter caddyfile >"$T/caddy.log" 2>&1 &

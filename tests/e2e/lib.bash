@@ -29,6 +29,8 @@ execd() {
 	done
 	return 1
 }
+# plan N: this script runs N checks (tests/run fails it otherwise)
+plan() { echo "1..$1"; }
 ok() { echo "ok - $*"; }
 notok() { echo "not ok - $*"; }
 check() {	# check NAME CONDITION-COMMAND...
@@ -42,6 +44,18 @@ need_root() {
 		return 1
 	fi
 	return 0
+}
+# need_prog PROGRAM N WHAT: the next N checks need PROGRAM (caddy, wrk, ...).
+# Without it they are N failures with CI=true, else N skips; either way the
+# plan's count holds. Returns 1 when PROGRAM is missing.
+need_prog() {
+	command -v "$1" >/dev/null 2>&1 && return 0
+	local i
+	for i in $(seq "$2"); do
+		if [ "${CI:-}" = true ]; then notok "$3 ($i of $2): $1 is not installed (scripts/deps.sh installs it)"
+		else ok "$3 ($i of $2) # SKIP $1 is not installed"; fi
+	done
+	return 1
 }
 # Tests that need eBPF: with CI=true they fail without it, else skip.
 need_bpf() {
@@ -57,14 +71,18 @@ need_bpf() {
 within() { awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d <= b * p / 100) }'; }
 # marks TIMELINE_CSV WORKLOAD_OUT: for each "mark UNIXNS goroutines N" line
 # of a workload's output, the timeline's goroutines on the last row at or
-# before it: "ok N GOT" (within 2), "empty N" (not known there) or "bad N GOT"
+# before it: "ok N GOT" (an exact count, within 2), "bad N GOT" (an exact
+# count, off), "carried N GOT AGE_MS" (a census's count carried forward:
+# goroutines_age_ms > 0) or "empty N" (not known there)
 marks() {
 	awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-		 FNR == NR { w[n] = $c["wall_ns"]; g[n++] = $c["goroutines"]; next }
+		 FNR == NR { w[n] = $c["wall_ns"]; g[n] = $c["goroutines"]; a[n++] = $c["goroutines_age_ms"]; next }
 		 { split($0, f, " ") }
 		 f[1] == "mark" { t = f[2]; want = f[4]; best = -1
 			for (i = 0; i < n; i++) if (w[i] <= t) best = i
-			got = best >= 0 ? g[best] : "none"
+			got = best >= 0 ? g[best] : ""; age = best >= 0 ? a[best] : ""
 			d = got - want; if (d < 0) d = -d
-			printf "%s %s %s\n", got == "" ? "empty" : (got != "none" && d <= 2) ? "ok" : "bad", want, got }' "$1" "$2"
+			if (got == "") printf "empty %s\n", want
+			else if (age + 0 > 0) printf "carried %s %s %s\n", want, got, age
+			else printf "%s %s %s\n", d <= 2 ? "ok" : "bad", want, got }' "$1" "$2"
 }

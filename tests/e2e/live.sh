@@ -17,24 +17,35 @@ script -qec "'$GSREPORT' import '$T/big.trace'" "$T/typescript2" >/dev/null 2>&1
 grep -q "importing .*%" "$T/typescript2" && ok "import progress is shown on a terminal" ||
 	notok "no import progress: $(tail -c 300 "$T/typescript2")"
 
-# cgroup: the recorded usage is the kernel's (v2 memory.current or v1
-# memory.usage_in_bytes of the target's cgroup), read just after, while the
-# workload still holds its memory.
-"$W/heapgrow" -mb 64 -steps 1 -hold 4s >/dev/null &
-wl=$!
-sleep 1
-"$GSREC" -q -o "$T/cg.trace" -d 1.5 -p $wl
+# cgroup: the recorded usage is the kernel's own figure for the target's
+# cgroup. The workload runs alone in a child memory cgroup made for it
+# (nothing else is charged there), holds its heap steady, and the kernel's
+# usage is read just before and just after the recording: the last row's
+# usage must lie between the two (within 1% and a page or so of cache).
+need_root "cgroup figures" || exit 0
 v2dir=$(awk '$9 == "cgroup2" {print $5; exit}' /proc/self/mountinfo)
-v1dir=$(awk '$9 == "cgroup" && $NF ~ /memory/ {print $5; exit}' /proc/self/mountinfo)
-cgpath=$(grep -E '^0::' /proc/self/cgroup | cut -d: -f3)
-if [ -n "$v2dir" ] && [ -f "$v2dir$cgpath/memory.current" ]; then
-	want=$(cat "$v2dir$cgpath/memory.current"); ver=2
+v1dir=$(awk '$9 == "cgroup" && $NF ~ /(^|,)memory(,|$)/ {print $5; exit}' /proc/self/mountinfo)
+if [ -n "$v2dir" ] && grep -qw memory "$v2dir/cgroup.controllers" 2>/dev/null; then
+	ver=2 base=$v2dir$(grep -E '^0::' /proc/self/cgroup | cut -d: -f3) file=memory.current
 else
-	cgpath=$(grep -E ':memory:' /proc/self/cgroup | cut -d: -f3)
-	want=$(cat "$v1dir$cgpath/memory.usage_in_bytes"); ver=1
+	ver=1 base=$v1dir$(grep -E ':memory:' /proc/self/cgroup | cut -d: -f3) file=memory.usage_in_bytes
 fi
-kill $wl
-got=$("$GSREPORT" timeline "$T/cg.trace" | tail -1 | cut -d, -f7)
-recver=$(sqlite3 "$T/cg.trace.db" "select version from cgroup limit 1")
-check "cgroup v$recver recorded (kernel has v$ver); usage $got within 25% of the kernel's $want" \
-	eval '[ "$recver" = "$ver" ] && within "$got" "$want" 25'
+cg="$base/gsmapper-live-$$"
+mkdir "$cg" || notok "cannot make a child cgroup under $base"
+cleanup_hook() { kill $wl 2>/dev/null; wait $wl 2>/dev/null; rmdir "$cg" 2>/dev/null; }
+sh -c "echo \$\$ >'$cg/cgroup.procs' && exec '$W/heapgrow' -mb 64 -steps 1 -hold 30s" >/dev/null &
+wl=$!
+execd $wl "$W/heapgrow" || notok "heapgrow did not start"
+for _ in $(seq 200); do	# until it holds its 64 MiB
+	[ "$(awk '{print $2}' /proc/$wl/statm 2>/dev/null || echo 0)" -gt 16384 ] && break
+	sleep 0.05
+done
+before=$(cat "$cg/$file")
+"$GSREC" -q -o "$T/cg.trace" -d 1.5 -p $wl
+after=$(cat "$cg/$file")
+got=$("$GSREPORT" timeline "$T/cg.trace" | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "cgroup_usage_bytes") c = i; next } { v = $c } END { print v }')
+read -r recver recpath < <(sqlite3 -separator ' ' "$T/cg.trace.db" "select version, path from cgroup order by rowid desc limit 1")
+lo=$((before < after ? before : after)) hi=$((before > after ? before : after))
+check "cgroup v$recver of the target's own cgroup ($recpath; kernel has v$ver): usage $got between the kernel's $before and $after read around the recording" \
+	eval '[ "$recver" = "$ver" ] && [ "$recpath" = "${cg#$base}" -o "${recpath##*/}" = "gsmapper-live-$$" ] &&
+	[ "$got" -ge $((lo - lo / 100 - 65536)) ] && [ "$got" -le $((hi + hi / 100 + 65536)) ] && [ "$got" -gt $((60 << 20)) ]'

@@ -8,7 +8,7 @@
 # that reach it, each checked the same way.
 . "$(dirname "$0")/lib.bash"
 
-command -v objdump >/dev/null || { notok "probe offsets: objdump is not installed (scripts/deps.sh: binutils)"; exit 0; }
+need_prog objdump 1 "probe offsets" || exit 0
 
 check_bin() {	# check_bin LABEL BINARY EVERY
 	local label=$1 bin=$2
@@ -58,10 +58,6 @@ check_bin() {	# check_bin LABEL BINARY EVERY
 check_bin gohttp "$W/gohttp" 1
 check_bin "stripped" "$W/symbols-stripped" 1
 check_bin "PIE" "$W/symbols-pie" 1
-if [ -x /usr/bin/caddy ]; then
+if need_prog caddy 2 "probe offsets on caddy"; then
 	check_bin "Debian's caddy, stripped Go 1.19" /usr/bin/caddy 5
-elif [ "${CI:-}" = true ]; then
-	notok "probe offsets: /usr/bin/caddy is not installed (scripts/deps.sh)"
-else
-	ok "probe offsets on caddy # SKIP /usr/bin/caddy is not installed"
 fi

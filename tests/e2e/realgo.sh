@@ -41,7 +41,7 @@ check_gc() {
 		sh -c "[ -n '$got' ] && [ $d -le $5 ] && [ $gaps -eq 0 ] && [ $n -ge 2 ]"
 }
 
-if [ -x /usr/bin/caddy ] && command -v wrk >/dev/null; then
+if need_prog caddy 2 "caddy's GC and goroutines" && need_prog wrk 2 "caddy's GC and goroutines"; then
 	printf '{\n\tadmin 127.0.0.1:2029\n}\n:18091 {\n\trespond "hello"\n}\n' >"$T/Caddyfile"
 	caddy run --config "$T/Caddyfile" --adapter caddyfile >"$T/caddy.log" 2>&1 &
 	cpid=$!; pids="$pids $cpid"
@@ -63,7 +63,7 @@ if [ -x /usr/bin/caddy ] && command -v wrk >/dev/null; then
 	kill $cpid; wait $cpid 2>/dev/null
 fi
 
-if [ -x /usr/bin/prometheus ] && command -v wrk >/dev/null; then
+if need_prog prometheus 2 "prometheus's GC and goroutines" && need_prog wrk 2 "prometheus's GC and goroutines"; then
 	printf 'global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: self\n    static_configs:\n      - targets: ["127.0.0.1:19391"]\n' >"$T/prom.yml"
 	prometheus --config.file="$T/prom.yml" --storage.tsdb.path="$T/prom" \
 		--web.listen-address=127.0.0.1:19391 >"$T/prom.log" 2>&1 &

@@ -28,6 +28,7 @@
 struct gs_writer {
 	int fd, own_fd;
 	char *path, *tmp;		/* staged: the final name and the temporary one */
+	int committed;			/* renamed into place */
 	int err;			/* errno of the first failure; sticky */
 	struct gs_writer_opts o;
 	ZSTD_CCtx *cctx;
@@ -133,7 +134,7 @@ int gs_writer_commit(struct gs_writer *w, const char *keep_suffix)
 		return -1;
 	free(w->tmp);
 	w->tmp = NULL;
-	sync_dir_of(w->path);
+	w->committed = 1;	/* the folder is synced at close: not on the recording's path */
 	return 0;
 }
 
@@ -346,6 +347,8 @@ int gs_writer_close(struct gs_writer *w)
 			saved = errno;
 		}
 	}
+	if (w->committed)
+		sync_dir_of(w->path);
 	if (w->tmp)
 		unlink(w->tmp);	/* never committed: the recording did not begin */
 	ZSTD_freeCCtx(w->cctx);

@@ -58,7 +58,7 @@ enum { EX_LAUNCH_FAIL = 125, EX_NOEXEC = 126, EX_NOTFOUND = 127 };
 struct opts {
 	const char *output;
 	double duration_s;
-	uint32_t interval_ms, smaps_min_ms, flush_ms;
+	uint32_t interval_ms, smaps_min_ms, smaps_max_ms, flush_ms;
 	double budget_pct;
 	unsigned freq, ringbuf_kb, fault_period, census_ms, census_top, go_rate;
 	int record_cmdline, quiet, no_bpf, release_syscalls;
@@ -131,6 +131,11 @@ static void usage(FILE *f)
 "  -b, --cpu-budget PCT   gsrec's CPU budget, percent of one core (default 2);\n"
 "                         smaps reads are paced to stay within it\n"
 "      --smaps-min-ms MS  never read smaps more often than this (default 50)\n"
+"      --smaps-max-ms MS  while RSS moves (by over 1/32 since the last\n"
+"                         per-mapping read), read per-mapping smaps at least\n"
+"                         this often, past the budget if need be; the cost is\n"
+"                         paid back from it (default 2000; 0: keep strictly\n"
+"                         to the budget)\n"
 "      --flush-ms MS      write a compressed chunk at least this often\n"
 "                         (default 1000: a killed gsrec loses at most that)\n"
 "  -F, --freq HZ          on-CPU stack samples per second (default 49)\n"
@@ -192,7 +197,7 @@ static int parse_num(const char *s, double lo, double hi, double *out)
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { O_SMAPS_MIN = 256, O_FLUSH, O_CMDLINE, O_VERSION, O_RINGBUF, O_NOBPF, O_FPERIOD,
+	enum { O_SMAPS_MIN = 256, O_SMAPS_MAX, O_FLUSH, O_CMDLINE, O_VERSION, O_RINGBUF, O_NOBPF, O_FPERIOD,
 	       O_CENSUS_MS, O_CENSUS_TOP, O_GO_RATE, O_RELEASES };
 	static const struct option lopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
@@ -201,6 +206,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "cpu-budget", required_argument, NULL, 'b' },
 		{ "smaps-min-ms", required_argument, NULL, O_SMAPS_MIN },
+		{ "smaps-max-ms", required_argument, NULL, O_SMAPS_MAX },
 		{ "flush-ms", required_argument, NULL, O_FLUSH },
 		{ "record-cmdline", no_argument, NULL, O_CMDLINE },
 		{ "freq", required_argument, NULL, 'F' },
@@ -220,7 +226,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	int c;
 
 	*o = (struct opts){ .output = "gsmapper.trace", .interval_ms = 10,
-			    .smaps_min_ms = 50, .flush_ms = 1000, .budget_pct = 2, .freq = 49,
+			    .smaps_min_ms = 50, .smaps_max_ms = 2000, .flush_ms = 1000, .budget_pct = 2, .freq = 49,
 			    .ringbuf_kb = 4096, .fault_period = 1, .census_ms = 1000,
 			    .census_top = 16, .go_rate = 1000 };
 	while ((c = getopt_long(argc, argv, "+p:o:d:i:b:F:qh", lopts, NULL)) != -1) {
@@ -262,6 +268,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				return -1;
 			}
 			o->smaps_min_ms = (uint32_t)v;
+			break;
+		case O_SMAPS_MAX:
+			if (parse_num(optarg, 0, 3600000, &v) || (v > 0 && v < 100)) {
+				msg("invalid --smaps-max-ms '%s': give milliseconds from 100 to 3600000, "
+				    "or 0 to keep strictly to the budget", optarg);
+				return -1;
+			}
+			o->smaps_max_ms = (uint32_t)v;
 			break;
 		case O_FLUSH:
 			if (parse_num(optarg, 10, 600000, &v)) {
@@ -797,6 +811,7 @@ int main(int argc, char **argv)
 
 	struct memrec_opts mo = { .cpu_budget = o.budget_pct / 100.0,
 				  .smaps_min_ms = o.smaps_min_ms, .interval_ms = o.interval_ms,
+				  .smaps_max_ms = o.smaps_max_ms,
 				  .launched = launched };
 
 	if (memrec_open(&m, pid, w, &mo, err, sizeof(err)) < 0) {
@@ -894,6 +909,8 @@ int main(int argc, char **argv)
 		goto write_error;
 	committed = 1;
 
+	/* The budget counts from here: setting up was a one-time cost. */
+	memrec_budget_start(&m, gs_now_ns(CLOCK_MONOTONIC));
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	struct itimerspec its = { { o.interval_ms / 1000, (long)(o.interval_ms % 1000) * 1000000 },
 				  { o.interval_ms / 1000, (long)(o.interval_ms % 1000) * 1000000 } };
@@ -1035,6 +1052,26 @@ int main(int argc, char **argv)
 	/* A last full read so the trace ends with fresh Pss, if there is memory. */
 	if (stop_reason != GS_END_TARGET_EXIT &&
 	    memrec_smaps_now(&m, gs_now_ns(CLOCK_MONOTONIC), 1) < 0)
+		goto write_error;
+	/* An exited target can no longer be read: say how stale its last
+	 * per-mapping read is, when its memory moved after it. */
+	if (stop_reason == GS_END_TARGET_EXIT && m.smaps_reads) {
+		uint64_t a = m.last_rss_pages, b = m.full_rss_pages, moved = a > b ? a - b : b - a;
+		char was[32], now_rss[32];
+
+		human(was, sizeof(was), (double)b * (double)page);
+		human(now_rss, sizeof(now_rss), (double)a * (double)page);
+		if (moved > b / 32 && moved * (uint64_t)page > (1u << 20) &&
+		    write_message(w, GS_WARNING, "the target exited %.1f s after the last per-mapping "
+				  "smaps read, and its RSS moved from %s to %s after it (an exited "
+				  "process cannot be read): Pss by mapping and class at the end is that "
+				  "read's", (double)(m.last_statm_ns - m.full_ns) / 1e9, was, now_rss) < 0)
+			goto write_error;
+	}
+	if (m.forced_reads &&
+	    write_message(w, GS_INFO, "%" PRIu64 " per-mapping smaps reads were taken past the CPU "
+			  "budget, the target's RSS having moved with none for --smaps-max-ms %u",
+			  m.forced_reads, o.smaps_max_ms) < 0)
 		goto write_error;
 	if (stop_reason == GS_END_DURATION && launched)
 		kill(pid, SIGTERM);

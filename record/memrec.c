@@ -251,6 +251,8 @@ static int read_smaps(struct memrec *m, uint64_t now, int full)
 		for (uint32_t i = 0; i < s->parsed.n; i++)
 			pss += s->parsed.m[i].v[GS_SM_PSS];
 		m->last_pss_kb = m->full_pss_kb = pss;
+		m->full_rss_pages = m->last_rss_pages;
+		m->full_ns = now;
 		m->smaps_reads++;
 		m->reads_since_full = 0;
 	} else {
@@ -356,6 +358,32 @@ int memrec_maps_now(struct memrec *m, uint64_t now)
 	return ret;
 }
 
+void memrec_budget_start(struct memrec *m, uint64_t now)
+{
+	m->last_cpu_ns = cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
+	m->last_tick_ns = now;
+	if (m->credit_ns < 0)
+		m->credit_ns = 0;
+	m->events_due_ns = 0;
+}
+
+/*
+ * Per-mapping Pss must not go stale for long while the target's memory
+ * moves: past smaps_max_ms since the last per-mapping read, with RSS moved by
+ * more than 1/32 (and 1 MiB) since it, a read is due whatever the budget
+ * holds. Its cost is charged all the same, so later reads wait for the
+ * budget to recover; a target whose memory stands still is never read
+ * past the budget.
+ */
+static int read_due(const struct memrec *m, uint64_t now)
+{
+	uint64_t a = m->last_rss_pages, b = m->full_rss_pages, moved = a > b ? a - b : b - a;
+
+	return m->o.smaps_max_ms && m->smaps_reads &&
+	       now - m->full_ns >= (uint64_t)m->o.smaps_max_ms * 1000000u &&
+	       moved > b / 32 && moved * 4096 > (1u << 20);
+}
+
 int memrec_tick(struct memrec *m, uint64_t now)
 {
 	struct gs_record r = { .type = GS_REC_STATM };
@@ -370,6 +398,7 @@ int memrec_tick(struct memrec *m, uint64_t now)
 		return -1;
 	m->statm_samples++;
 	m->last_rss_pages = st.resident;
+	m->last_statm_ns = now;
 	/* Libraries arrive just after exec (the dynamic loader), so look often at
 	 * first: every 50 ms for 2 s, then every 500 ms. */
 	uint64_t maps_every = m->statm_samples * (uint64_t)m->o.interval_ms < 2000 ? 50000000u
@@ -414,9 +443,14 @@ int memrec_tick(struct memrec *m, uint64_t now)
 
 	if (m->credit_ns > cap)
 		m->credit_ns = cap;
+	if (now - m->last_smaps_ns < (uint64_t)m->o.smaps_min_ms * 1000000u)
+		return 0;
+	if (read_due(m, now)) {
+		m->forced_reads++;
+		return memrec_smaps_now(m, now, 1);
+	}
 	/* Keep one full read in reserve: gsrec always makes a last one at the end. */
-	if (m->credit_ns >= est + m->est_full_ns &&
-	    now - m->last_smaps_ns >= (uint64_t)m->o.smaps_min_ms * 1000000u)
+	if (m->credit_ns >= est + m->est_full_ns)
 		return full ? memrec_smaps_now(m, now, 1) : read_smaps(m, now, 0);
 	return 0;
 }

@@ -18,6 +18,7 @@ struct memrec_opts {
 	uint32_t smaps_min_ms;		/* never read smaps more often */
 	uint32_t keyframe_every;	/* a full keyframe every N smaps reads */
 	uint32_t interval_ms;		/* the tick interval */
+	uint32_t smaps_max_ms;		/* a per-mapping read at least this often while RSS moves */
 	int launched;			/* gsrec's own child: may have exited already */
 };
 
@@ -75,6 +76,10 @@ struct memrec {
 	uint64_t statm_samples, smaps_reads, rollup_reads, cgroup_samples, lost;
 	uint64_t last_rss_pages, last_pss_kb;
 	uint64_t full_pss_kb;		/* Pss at the last per-mapping read */
+	uint64_t full_rss_pages;	/* statm's resident at the last per-mapping read */
+	uint64_t full_ns;		/* when that read was */
+	uint64_t last_statm_ns;		/* the last statm sample */
+	uint64_t forced_reads;		/* taken past the budget: the target moved, reads were due */
 };
 
 /* 0; or -1 with errno (ESRCH: gone; EACCES: no permission) and a message. */
@@ -85,6 +90,11 @@ int memrec_open(struct memrec *m, pid_t pid, struct gs_writer *w,
  * memory any more (exited: a zombie reads as all zeros), or -1 when the
  * writer failed (errno).
  */
+/*
+ * Recording begins now: what setting up cost (loading tables, the eBPF
+ * programs, the first reads) is not the budget's, which starts from here.
+ */
+void memrec_budget_start(struct memrec *m, uint64_t now);
 int memrec_tick(struct memrec *m, uint64_t now);
 /* One smaps read now, whatever the pacing says (the first one and the last). */
 int memrec_smaps_now(struct memrec *m, uint64_t now, int full);

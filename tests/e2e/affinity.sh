@@ -3,6 +3,7 @@
 # with. The oracle is the kernel's own record of each thread's CPU set
 # (Cpus_allowed_list in /proc/PID/task/TID/status).
 . "$(dirname "$0")/lib.bash"
+plan 4
 
 need_root "CPU affinity" || exit 0
 need_bpf "CPU affinity (gsrec's eBPF worker thread must move too)" || exit 0

@@ -5,6 +5,7 @@
 # The oracle is the kernel's count of gsrec's CPU time (schedstat, every
 # thread), over 8 s of steady load.
 . "$(dirname "$0")/lib.bash"
+plan 5
 
 need_root "CPU budget under eBPF events" || exit 0
 need_bpf "CPU budget under eBPF events" || exit 0

@@ -7,6 +7,7 @@
 # value the intact trace does not have (statm samples, smaps reads, CPU
 # samples are compared row for row).
 . "$(dirname "$0")/lib.bash"
+plan 5
 
 need_root "damaged traces" || exit 0
 need_bpf "damaged traces" || exit 0

@@ -1,6 +1,7 @@
 # Bad input to gsrec and gsreport: a clear message and the documented exit
 # code (gsrec --help, gsreport --help, README "Exit codes"), never a crash.
 . "$(dirname "$0")/lib.bash"
+plan 58
 
 expect() {	# expect NAME WANT-EXIT PATTERN COMMAND...
 	local name=$1 want=$2 pat=$3; shift 3

@@ -6,6 +6,7 @@
 # pause, each period records at most its share, and the goroutine counts
 # gsreport derives are either right or left empty, never wrong.
 . "$(dirname "$0")/lib.bash"
+plan 13
 
 need_root "goroutine event budget" || exit 0
 need_bpf "goroutine event budget" || exit 0

@@ -1,6 +1,7 @@
 # Golden traces (tests/golden/README.md): good, cut short, damaged and
 # foreign inputs each get their documented result and never a crash.
 . "$(dirname "$0")/lib.bash"
+plan 17
 G="$TOP/tests/golden"
 
 expect() {	# expect FILE EXIT-CODE STDERR-PATTERN [SUMMARY-PATTERN]

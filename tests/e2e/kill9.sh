@@ -2,6 +2,7 @@
 # gsreport still reads every chunk written before the kill. The kill's own
 # time (the wall clock, read as it is sent) is the oracle for what is lost.
 . "$(dirname "$0")/lib.bash"
+plan 5
 
 "$W/heapgrow" -mb 64 -steps 64 -step-delay 100ms -hold 10s >/dev/null &
 wl=$!

@@ -3,6 +3,7 @@
 # found reads what the program's own runtime.ReadMemStats says; a Go version
 # outside the table is reported and symbolization still works.
 . "$(dirname "$0")/lib.bash"
+plan 21
 LAY="$O/tests/golayout"
 
 # The oracles come from outside gsmapper: struct offsets from the binary's

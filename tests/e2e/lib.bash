@@ -73,14 +73,17 @@ within() { awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { d = a - b; if (d < 0) d = 
 # of a workload's output, the timeline's goroutines on the last row at or
 # before it: "ok N GOT" (an exact count, within 2), "bad N GOT" (an exact
 # count, off), "carried N GOT AGE_MS" (a census's count carried forward:
-# goroutines_age_ms > 0) or "empty N" (not known there)
+# goroutines_age_ms > 0), "empty N" (not known there) or "before N" (the
+# mark came before the recording's first row: the workload starts running
+# while gsrec sets up, so its first mark may)
 marks() {
 	awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 		 FNR == NR { w[n] = $c["wall_ns"]; g[n] = $c["goroutines"]; a[n++] = $c["goroutines_age_ms"]; next }
 		 { split($0, f, " ") }
 		 f[1] == "mark" { t = f[2]; want = f[4]; best = -1
 			for (i = 0; i < n; i++) if (w[i] <= t) best = i
-			got = best >= 0 ? g[best] : ""; age = best >= 0 ? a[best] : ""
+			if (best < 0) { printf "before %s\n", want; next }
+			got = g[best]; age = a[best]
 			d = got - want; if (d < 0) d = -d
 			if (got == "") printf "empty %s\n", want
 			else if (age + 0 > 0) printf "carried %s %s %s\n", want, got, age

@@ -1,6 +1,7 @@
 # What a person at a terminal sees, and the cgroup figures against the
 # kernel's own files.
 . "$(dirname "$0")/lib.bash"
+plan 4
 
 # The live status line appears on a terminal (script(1) gives us one) ...
 script -qec "'$GSREC' -o '$T/tty.trace' -d 1 -- sleep 3" "$T/typescript" >/dev/null 2>&1

@@ -7,6 +7,7 @@
 # function has no such prologue. runtime.madvise is probed at the CALLs
 # that reach it, each checked the same way.
 . "$(dirname "$0")/lib.bash"
+plan 12
 
 need_prog objdump 1 "probe offsets" || exit 0
 

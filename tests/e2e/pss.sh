@@ -3,6 +3,7 @@
 # to it), the known 2:1 ratio of what two named functions retain, and memory
 # given back to the OS leaving the attribution.
 . "$(dirname "$0")/lib.bash"
+plan 20
 
 if ! "$GSREC" -q -d 0.2 -o "$T/probe.trace" -p $$ 2>"$T/probe.err" ||
    grep -q "not recorded" "$T/probe.err"; then

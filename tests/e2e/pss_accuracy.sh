@@ -2,6 +2,7 @@
 # /proc/self/smaps_rollup just before it exits; the last timeline row must be
 # within 2% of it. Launch mode and attach mode.
 . "$(dirname "$0")/lib.bash"
+plan 12
 
 last_row() {	# column NAME of the last timeline row
 	"$GSREPORT" timeline "$1" | awk -F, -v col="$2" '
@@ -41,6 +42,33 @@ check "attach: last pss_bytes $got within 2% of the workload's own Pss ${want_kb
 "$GSREPORT" summary "$T/attach.trace" >"$T/sum" 2>&1
 grep -q "pid $pid (heapgrow)" "$T/sum" && grep -q "go1\." "$T/sum" && grep -q "exited at" "$T/sum" &&
 	ok "attach: summary shows pid, go version, exit" || { cat "$T/sum"; notok "attach: summary content"; }
+
+# Attached to a process whose heap grows fast (100 to 400 MiB in 3 s,
+# 25,000 page faults a second), then exits: gsrec's budget is spent on the
+# faults, yet per-mapping reads go on at least every 2 s (--smaps-max-ms)
+# while RSS moves (without that, 4 s apart here), and the trace ends with
+# the target's last state, or says plainly that its last read is older than
+# the exit.
+"$W/heapgrow" -mb 400 -steps 40 -step-delay 100ms -hold 0.5s -out "$T/grow.out" >/dev/null &
+pid=$!
+execd $pid "$W/heapgrow" || notok "heapgrow did not start"
+for _ in $(seq 200); do	# until it holds 100 MiB
+	[ "$(awk '{print $2}' /proc/$pid/statm 2>/dev/null || echo 0)" -gt 25600 ] && break
+	sleep 0.01
+done
+"$GSREC" -q -o "$T/grow.trace" -p $pid
+wait $pid
+"$GSREPORT" import -o "$T/grow.db" "$T/grow.trace" >/dev/null 2>&1
+read -r nfull gap < <(sqlite3 -separator ' ' "$T/grow.db" "SELECT count(*), max(d) FROM (SELECT
+	(lead(t_ns, 1, (SELECT max(t_ns) FROM statm)) OVER (ORDER BY id) - t_ns) / 1e9 AS d
+	FROM smaps_read WHERE kind != 'rollup')")
+check "a fast-growing target: $nfull per-mapping reads, never more than 2.3 s apart or before the end (at most ${gap} s)" \
+	awk -v g="$gap" -v n="$nfull" 'BEGIN { exit !(n >= 2 && g <= 2.3) }'
+want_kb=$(awk '{print $2}' "$T/grow.out")
+last_kb=$(sqlite3 "$T/grow.db" "SELECT pss_kb FROM smaps_read WHERE kind != 'rollup' ORDER BY id DESC LIMIT 1")
+said=$(sqlite3 "$T/grow.db" "SELECT text FROM message WHERE text LIKE 'the target exited % after the last per-mapping smaps read%'")
+check "and its last per-mapping Pss ($last_kb kB) is the workload's own at exit ($want_kb kB) within 2%, or the trace says it is older (${said:-says nothing})" \
+	eval 'within "$last_kb" "$want_kb" 2 || [ -n "$said" ]'
 
 # the timeline's classes add up to its Pss on every fresh row
 "$GSREPORT" timeline "$T/attach.trace" | awk -F, '

@@ -7,6 +7,7 @@
 # starts to gather its metrics, so the exact count is taken from the
 # profile, which counts only the caller's.
 . "$(dirname "$0")/lib.bash"
+plan 4
 
 need_root "caddy and prometheus" || exit 0
 need_bpf "caddy and prometheus" || exit 0

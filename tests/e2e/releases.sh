@@ -9,6 +9,7 @@
 # must hold the same calls, whether runtime.madvise is probed at the
 # runtime's calls of it (the default) or at its entry.
 . "$(dirname "$0")/lib.bash"
+plan 12
 
 N=20	# regions of each kind: N munmaps, 2N madvises
 

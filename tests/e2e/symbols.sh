@@ -4,6 +4,7 @@
 # thousands of random pcs; inlined frames must match the Go runtime's own;
 # a deleted binary still symbolizes; Debian's stripped caddy too.
 . "$(dirname "$0")/lib.bash"
+plan 24
 PCLN="$O/tests/pcln-addr2line"
 GOSYM="$O/tests/gosym-addr2line"
 
@@ -49,10 +50,12 @@ done
 
 # Inlined frames: the runtime's own (runtime.CallersFrames in the workload).
 pc=$(awk '/^inline/ {print $2}' "$T/symbols.out")
-awk '/^frame/ {print $2 "\t" $3 ":" $4}' "$T/symbols.out" >"$T/rt.frames"
+# the runtime's logical frames at that pc: those in the function that holds
+# the first (same entry), the inlined ones and it
+awk '/^frame/ { if (!e) e = $5; if ($5 == e) print $2 "\t" $3 ":" $4 }' "$T/symbols.out" >"$T/rt.frames"
 "$GSREPORT" addr2line --inlines "$T/symbols.trace" "$(printf '0x%x' $((pc - 1)))" | paste - - >"$T/our.frames"
 k=$(wc -l <"$T/our.frames")
-cmp -s "$T/rt.frames" "$T/our.frames" && [ "$k" -ge 3 ] &&
+cmp -s "$T/rt.frames" "$T/our.frames" && [ "$k" -ge 2 ] &&
 	ok "inlined frames at $pc match the runtime's ($k frames)" ||
 	notok "inlined frames differ: ours $(tr '\n' ' ' <"$T/our.frames") runtime $(tr '\n' ' ' <"$T/rt.frames")"
 

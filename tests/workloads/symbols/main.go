@@ -55,11 +55,14 @@ func main() {
 	// address in the file.
 	fmt.Printf("func main.spin %#x\n", reflect.ValueOf(spin).Pointer())
 	recordInline()
+	// The logical frames, each with the entry of the function that holds
+	// its code: those that share the first's entry are the inlined frames
+	// at that pc and the function that holds them.
 	fmt.Printf("inline %#x\n", captured[0])
 	frames := runtime.CallersFrames(captured[:])
 	for {
 		f, more := frames.Next()
-		fmt.Printf("frame %s %s %d\n", f.Function, f.File, f.Line)
+		fmt.Printf("frame %s %s %d %#x\n", f.Function, f.File, f.Line, f.Entry)
 		if !more || f.Function == "main.outerCapture" {
 			break
 		}

@@ -1020,8 +1020,16 @@ int main(int argc, char **argv)
 				goto write_error;
 			last_clock = now;
 		}
-		if (gs_writer_maybe_flush(w, now) < 0)
-			goto write_error;
+		{
+			/* Compressing a chunk costs what its records made it cost: the
+			 * events' volume, mostly. Charged as they are (up to a share),
+			 * so a flood of events cannot starve the smaps reads. */
+			uint64_t c0 = gs_now_ns(CLOCK_THREAD_CPUTIME_ID);
+
+			if (gs_writer_maybe_flush(w, now) < 0)
+				goto write_error;
+			memrec_events_cpu(&m, gs_now_ns(CLOCK_THREAD_CPUTIME_ID) - c0);
+		}
 		if (tty && now - last_status >= 250000000u) {
 			status(&m, w, (double)(now - t0) / 1e9, page, 0);
 			last_status = now;

@@ -77,7 +77,8 @@ within() { awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { d = a - b; if (d < 0) d = 
 # mark came before the recording's first row: the workload starts running
 # while gsrec sets up, so its first mark may)
 marks() {
-	awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+	awk -F, 'BEGIN { n = 0 }	# (an unset n would index the first row "", not 0)
+		 NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 		 FNR == NR { w[n] = $c["wall_ns"]; g[n] = $c["goroutines"]; a[n++] = $c["goroutines_age_ms"]; next }
 		 { split($0, f, " ") }
 		 f[1] == "mark" { t = f[2]; want = f[4]; best = -1

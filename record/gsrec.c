@@ -1062,14 +1062,14 @@ int main(int argc, char **argv)
 	    memrec_smaps_now(&m, gs_now_ns(CLOCK_MONOTONIC), 1) < 0)
 		goto write_error;
 	/* An exited target can no longer be read: say how stale its last
-	 * per-mapping read is, when its memory moved after it. */
+	 * per-mapping read is, when its memory moved after it (by over 1 MiB). */
 	if (stop_reason == GS_END_TARGET_EXIT && m.smaps_reads) {
 		uint64_t a = m.last_rss_pages, b = m.full_rss_pages, moved = a > b ? a - b : b - a;
 		char was[32], now_rss[32];
 
 		human(was, sizeof(was), (double)b * (double)page);
 		human(now_rss, sizeof(now_rss), (double)a * (double)page);
-		if (moved > b / 32 && moved * (uint64_t)page > (1u << 20) &&
+		if (moved * (uint64_t)page > (1u << 20) &&
 		    write_message(w, GS_WARNING, "the target exited %.1f s after the last per-mapping "
 				  "smaps read, and its RSS moved from %s to %s after it (an exited "
 				  "process cannot be read): Pss by mapping and class at the end is that "

@@ -4,7 +4,7 @@
 # thousands of random pcs; inlined frames must match the Go runtime's own;
 # a deleted binary still symbolizes; Debian's stripped caddy too.
 . "$(dirname "$0")/lib.bash"
-plan 24
+plan 23
 PCLN="$O/tests/pcln-addr2line"
 GOSYM="$O/tests/gosym-addr2line"
 

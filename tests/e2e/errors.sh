@@ -1,7 +1,7 @@
 # Bad input to gsrec and gsreport: a clear message and the documented exit
 # code (gsrec --help, gsreport --help, README "Exit codes"), never a crash.
 . "$(dirname "$0")/lib.bash"
-plan 58
+plan 59
 
 expect() {	# expect NAME WANT-EXIT PATTERN COMMAND...
 	local name=$1 want=$2 pat=$3; shift 3
@@ -116,6 +116,13 @@ if need_root "permission denied"; then
 		"$GSREC" -o /tmp/gs-perm-$$.trace -- /usr/bin/passwd -S
 	grep -q "stopping /usr/bin/passwd" "$T/e" && ! pgrep -f "passwd -S" >/dev/null &&
 		ok "the command was stopped and reaped" || notok "passwd left running or not said"
+	rm -f /tmp/gs-perm-$$.trace
+	# Without BPF permission: /proc is recorded, and that is said once.
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$GSREC" -o /tmp/gs-perm-$$.trace -d 0.3 \
+		-- sleep 1 >/dev/null 2>"$T/e"
+	rc=$?
+	check "a user without BPF permission records /proc and is told so once (exit $rc; $(grep -c 'not recorded' "$T/e") warning)" \
+		eval '[ $rc -eq 143 ] && [ "$(grep -c "not recorded" "$T/e")" = 1 ] && grep -q "eBPF streams not recorded.*recording /proc data only" "$T/e"'
 	rm -f /tmp/gs-perm-$$.trace
 fi
 

@@ -17,7 +17,10 @@
  * fifth is per-mapping, or the next one when a rollup finds Pss moved by
  * more than 1/32 since the last per-mapping read (its classes are stale;
  * a launched target that exits gets no final read). The rollup's cost is measured again every 64 full
- * reads, since a target's shape changes.
+ * reads, since a target's shape changes. The budget counts from when
+ * recording begins (memrec_budget_start): setting up is a one-time cost.
+ * One exception to the budget keeps Pss by mapping from going stale while
+ * the target's memory moves: read_due().
  *
  * Each per-mapping read is diffed against the previous one and written as a
  * delta (FORMAT.md §6.4); every keyframe_every reads, or when ids have
@@ -47,6 +50,7 @@ int memrec_open(struct memrec *m, pid_t pid, struct gs_writer *w,
 	m->pid = pid;
 	m->w = w;
 	m->o = *o;
+	m->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
 	if (!m->o.keyframe_every)
 		m->o.keyframe_every = 100;
 	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
@@ -381,7 +385,7 @@ static int read_due(const struct memrec *m, uint64_t now)
 
 	return m->o.smaps_max_ms && m->smaps_reads &&
 	       now - m->full_ns >= (uint64_t)m->o.smaps_max_ms * 1000000u &&
-	       moved > b / 32 && moved * 4096 > (1u << 20);
+	       moved > b / 32 && moved * m->page_size > (1u << 20);
 }
 
 int memrec_tick(struct memrec *m, uint64_t now)

@@ -79,6 +79,7 @@ struct memrec {
 	uint64_t full_rss_pages;	/* statm's resident at the last per-mapping read */
 	uint64_t full_ns;		/* when that read was */
 	uint64_t last_statm_ns;		/* the last statm sample */
+	uint64_t page_size;
 	uint64_t forced_reads;		/* taken past the budget: the target moved, reads were due */
 };
 

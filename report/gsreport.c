@@ -552,6 +552,12 @@ static int check_options(const struct command *c, const char *weight, unsigned g
 
 		if (!(given & op))
 			continue;
+		if (op == OP_FORMAT && !strcmp(c->name, "summary")) {
+			msg("summary has no --format: it is text for people; its facts are in the "
+			    "database (gsreport import, report/SCHEMA.md), and timeline, gc and "
+			    "goroutines take --format json");
+			return RX_USAGE;
+		}
 		if (!(c->opts & op)) {
 			msg("%s does not apply to %s (gsreport --help lists each command's options)",
 			    op_name[i], c->name);

@@ -168,7 +168,7 @@ sqlite3 "$T/other.db" "create table t(x)"
 # Options that do not apply are refused, never ignored; a time must lie in
 # the recording (good.trace lasts about 2 s); "nothing to report" is 6.
 G="$TOP/tests/golden/good.trace"
-expect "gsreport: summary has no --format" 2 "\-\-format does not apply to summary" \
+expect "gsreport: summary has no --format" 2 "summary has no --format: .* timeline, gc and goroutines take --format json" \
 	"$GSREPORT" summary "$G" --db :memory: --format json
 expect "gsreport: timeline has no --top" 2 "\-\-top does not apply to timeline" \
 	"$GSREPORT" timeline "$G" --db :memory: --top 3

@@ -79,8 +79,11 @@ static int open_staged(struct gs_writer *w, const char *path)
 
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
 		return 0;	/* a device or FIFO: written directly */
-	w->path = strdup(path);
-	if (!w->path || asprintf(&w->tmp, "%s.tmp-XXXXXX", path) < 0) {
+	/* a symbolic link to a trace: the file it names takes the new one's place */
+	w->path = lstat(path, &st) == 0 && S_ISLNK(st.st_mode) ? realpath(path, NULL) : NULL;
+	if (!w->path)
+		w->path = strdup(path);
+	if (!w->path || asprintf(&w->tmp, "%s.tmp-XXXXXX", w->path) < 0) {
 		w->tmp = NULL;
 		errno = ENOMEM;
 		return -1;

@@ -30,9 +30,16 @@ perf script -i "$T/perf.data" 2>/dev/null |
 	awk 'BEGIN { RS = "" } { t++; if ($0 ~ /main\.hotA/) a++; if ($0 ~ /main\.hotB/) b++ }
 	     END { printf "%d %.1f %.1f\n", t, 100 * a / t, 100 * b / t }' >"$T/perf.shares"
 read -r pt pa pb <"$T/perf.shares"
-check "perf on the same run: hotA $pa% (ours $a%), hotB $pb% (ours $b%): within 3 points" \
-	awk -v a="$a" -v b="$b" -v pa="$pa" -v pb="$pb" -v pt="$pt" \
-	'BEGIN { d1 = a - pa; d2 = b - pb; exit !(pt > 200 && d1 < 3 && d1 > -3 && d2 < 3 && d2 > -3) }'
+# Two samplers of the same run: on a quiet machine they tick together and
+# agree within a point; when other processes share the CPUs, the target is
+# sampled at different moments by each, and the shares differ by sampling
+# noise: the tolerance is 3.5 standard errors of the difference of two
+# shares (of $total and $pt samples), and never under 3 points.
+tol=$(awk -v p="$pa" -v n1="$total" -v n2="$pt" 'BEGIN { p /= 100
+	t = 350 * sqrt(p * (1 - p) * (1 / n1 + 1 / n2)); printf "%.1f", t < 3 ? 3 : t }')
+check "perf on the same run: hotA $pa% (ours $a%), hotB $pb% (ours $b%): within $tol points" \
+	awk -v a="$a" -v b="$b" -v pa="$pa" -v pb="$pb" -v pt="$pt" -v t="$tol" \
+	'BEGIN { d1 = a - pa; d2 = b - pb; exit !(pt > 200 && d1 < t && d1 > -t && d2 < t && d2 > -t) }'
 
 # Frameless leaves: mix has no frame, so a frame-pointer walk from inside it
 # skips its caller; callerA calls it twice as often as callerB, and the

@@ -119,9 +119,11 @@ check_align exact "$T/g.trace" "$T/gc.csv" 300
 
 # The floors' verdict: the workload with a smaller storm keeps no heap (its
 # floor is flat); keeping 64 KB at each allocation step, the heap floor
-# rises by what the workload kept between the first and last thirds. (The
-# storm's goroutine descriptors, which the runtime never frees, raise it
-# too, by up to a MiB: at 16 KB a step, that was 12% of what was kept.)
+# rises by what the workload kept between the first and last thirds, within
+# 10% and 2 MiB: the storm's goroutine descriptors, which the runtime never
+# frees, raise it too, by up to a MiB, and a cycle's floor holds what was
+# allocated while it marked, more of it when other processes slow the
+# cycle (seen: 4.3 MB over 40.8 MB kept, with two CPU-bound processes).
 "$GSREC" -q -o "$T/f.trace" -- "$W/goroutines" -storm 2000 -hold 0 -out "$T/f.out" 2>"$T/f.err"
 "$GSREPORT" timeline --align gc --db "$T/f.db" "$T/f.trace" >/dev/null 2>"$T/f.verdict"
 check "a workload that keeps no heap has a flat heap floor ($(cat "$T/f.verdict"))" \
@@ -131,7 +133,8 @@ check "a workload that keeps no heap has a flat heap floor ($(cat "$T/f.verdict"
 read -r verdict a b rise < <(jq -r '.heap_floor | "\(.verdict) \(.first_wall_ns) \(.last_wall_ns) \(.last_bytes - .first_bytes)"' "$T/r.json")
 kept=$(awk -v a="$a" -v b="$b" '$1 == "retained" { if ($2 <= a) ra = $3; if ($2 <= b) rb = $3 } END { print rb - ra }' "$T/r.out")
 good=0
-[ "$verdict" = rising ] && [ "${kept:-0}" -gt 4000000 ] && within "$rise" "$kept" 10 && good=1
+[ "$verdict" = rising ] && [ "${kept:-0}" -gt 4000000 ] &&
+	awk -v r="$rise" -v k="$kept" 'BEGIN { d = r - k; if (d < 0) d = -d; exit !(d <= k / 10 + 2097152) }' && good=1
 check "a heap kept for good: heap floor $verdict, up $rise bytes where the workload kept $kept ($(cat "$T/r.verdict"))" \
 	[ $good = 1 ]
 check "and the Pss floor rises with it" \

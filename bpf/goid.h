@@ -15,14 +15,18 @@
  * function before its prologue saves BP) leaves BP pointing at its caller's
  * frame, so a frame-pointer walk skips its caller; there the caller's
  * return address is this word. gsreport decides, with the pcsp table, when
- * to use it. sp must come from a direct load of the perf event's ctx->regs
- * (the verifier rewrites it; a probe read of &ctx->regs would not be it).
+ * to use it. The user SP is the one saved at kernel entry (task_pt_regs),
+ * not the event's own registers: a sample or fault taken while the thread
+ * is in the kernel (an interrupt's exit, a reschedule, a copy to user
+ * memory) carries kernel registers, whose SP is no user address, while
+ * its user stack (bpf_get_stack) is still the interrupted user code's.
  */
-static __always_inline __u64 sp_word(__u64 sp)
+static __always_inline __u64 user_sp_word(void)
 {
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	__u64 w = 0;
 
-	if (bpf_probe_read_user(&w, sizeof(w), (void *)sp))
+	if (bpf_probe_read_user(&w, sizeof(w), (void *)regs->sp))
 		return 0;
 	return w;
 }
@@ -56,15 +60,14 @@ static __always_inline __s64 read_goid(void)
 
 /*
  * What every stack-carrying event records about the interrupted user code:
- * the goroutine, the word at SP and the frame-pointer stack. A macro, not
- * a function, so ctx->regs.sp stays a direct ctx load and e may be any
- * event with goid, sp_word, frames[] and nframes.
+ * the goroutine, the word at SP and the frame-pointer stack. A macro, so
+ * e may be any event with goid, sp_word, frames[] and nframes.
  */
 #define fill_user_stack(ctx, e)							\
 	do {									\
 		long __n;							\
 		(e)->goid = read_goid();					\
-		(e)->sp_word = sp_word((ctx)->regs.sp);				\
+		(e)->sp_word = user_sp_word();				\
 		__n = bpf_get_stack((ctx), (e)->frames, sizeof((e)->frames),	\
 				    BPF_F_USER_STACK);				\
 		if (__n < 0)							\

@@ -460,13 +460,33 @@ static int write_target(struct gs_writer *w, const struct opts *o, pid_t pid,
 	return ret;
 }
 
+/*
+ * The clocks at one moment, for turning the probes' monotonic times into
+ * wall times. Two reads are never simultaneous, and a thread descheduled
+ * between them (a busy machine) would pair times milliseconds apart and
+ * shift every wall time computed from the pair. So the other two reads are
+ * bracketed by two monotonic reads, and the tightest bracket of a few tries
+ * is kept, its middle standing for the moment: off by at most half its
+ * width, which is well under a microsecond unless every try was preempted.
+ */
 static int write_clock(struct gs_writer *w)
 {
 	struct gs_record r = { .type = GS_REC_CLOCK };
+	uint64_t best = UINT64_MAX;
 
-	r.u.clock.mono_ns = gs_now_ns(CLOCK_MONOTONIC);
-	r.u.clock.real_ns = gs_now_ns(CLOCK_REALTIME);
-	r.u.clock.boot_ns = gs_now_ns(CLOCK_BOOTTIME);
+	for (int i = 0; i < 16 && best > 1000; i++) {
+		uint64_t m1 = gs_now_ns(CLOCK_MONOTONIC);
+		uint64_t real = gs_now_ns(CLOCK_REALTIME);
+		uint64_t boot = gs_now_ns(CLOCK_BOOTTIME);
+		uint64_t m2 = gs_now_ns(CLOCK_MONOTONIC);
+
+		if (m2 - m1 < best) {
+			best = m2 - m1;
+			r.u.clock.mono_ns = m1 + best / 2;
+			r.u.clock.real_ns = real;
+			r.u.clock.boot_ns = boot;
+		}
+	}
 	return gs_writer_add(w, &r);
 }
 

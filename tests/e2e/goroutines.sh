@@ -149,23 +149,32 @@ check "summary: $ngct GC cycles as gctrace had, and leakySpawner as the likely l
 
 # Estimate mode: runtime.memstats withheld, GC cycles come from the mark
 # termination probe alone. Every gctrace cycle is still there, and the
-# probe's time stands for LastGC within a bound (measured in the name).
+# probe's time stands for LastGC. The probe is at gcMarkTermination's entry,
+# inside the cycle's stop-the-world pause; the runtime reads the clock for
+# LastGC, and closes the pause, later in the same function. So LastGC minus
+# the estimate is never negative and never more than the cycle's PauseNs
+# (both STW phases), whatever the scheduler does to the thread in between:
+# the bound widens with the pause on a busy machine, as it must. 50 µs of
+# slack covers the wall-clock pairing (gsrec's CLOCK record, under a µs
+# when not preempted) and the runtime's two clock reads.
 GSMAPPER_WITHHOLD=addr.memstats.last_gc_unix GODEBUG=gctrace=1 \
 	"$GSREC" -q -o "$T/e.trace" -- "$W/goroutines" -storm 2000 -hold 0 -out "$T/e.out" 2>"$T/e.err"
 "$GSREPORT" gc --db "$T/e.db" "$T/e.trace" >"$T/e.csv" 2>"$T/e.gcerr"
 nge=$(grep -cE '^gc [0-9]+ @' "$T/e.err")
+# "LastGC - estimate, PauseNs" per cycle both know
 awk -F, 'FNR == NR { if (FNR > 1) est[$1] = $3; next }
-	$1 == "cycle" && ($2 in est) { d = est[$2] - $3; print (d < 0 ? -d : d) }' \
-	"$T/e.csv" <(tr ' ' ',' <"$T/e.out") | sort -n >"$T/e.err.ns"
-n=$(wc -l <"$T/e.err.ns")
-worst=$(tail -1 "$T/e.err.ns")
-median=$(sed -n "$((n / 2 + 1))p" "$T/e.err.ns")
+	$1 == "cycle" && ($2 in est) { print $3 - est[$2], $4 }' \
+	"$T/e.csv" <(tr ' ' ',' <"$T/e.out") >"$T/e.d"
+n=$(wc -l <"$T/e.d")
+out=$(awk '$1 < -50000 || $1 > $2 + 50000 { o++ } END { print o + 0 }' "$T/e.d")
+worst=$(sort -n "$T/e.d" | tail -1 | cut -d' ' -f1)
+median=$(sort -n "$T/e.d" | sed -n "$((n / 2 + 1))p" | cut -d' ' -f1)
 nexact=$(awk -F, 'NR > 1 { s += $12 } END { print s + 0 }' "$T/e.csv")
 rows=$(($(wc -l <"$T/e.csv") - 1))
 check "memstats withheld: $rows estimated cycles for gctrace's $nge, none marked exact" \
 	sh -c "[ $rows -eq $nge ] && [ $nexact -eq 0 ] && grep -q 'estimate' '$T/e.gcerr'"
-check "estimated LastGC within 1 ms of the runtime's for $n cycles (worst $worst ns, median $median ns)" \
-	sh -c "[ $n -ge 200 ] && [ $worst -le 1000000 ]"
+check "estimated LastGC no later than the runtime's, nor earlier by more than the cycle's pause, for $n cycles ($out outside; LastGC - estimate: median $median ns, worst $worst ns)" \
+	sh -c "[ $n -ge 200 ] && [ $out -eq 0 ]"
 check_align estimated "$T/e.trace" "$T/e.csv" 200
 "$GSREPORT" summary "$T/e.trace" >"$T/e.sum" 2>&1
 check "summary without memstats: $nge cycles from the probe, and a judged heap floor" \

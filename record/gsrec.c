@@ -753,7 +753,6 @@ int main(int argc, char **argv)
 	pid_t pid = 0;
 	int launched, is_go = 0, rc = EX_INTERNAL, stop_reason = 0;
 	int child_status = -1, signals = 0, committed = 0;
-	uint64_t setup_cpu_ns = 0;
 	uint64_t t0, deadline = 0, last_status = 0, last_clock, last_lost = 0, last_aff = 0;
 	struct affinity aff;
 	char affmsg[600];
@@ -803,15 +802,12 @@ int main(int argc, char **argv)
 
 		/* Attach before it execs, so its first page faults are seen too. */
 		if (resolve_command(o.cmd[0], exe, sizeof(exe)) == 0) {
-			uint64_t c0 = gs_now_ns(CLOCK_PROCESS_CPUTIME_ID);
-
 			go_init(&bs, o.pid, &o, exe, 1, w);
 			go_started = 1;
 			if (!o.no_bpf) {
 				bpf_start(&bs, o.pid, &o, 1, w);
 				bpf_started = 1;
 			}
-			setup_cpu_ns = gs_now_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
 		}
 		/* Let it exec, then learn whether exec worked: EOF means it did. */
 		if (write(go_fd, "g", 1) != 1 || read(err_fd, &e, sizeof(e)) == sizeof(e)) {
@@ -862,11 +858,9 @@ int main(int argc, char **argv)
 	os.go = &bs.go;
 	if (!go_started) {
 		char exe[64];
-		uint64_t c0 = gs_now_ns(CLOCK_PROCESS_CPUTIME_ID);
 
 		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
 		go_init(&bs, pid, &o, exe, 0, w);
-		setup_cpu_ns += gs_now_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
 	}
 	m.on_maps = scan_objects;
 	m.on_maps_ctx = &os;
@@ -899,18 +893,11 @@ int main(int argc, char **argv)
 		if (write_message(w, GS_INFO, "eBPF streams not recorded: --no-bpf") < 0)
 			goto write_error;
 	} else {
-		if (!bpf_started) {
-			uint64_t c0 = gs_now_ns(CLOCK_PROCESS_CPUTIME_ID);
-
+		if (!bpf_started)
 			bpf_start(&bs, pid, &o, 0, w);
-			setup_cpu_ns += gs_now_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
-		}
 		if (bpf_report(&bs, w) < 0)
 			goto write_error;
 		os.flt = bs.have_flt ? &bs.flt : NULL;
-		/* loading and verifying the programs is a one-time cost: not the
-		 * smaps budget's */
-		m.credit_ns += (double)setup_cpu_ns;
 	}
 	if (go_report(&bs, w) < 0)
 		goto write_error;

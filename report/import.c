@@ -1192,9 +1192,8 @@ int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
 			goto out;
 		}
 	}
-	if (gs_replay(r, &tool, &im, err, errlen) != 0 || flush_statm(&im) < 0) {
-		if (im.err[0])
-			snprintf(err, errlen, "%s", im.err);
+	if (gs_replay(r, &tool, &im) != 0 || flush_statm(&im) < 0) {
+		snprintf(err, errlen, "%s", im.err[0] ? im.err : "out of memory replaying the trace");
 		goto out;
 	}
 	if (progress)

@@ -73,8 +73,7 @@ static int view(struct gs_smaps_state *st, struct sorter *s,
 	return tool->smaps ? tool->smaps(ctx, &v) : 0;
 }
 
-int gs_replay(struct gs_reader *r, const struct gs_tool *tool, void *ctx,
-	      char *err, size_t errlen)
+int gs_replay(struct gs_reader *r, const struct gs_tool *tool, void *ctx)
 {
 	struct gs_smaps_state st;
 	struct sorter s = { 0 };
@@ -86,8 +85,6 @@ int gs_replay(struct gs_reader *r, const struct gs_tool *tool, void *ctx,
 	int chain = 0;			/* the mappings are known: a keyframe, then each delta */
 	int ret = 0;
 
-	(void)err;
-	(void)errlen;
 	gs_smaps_state_init(&st);
 	while (!ret && gs_reader_next(r, &rec) == 1) {
 		if (gs_reader_gaps(r) != gaps) {

@@ -61,13 +61,12 @@ struct gs_tool {
 
 /*
  * Replay r through tool. Returns 0 when the readable part was replayed (see
- * gs_reader_health for what damage skipped), or a tool's non-zero return
- * (with a message in err if the tool gave none). State that depends on
- * records lost to damage is never rebuilt from what remains: an smaps delta
+ * gs_reader_health for what damage skipped), else the first non-zero return
+ * of a tool's callback, which stops the replay (the tool keeps its reason),
+ * or -1 when memory ran out. State that depends on records lost to damage is never rebuilt from what remains: an smaps delta
  * applies only to the read it was made against (FORMAT.md §6.4), and reads
  * that cannot be rebuilt are given to tool->smaps_lost.
  */
-int gs_replay(struct gs_reader *r, const struct gs_tool *tool, void *ctx,
-	      char *err, size_t errlen);
+int gs_replay(struct gs_reader *r, const struct gs_tool *tool, void *ctx);
 
 #endif

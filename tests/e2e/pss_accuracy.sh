@@ -70,13 +70,16 @@ said=$(sqlite3 "$T/grow.db" "SELECT text FROM message WHERE text LIKE 'the targe
 check "and its last per-mapping Pss ($last_kb kB) is the workload's own at exit ($want_kb kB) within 2%, or the trace says it is older (${said:-says nothing})" \
 	eval 'within "$last_kb" "$want_kb" 2 || [ -n "$said" ]'
 
-# the timeline's classes add up to its Pss on every fresh row
-"$GSREPORT" timeline "$T/attach.trace" | awk -F, '
+# the timeline's classes add up to its Pss on every fresh row (pss_fresh 1:
+# a per-mapping read, which gives both), and there are such rows. How many
+# reads the recording has is the budget's business (the heap's 49,000 faults
+# spend it; without hogs, 2 to 7 reads were seen), so one row suffices.
+read -r nfresh nbad firstbad < <("$GSREPORT" timeline "$T/attach.trace" | awk -F, '
 	NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "pss_bytes") p = i; if ($i == "pss_fresh") f = i; if ($i ~ /^pss_[a-z_]+$/ && $i != "pss_bytes" && $i != "pss_fresh" && $i != "pss_age_ms") cls[i] = 1 } next }
-	$f == 1 { s = 0; for (i in cls) s += $i; n++; if (s != $p) bad++ }
-	END { exit !(n >= 3 && bad == 0) }' &&
-	ok "timeline: per-class Pss sums to pss_bytes on every fresh row" ||
-	notok "timeline: per-class Pss does not sum to pss_bytes"
+	$f == 1 { s = 0; for (i in cls) s += $i; n++; if (s != $p) { bad++; if (!fb) fb = $1 ":" s "!=" $p } }
+	END { print n + 0, bad + 0, fb ? fb : "-" }')
+check "timeline: per-class Pss sums to pss_bytes on every fresh row ($nfresh rows, $nbad differ, first $firstbad)" \
+	sh -c "[ $nfresh -ge 1 ] && [ $nbad -eq 0 ]"
 
 # JSON has the same rows as CSV and parses
 "$GSREPORT" timeline "$T/attach.trace" --format json >"$T/t.json"

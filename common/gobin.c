@@ -87,43 +87,97 @@ static int32_t table_max(const struct gs_pcln *p, const struct gs_func *f, uint3
 	return best;
 }
 
-static uint64_t find_gofunc(Elf *e, size_t shstrndx, const struct elfmap *m,
-			    const struct gs_gobin *g, const char **source)
+/*
+ * runtime.firstmoduledata in the file: the only data word that points at the
+ * pclntab and is followed by its funcnametab slice's pointer. Its words
+ * (Go 1.18 to 1.26): 0 pcHeader, 1-18 six slices, 19 findfunctab, 20 minpc,
+ * 21 maxpc, 22 text, 23 etext, ..., gofunc at 38 (1.18, 1.19) or 40 (1.20+,
+ * after covctrs/ecovctrs). NULL when not found.
+ */
+static const uint8_t *find_moduledata(Elf *e, const struct elfmap *m, const struct gs_gobin *g,
+				      int nwords)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
 	int ps = g->pcln.ptrsize;
-
-	/* .symtab: go:func.* (1.20+) or go.func.* (1.18, 1.19) */
-	static const char *const gofunc_names[] = { "go:func.*", "go.func.*" };
-	uint64_t v[2] = { 0, 0 };
-
-	if (gs_elf_symbols(e, gofunc_names, 2, v)) {
-		*source = "symtab";
-		return v[0] ? v[0] : v[1];
-	}
-	/* moduledata: a word == pclntab address, then funcnametab.ptr */
 	uint64_t want1 = g->pclntab_va + g->pcln.funcname_off;
-	int gofunc_word = g->pcln.version >= GS_PCLN_120 ? 40 : 38;
 
-	scn = NULL;
 	while ((scn = elf_nextscn(e, scn))) {
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
 		    !(sh.sh_flags & SHF_WRITE) || !(sh.sh_flags & SHF_ALLOC))
 			continue;
 		const uint8_t *d = va_ptr(m, sh.sh_addr, sh.sh_size);
 
-		for (uint64_t off = 0; d && off + (uint64_t)ps * (gofunc_word + 1) <= sh.sh_size;
-		     off += (uint64_t)ps) {
-			if (rdw(d + off, ps) == g->pclntab_va && rdw(d + off + ps, ps) == want1) {
-				*source = "moduledata";
-				return rdw(d + off + (uint64_t)ps * gofunc_word, ps);
-			}
-		}
+		for (uint64_t off = 0; d && off + (uint64_t)ps * (uint64_t)nwords <= sh.sh_size;
+		     off += (uint64_t)ps)
+			if (rdw(d + off, ps) == g->pclntab_va && rdw(d + off + ps, ps) == want1)
+				return d + off;
 	}
-	(void)shstrndx;
+	return NULL;
+}
+
+static uint64_t find_gofunc(Elf *e, const struct elfmap *m, const struct gs_gobin *g,
+			    const char **source)
+{
+	/* .symtab: go:func.* (1.20+) or go.func.* (1.18, 1.19) */
+	static const char *const gofunc_names[] = { "go:func.*", "go.func.*" };
+	uint64_t v[2] = { 0, 0 };
+	int ps = g->pcln.ptrsize;
+	int gofunc_word = g->pcln.version >= GS_PCLN_120 ? 40 : 38;
+	const uint8_t *md;
+
+	if (gs_elf_symbols(e, gofunc_names, 2, v)) {
+		*source = "symtab";
+		return v[0] ? v[0] : v[1];
+	}
+	if ((md = find_moduledata(e, m, g, gofunc_word + 1))) {
+		*source = "moduledata";
+		return rdw(md + (uint64_t)ps * gofunc_word, ps);
+	}
 	*source = "none";
 	return 0;
+}
+
+/*
+ * The address the function entries are offsets from (runtime.text). Up to
+ * Go 1.25 the pclntab's header holds it; from 1.26 that word is 0 and only
+ * moduledata.text (or the runtime.text symbol) says it. .text's start is no
+ * substitute: with external linking (cgo) C code comes first. A moduledata
+ * value is taken only when its minpc and maxpc are the first and the last
+ * entry at that text: the table's own invariant.
+ */
+static int find_text(Elf *e, const struct elfmap *m, struct gs_gobin *g)
+{
+	static const char *const text_name[] = { "runtime.text" };
+	struct gs_pcln *p = &g->pcln;
+	uint64_t v = 0;
+	int ps = p->ptrsize;
+	const uint8_t *md;
+
+	if (p->version < GS_PCLN_118 || p->text_start) {
+		g->text_source = "pclntab header";
+		return 0;
+	}
+	if (gs_elf_symbols(e, text_name, 1, &v) && v) {
+		g->text_source = "symtab";
+		p->text_start = v;
+		return 0;
+	}
+	if ((md = find_moduledata(e, m, g, 24))) {
+		uint64_t text = rdw(md + 22ull * ps, ps);
+		uint64_t minpc = rdw(md + 20ull * ps, ps), maxpc = rdw(md + 21ull * ps, ps);
+		struct gs_func f0;
+
+		p->text_start = text;
+		if (text && gs_pcln_func(p, 0, &f0) == 0 && f0.entry == minpc &&
+		    gs_pcln_end(p) == maxpc) {
+			g->text_source = "moduledata";
+			return 0;
+		}
+		p->text_start = 0;
+	}
+	g->text_source = "none";
+	return -1;
 }
 
 static int build_inltab(struct gs_gobin *g, const struct elfmap *m)
@@ -177,6 +231,7 @@ int gs_gobin_load(int fd, struct gs_gobin *g, char *err, size_t errlen)
 
 	memset(g, 0, sizeof(*g));
 	g->gofunc_source = "none";
+	g->text_source = "none";
 	elf_version(EV_CURRENT);
 	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!e || elf_kind(e) != ELF_K_ELF) {
@@ -228,10 +283,16 @@ int gs_gobin_load(int fd, struct gs_gobin *g, char *err, size_t errlen)
 	}
 	if (gs_pcln_init(&g->pcln, g->pclntab, g->pclntab_len, err, errlen) < 0)
 		goto out;
+	if (find_text(e, &m, g) < 0) {
+		snprintf(err, errlen, "its functions cannot be placed: this pclntab (Go 1.26 or "
+			 "later) does not hold the text address, and neither runtime.text nor "
+			 "a consistent runtime.firstmoduledata was found");
+		goto out;
+	}
 	ret = 0;
 	gs_pcln_index(&g->pcln);
 	if (g->pcln.version >= GS_PCLN_118)
-		g->gofunc = find_gofunc(e, shstrndx, &m, g, &g->gofunc_source);
+		g->gofunc = find_gofunc(e, &m, g, &g->gofunc_source);
 	if (build_inltab(g, &m) < 0)
 		snprintf(err, errlen, "inline trees unreadable");
 	else if (g->pcln.version >= GS_PCLN_118 && !g->gofunc)
@@ -250,12 +311,21 @@ out:
 }
 
 int gs_gobin_from_tables(struct gs_gobin *g, const uint8_t *pclntab, size_t len,
-			 const uint8_t *inltab, size_t inllen, char *err, size_t errlen)
+			 const uint8_t *inltab, size_t inllen, uint64_t text, char *err,
+			 size_t errlen)
 {
 	memset(g, 0, sizeof(*g));
 	g->gofunc_source = "trace";
+	g->text_source = "trace";
 	if (gs_pcln_init(&g->pcln, pclntab, len, err, errlen) < 0)
 		return -1;
+	if (g->pcln.version >= GS_PCLN_118 && !g->pcln.text_start && !text) {
+		snprintf(err, errlen, "its functions cannot be placed: a Go 1.26+ pclntab with no "
+			 "go.text table (recorded by a gsrec before format 1.2)");
+		return -1;
+	}
+	if (text && g->pcln.version >= GS_PCLN_118)
+		g->pcln.text_start = text;
 	if (inltab && gs_inltab_parse(&g->pcln, inltab, inllen) < 0) {
 		snprintf(err, errlen, "the inline trees are damaged");
 		return -1;

@@ -16,6 +16,8 @@ struct gs_gobin {
 	size_t inltab_len;
 	uint64_t gofunc;		/* go:func.* (1.18+), 0 if not found */
 	const char *gofunc_source;	/* "symtab", "moduledata" or "none" */
+	const char *text_source;	/* where pcln.text_start came from: "pclntab header",
+					 * "symtab", "moduledata" (Go 1.26+) or "none" */
 	uint32_t ninlined;		/* functions with an inline tree */
 	struct gs_pcln pcln;
 };
@@ -26,9 +28,14 @@ struct gs_gobin {
 int gs_gobin_load(int fd, struct gs_gobin *g, char *err, size_t errlen);
 void gs_gobin_free(struct gs_gobin *g);
 
-/* Set up g->pcln over raw tables (from a trace). 0 or -1. */
+/*
+ * Set up g->pcln over raw tables (from a trace). text: where the function
+ * entries are from (the go.text table), 0 when the trace has none; a Go
+ * 1.26+ pclntab without it cannot be placed. 0 or -1.
+ */
 int gs_gobin_from_tables(struct gs_gobin *g, const uint8_t *pclntab, size_t len,
-			 const uint8_t *inltab, size_t inllen, char *err, size_t errlen);
+			 const uint8_t *inltab, size_t inllen, uint64_t text, char *err,
+			 size_t errlen);
 /*
  * Where a uprobe goes in a Go function whose first n bytes of code are c:
  * the offset of the conditional jump of its stack-check prologue (amd64,

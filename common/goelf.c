@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gobin.h"
 #include "goelf.h"
+#include "golayout.h"
 
 #define BI_MAGIC "\xff Go buildinf:"
 #define BI_MAGIC_LEN 14
@@ -253,7 +255,24 @@ int gs_exe_info_read(int fd, struct gs_exe_info *out)
 			    gs_parse_buildinfo(d->d_buf, d->d_size, elf_read_va, e, out) < 0)
 				snprintf(out->err, sizeof(out->err),
 					 "unreadable .go.buildinfo: Go version unknown");
+			else if (out->go_version[0])
+				out->go_version_source = "buildinfo";
 		}
+	}
+	if (out->is_go && !out->go_version[0]) {
+		/* no build info: the runtime's own version string */
+		struct gs_gobin gb;
+		char err[256];
+
+		if (gs_gobin_load(fd, &gb, err, sizeof(err)) == 0) {
+			if (gs_go_version_find(fd, &gb, out->go_version, sizeof(out->go_version),
+					       &out->go_version_source) == 0)
+				out->err[0] = 0;
+			gs_gobin_free(&gb);
+		}
+		if (!out->go_version[0] && !out->err[0])
+			snprintf(out->err, sizeof(out->err), "no .go.buildinfo, and runtime.buildVersion "
+				 "not found: Go version unknown");
 	}
 out:
 	if (e)

@@ -1,7 +1,8 @@
 /*
  * goelf.h - what an executable says about itself: ELF build-id, and for Go
  * programs the Go build id, Go version and main module from .go.buildinfo
- * (present in stripped binaries too).
+ * (present in stripped binaries too; where a release build dropped it, the
+ * version comes from runtime.buildVersion).
  */
 #ifndef GS_GOELF_H
 #define GS_GOELF_H
@@ -16,6 +17,8 @@ struct gs_exe_info {
 	uint32_t build_id_len;
 	char go_build_id[256];		/* the "Go" note, NT_GO_BUILDID */
 	char go_version[64];		/* "go1.19.8" */
+	const char *go_version_source;	/* "buildinfo", or without it runtime.buildVersion
+					 * found by "symtab" or "code" (golayout.h) */
 	char go_module[512];		/* main module path */
 	char err[160];			/* why something is missing */
 };

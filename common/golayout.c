@@ -473,3 +473,87 @@ void gs_layout_find(int fd, const struct gs_gobin *gb, const char *go_version,
 	if (k >= sizeof(l->note))
 		snprintf(l->note + sizeof(l->note) - 5, 5, "...");
 }
+
+/* ---- the version string ---- */
+
+/* n bytes at link-time address va in an allocated section of the file. */
+static const uint8_t *va_bytes(Elf *e, uint64_t va, uint64_t n)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(e, scn))) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS || !(sh.sh_flags & SHF_ALLOC) ||
+		    va < sh.sh_addr || va - sh.sh_addr > sh.sh_size || n > sh.sh_size - (va - sh.sh_addr))
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+
+		if (!d || !d->d_buf || d->d_size < sh.sh_size)
+			return NULL;
+		return (const uint8_t *)d->d_buf + (va - sh.sh_addr);
+	}
+	return NULL;
+}
+
+/* "go1.N" then digits, dots and letters (rc1, beta2), then the end or a space
+ * (" X:exp"), optionally after "devel ": what runtime.Version() prints. */
+static int is_go_version(const uint8_t *s, uint64_t n)
+{
+	uint64_t i = 0;
+
+	if (n >= 6 && !memcmp(s, "devel ", 6))
+		i = 6;
+	if (n - i < 5 || memcmp(s + i, "go1.", 4) || s[i + 4] < '0' || s[i + 4] > '9')
+		return 0;
+	for (i += 5; i < n && s[i] != ' '; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') || s[i] == '.' ||
+		      s[i] == '-'))
+			return 0;
+	for (; i < n; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* The string whose header (pointer, length) is at va, if it is a version. */
+static int version_at(Elf *e, uint64_t va, char *out, size_t outlen)
+{
+	const uint8_t *h = va_bytes(e, va, 16), *s;
+	uint64_t p, n;
+
+	if (!h)
+		return -1;
+	memcpy(&p, h, 8);
+	memcpy(&n, h + 8, 8);
+	if (n < 5 || n >= outlen || n > 128 || !(s = va_bytes(e, p, n)) || !is_go_version(s, n))
+		return -1;
+	memcpy(out, s, n);
+	out[n] = 0;
+	return 0;
+}
+
+int gs_go_version_find(int fd, const struct gs_gobin *gb, char *out, size_t outlen,
+		       const char **source)
+{
+	static const char *const sym[] = { "runtime.buildVersion" };
+	uint64_t v = 0;
+	struct code c;
+	int ret = -1;
+	Elf *e;
+
+	elf_version(EV_CURRENT);
+	if (gb->pcln.ptrsize != 8 || !(e = elf_begin(fd, ELF_C_READ_MMAP, NULL)))
+		return -1;
+	if (gs_elf_symbols(e, sym, 1, &v) && version_at(e, v, out, outlen) == 0) {
+		*source = "symtab";
+		ret = 0;
+	} else if (func_code(e, &gb->pcln, "runtime.schedinit", &c) == 0) {
+		for (uint64_t i = 0; i + 4 <= c.len && ret < 0; i++)
+			if (version_at(e, rip_target(&c, i), out, outlen) == 0) {
+				*source = "code";
+				ret = 0;
+			}
+	}
+	elf_end(e);
+	return ret;
+}

@@ -79,4 +79,16 @@ void gs_layout_find(int fd, const struct gs_gobin *gb, const char *go_version,
 /* The version table alone (or -1s for an unknown version). */
 void gs_layout_table(const char *go_version, struct gs_layout *out);
 
+/*
+ * The Go version of a binary that has no .go.buildinfo (some release
+ * builds drop it): the string in runtime.buildVersion, e.g. "go1.25.4".
+ * .symtab names the variable; in a stripped binary runtime.schedinit
+ * refers to it (it checks that the string is set), so it is the one
+ * RIP-relative target there whose two words in the file are the address
+ * and length of a "go1.N..." string. 0 with out and *source ("symtab" or
+ * "code") set, or -1.
+ */
+int gs_go_version_find(int fd, const struct gs_gobin *gb, char *out, size_t outlen,
+		       const char **source);
+
 #endif

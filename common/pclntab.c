@@ -65,7 +65,7 @@ int gs_pcln_init(struct gs_pcln *p, const uint8_t *data, size_t len, char *err,
 	case 0xfffffff0: p->version = GS_PCLN_118; break;
 	case 0xfffffff1: p->version = GS_PCLN_120; break;
 	case 0xfffffffb:
-		snprintf(err, errlen, "pclntab of Go 1.2-1.15: not supported (Go 1.16 to 1.23 are)");
+		snprintf(err, errlen, "pclntab of Go 1.2-1.15: not supported (Go 1.16 to 1.26 are)");
 		return -1;
 	default:
 		snprintf(err, errlen, "not a Go pclntab (magic 0x%08x)", u32(p, 0));
@@ -128,6 +128,11 @@ const char *gs_pcln_name(const struct gs_pcln *p, int64_t nameoff)
 
 	/* must end inside the table */
 	return memchr(s, 0, p->len - (p->funcname_off + (uint64_t)nameoff)) ? s : "";
+}
+
+uint64_t gs_pcln_end(const struct gs_pcln *p)
+{
+	return ft_entry(p, p->nfunc);
 }
 
 int gs_pcln_func(const struct gs_pcln *p, uint32_t i, struct gs_func *f)

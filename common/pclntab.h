@@ -1,8 +1,9 @@
 /*
  * pclntab.h - Go's pc-line table (runtime.pclntab), which every Go binary
  * keeps even when stripped: function ranges and names, file:line of any pc,
- * frame sizes (pcsp) and the inline tree. Go 1.16 to 1.23 (magics
- * 0xfffffffa, 0xfffffff0, 0xfffffff1).
+ * frame sizes (pcsp) and the inline tree. Go 1.16 to 1.26 (magics
+ * 0xfffffffa, 0xfffffff0, 0xfffffff1; from 1.26 the header's textStart is
+ * 0 and the loader sets text_start from elsewhere: gobin.c).
  *
  * The table is parsed in place from its raw bytes, which can come from a
  * binary or from a trace (the same bytes are embedded there), so symbolizing
@@ -72,6 +73,8 @@ int gs_pcln_init(struct gs_pcln *p, const uint8_t *data, size_t len,
 		 char *err, size_t errlen);
 /* Function i of the table (0..nfunc-1). 0 or -1. */
 int gs_pcln_func(const struct gs_pcln *p, uint32_t i, struct gs_func *f);
+/* The end of the last function: functab's closing entry. */
+uint64_t gs_pcln_end(const struct gs_pcln *p);
 /* The function whose range holds pc (a link-time address). 0 or -1. */
 int gs_pcln_find(const struct gs_pcln *p, uint64_t pc, struct gs_func *f);
 /* The value of the pc-value table at table_off for pc: -1 if none. */

@@ -20,7 +20,7 @@
 #define GS_FILE_MAGIC_LEN	8
 #define GS_FILE_HEADER_LEN	32
 #define GS_VERSION_MAJOR	1
-#define GS_VERSION_MINOR	1
+#define GS_VERSION_MINOR	2
 
 /* §3 Frames: a 24-byte header, then a zstd frame of records. */
 #define GS_FRAME_MAGIC		0x46534721u	/* "!GSF" read as LE u32 */
@@ -269,6 +269,7 @@ enum gs_table_kind {
 	GS_TAB_GO_PCLNTAB = 1,		/* the raw pclntab section */
 	GS_TAB_GO_INLTREE = 2,		/* inline trees: common/pclntab.h */
 	GS_TAB_ELF_SYMBOLS = 3,		/* uv n, n x (uv value, uv size, str name), by value */
+	GS_TAB_GO_TEXT = 4,		/* uv text, str source: what pclntab entries are from */
 };
 #define GS_TABLE_CHUNK	(1u << 20)	/* bytes of table per record */
 

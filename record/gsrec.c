@@ -448,6 +448,12 @@ static int write_target(struct gs_writer *w, const struct opts *o, pid_t pid,
 			t->flags |= GS_TARGET_CMDLINE;
 	}
 	ret = gs_writer_add(w, &r);
+	if (ret == 0 && info.go_version[0] && info.go_version_source &&
+	    strcmp(info.go_version_source, "buildinfo"))
+		ret = write_message(w, GS_INFO, "Go version %s from runtime.buildVersion, found "
+				    "through %s: the executable has no .go.buildinfo",
+				    info.go_version, !strcmp(info.go_version_source, "code") ?
+				    "runtime.schedinit's code" : ".symtab");
 	*is_go = info.is_go;
 	if (!info.is_go)
 		snprintf(why, whylen, "%s", info.is_elf ? "no .go.buildinfo or .gopclntab section"
@@ -490,8 +496,6 @@ static int write_clock(struct gs_writer *w)
 	return gs_writer_add(w, &r);
 }
 
-static int write_message(struct gs_writer *w, unsigned level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 static int write_message(struct gs_writer *w, unsigned level, const char *fmt, ...)
 {
 	struct gs_record r = { .type = GS_REC_MESSAGE };

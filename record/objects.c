@@ -182,6 +182,18 @@ static int write_object(struct objects *o, int fd, const char *path, uint64_t de
 		goto out;
 	if (nsyms && write_table(o->w, id, GS_TAB_ELF_SYMBOLS, syms, nsyms) < 0)
 		goto out;
+	if (have_go && gb.pcln.version >= GS_PCLN_118) {
+		struct gs_buf t = { 0 };	/* FORMAT.md §6.13 kind 4 */
+
+		gs_buf_uv(&t, gb.pcln.text_start);
+		gs_buf_uv(&t, strlen(gb.text_source));
+		gs_buf_bytes(&t, gb.text_source, strlen(gb.text_source));
+		if (t.oom || write_table(o->w, id, GS_TAB_GO_TEXT, t.p, t.len) < 0) {
+			gs_buf_release(&t);
+			goto out;
+		}
+		gs_buf_release(&t);
+	}
 	if (have_go) {
 		struct gs_layout lay;
 		struct gs_layout_entry ent[GS_LAY_N];

@@ -413,17 +413,27 @@ static int cmd_info(sqlite3 *db, FILE *out)
 
 		int64_t bias;
 		char where[64] = "load bias unknown (no mapping of it recorded)";
+		char text[256] = "";
 
-		for (uint32_t i = 0; have_objs && i < objs.n; i++)
-			if ((int)objs.o[i].id == sqlite3_column_int(s, 0) &&
-			    gs_object_bias(db, &objs.o[i], &bias) == 0)
+		for (uint32_t i = 0; have_objs && i < objs.n; i++) {
+			const struct gs_object *o = &objs.o[i];
+
+			if ((int)o->id != sqlite3_column_int(s, 0))
+				continue;
+			if (gs_object_bias(db, o, &bias) == 0)
 				snprintf(where, sizeof(where), "load bias 0x%llx", (unsigned long long)bias);
-		fprintf(out, "  [%d] %s%s%s\n      build-id %s%s%s\n      tables: %s\n      %s\n",
+			if (o->err[0])
+				snprintf(text, sizeof(text), "\n      unusable: %s", o->err);
+			else if (o->has_go && o->text)
+				snprintf(text, sizeof(text), "\n      Go text at 0x%llx (from the %s)",
+					 (unsigned long long)o->text, o->text_source);
+		}
+		fprintf(out, "  [%d] %s%s%s\n      build-id %s%s%s\n      tables: %s\n      %s%s\n",
 			sqlite3_column_int(s, 0), sqlite3_column_text(s, 1),
 			sqlite3_column_int(s, 4) ? " (main executable)" : "",
 			sqlite3_column_int(s, 5) ? " (position-independent)" : "",
 			bid && *bid ? bid : "(none)", gv && *gv ? ", " : "", gv ? gv : "",
-			tabs ? tabs : "none", where);
+			tabs ? tabs : "none", where, text);
 	}
 	sqlite3_finalize(s);
 	if (have_objs)

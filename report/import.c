@@ -693,6 +693,7 @@ const char *gs_table_kind_name(unsigned kind)
 	case GS_TAB_GO_PCLNTAB: return "go.pclntab";
 	case GS_TAB_GO_INLTREE: return "go.inltree";
 	case GS_TAB_ELF_SYMBOLS: return "elf.symbols";
+	case GS_TAB_GO_TEXT: return "go.text";
 	}
 	return NULL;
 }

@@ -96,6 +96,41 @@ static int parse_syms(struct gs_object *o)
 	return 0;
 }
 
+/* The go.text table (FORMAT.md §6.13 kind 4), when the trace has one. */
+static int go_text(sqlite3 *db, struct gs_object *o)
+{
+	uint8_t *t;
+	size_t n;
+	uint64_t v[2];
+	size_t at = 0;
+
+	if (load_table(db, o->id, "go.text", &t, &n) < 0)
+		return -1;
+	if (!t)
+		return 0;
+	for (int k = 0; k < 2; k++) {	/* uv text, uv strlen */
+		int shift = 0;
+
+		v[k] = 0;
+		do {
+			if (at >= n || shift > 63) {
+				free(t);
+				return -1;
+			}
+			v[k] |= (uint64_t)(t[at] & 0x7f) << shift;
+			shift += 7;
+		} while (t[at++] & 0x80);
+	}
+	if (v[1] > n - at || !v[0]) {
+		free(t);
+		return -1;
+	}
+	o->text = v[0];
+	snprintf(o->text_source, sizeof(o->text_source), "%.*s", (int)v[1], (const char *)t + at);
+	free(t);
+	return 0;
+}
+
 int gs_objects_load(sqlite3 *db, struct gs_objects *out, char *err, size_t errlen)
 {
 	sqlite3_stmt *s;
@@ -126,9 +161,13 @@ int gs_objects_load(sqlite3 *db, struct gs_objects *out, char *err, size_t errle
 			snprintf(o->err, sizeof(o->err), "its tables are incomplete in this trace");
 			continue;
 		}
+		if (go_text(db, o) < 0) {
+			snprintf(o->err, sizeof(o->err), "its go.text table is damaged");
+			continue;
+		}
 		if (o->pclntab &&
 		    gs_gobin_from_tables(&o->go, o->pclntab, o->pclntab_len, o->inltab,
-					 o->inltab_len, o->err, sizeof(o->err)) == 0) {
+					 o->inltab_len, o->text, o->err, sizeof(o->err)) == 0) {
 			o->has_go = 1;
 			gs_pcln_cache_enable(&o->go.pcln, 16);
 		}

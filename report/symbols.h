@@ -23,6 +23,8 @@ struct gs_object {
 	size_t pclntab_len, inltab_len, symtab_len;
 	struct gs_gobin go;
 	int has_go;
+	uint64_t text;			/* go.text: what pclntab entries are from, 0 absent */
+	char text_source[32];		/* where gsrec found it */
 	struct gs_sym *sym;
 	uint32_t nsym;
 	char err[160];			/* why a table is unusable */

@@ -13,6 +13,9 @@ for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 		missing="$missing $p"
 done
+# npm fetches real Go release binaries for the tests (scripts/realbins.sh);
+# a Node.js that brings its own npm (NodeSource's) conflicts with Debian's.
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 [ -z "$missing" ] && exit 0
 
 echo "gsmapper: installing missing Debian packages:$missing" >&2

@@ -12,7 +12,7 @@ grep -q "samples, .* smaps reads, RSS .* trace .* lost 0" "$T/typescript" &&
 grep -q "lost 0" "$T/err" && notok "status line written to a file" || ok "no status line into a file"
 
 # Import progress on a terminal, for a trace of many records.
-make -s -C "$TOP" "$O/tests/gentrace" >/dev/null 2>&1
+make -s -C "$TOP" O="$O" "$O/tests/gentrace" >/dev/null 2>&1
 "$O/tests/gentrace" "$T/big.trace" 300000 >/dev/null
 script -qec "'$GSREPORT' import '$T/big.trace'" "$T/typescript2" >/dev/null 2>&1
 grep -q "importing .*%" "$T/typescript2" && ok "import progress is shown on a terminal" ||

@@ -10,6 +10,7 @@
 #   V=1             show the commands
 #   GO=/path/to/go  the Go toolchain that builds the test workloads (default
 #                   Debian's 1.19); the tests use the same one as their oracle
+#   GO_RELEASES="go1.N.M ..."  the releases of the version matrix (below)
 
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -118,53 +119,78 @@ $(O)/tests/golayout: $(O)/tests/tools/golayout.o $(O)/libgs.a
 # release than intended tests something else. GOCACHE stays under build/ so
 # the build needs no writable home directory; GOTOOLCHAIN=local keeps a newer
 # go command from fetching another release. The workloads are rebuilt when
-# $(GO) names another release ($(O)/go-version records which built them).
+# $(GO) names another release ($(GS)/go-version records which built them).
+# GS is where one release's workloads and Go test tools go: $(O) for $(GO),
+# $(O)/go/RELEASE for each release of the matrix below.
 GO	?= /usr/lib/go-1.19/bin/go
+GS	?= $(O)
 GOENV	:= GOCACHE=$(abspath $(O))/gocache GO111MODULE=off GOTOOLCHAIN=local
-GO_VERSION_STAMP := $(O)/go-version
+GO_VERSION_STAMP := $(GS)/go-version
 $(GO_VERSION_STAMP): FORCE
 	@mkdir -p $(@D)
 	@v=$$($(GO) version 2>/dev/null) || { echo "gsmapper: no Go toolchain at $(GO):" \
 		"run scripts/deps.sh, or name one with GO=/path/to/go" >&2; exit 1; }; \
 	[ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" >$@
-.PHONY: FORCE
+.PHONY: FORCE goworkloads gomatrix
 FORCE:
 WORKLOADS := $(notdir $(wildcard tests/workloads/*))
 # The symbolization tests need the same program in several shapes.
-WORKLOAD_BINS := $(addprefix $(O)/workloads/,$(WORKLOADS)) \
-	$(O)/workloads/symbols-stripped $(O)/workloads/symbols-pie $(O)/workloads/gcstats-stripped
-workloads: $(WORKLOAD_BINS) $(O)/tests/gosym-addr2line $(O)/tests/godwarf $(O)/tests/pcln-addr2line $(O)/tests/golayout $(O)/tests/pcsp-check \
+WORKLOAD_BINS := $(addprefix $(GS)/workloads/,$(WORKLOADS)) \
+	$(GS)/workloads/symbols-stripped $(GS)/workloads/symbols-pie $(GS)/workloads/gcstats-stripped
+goworkloads: $(WORKLOAD_BINS) $(GS)/tests/gosym-addr2line $(GS)/tests/godwarf
+workloads: goworkloads $(O)/tests/pcln-addr2line $(O)/tests/golayout $(O)/tests/pcsp-check \
 	$(O)/tests/probe-offsets
-$(O)/workloads/symbols-stripped: tests/workloads/symbols/*.go $(GO_VERSION_STAMP)
+$(GS)/workloads/symbols-stripped: tests/workloads/symbols/*.go $(GO_VERSION_STAMP)
 	@mkdir -p $(@D)
 	$(call msg,GO,$@)
 	$(Q)cd tests/workloads/symbols && $(GOENV) \
 		$(GO) build -ldflags='-s -w' -o $(abspath $@) .
-$(O)/workloads/gcstats-stripped: tests/workloads/gcstats/*.go $(GO_VERSION_STAMP)
+$(GS)/workloads/gcstats-stripped: tests/workloads/gcstats/*.go $(GO_VERSION_STAMP)
 	@mkdir -p $(@D)
 	$(call msg,GO,$@)
 	$(Q)cd tests/workloads/gcstats && $(GOENV) \
 		$(GO) build -ldflags='-s -w' -o $(abspath $@) .
-$(O)/workloads/symbols-pie: tests/workloads/symbols/*.go $(GO_VERSION_STAMP)
+$(GS)/workloads/symbols-pie: tests/workloads/symbols/*.go $(GO_VERSION_STAMP)
 	@mkdir -p $(@D)
 	$(call msg,GO,$@)
 	$(Q)cd tests/workloads/symbols && $(GOENV) \
 		$(GO) build -buildmode=pie -o $(abspath $@) .
-$(O)/tests/gosym-addr2line: tests/tools/gosym-addr2line/*.go $(GO_VERSION_STAMP)
+$(GS)/tests/gosym-addr2line: tests/tools/gosym-addr2line/*.go $(GO_VERSION_STAMP)
 	@mkdir -p $(@D)
 	$(call msg,GO,$@)
 	$(Q)cd tests/tools/gosym-addr2line && $(GOENV) \
 		$(GO) build -o $(abspath $@) .
-$(O)/tests/godwarf: tests/tools/godwarf/*.go $(GO_VERSION_STAMP)
+$(GS)/tests/godwarf: tests/tools/godwarf/*.go $(GO_VERSION_STAMP)
 	@mkdir -p $(@D)
 	$(call msg,GO,$@)
 	$(Q)cd tests/tools/godwarf && $(GOENV) \
 		$(GO) build -o $(abspath $@) .
-$(O)/workloads/%: tests/workloads/%/*.go $(GO_VERSION_STAMP)
+# releases calls runtime.madvise through a go:linkname, which Go 1.27's
+# linker refuses unless told not to check (-checklinkname, 1.23 on).
+$(GS)/workloads/releases: tests/workloads/releases/*.go $(GO_VERSION_STAMP)
+	@mkdir -p $(@D)
+	$(call msg,GO,$@)
+	$(Q)cd tests/workloads/releases && \
+		if $(GO) tool link -help 2>&1 | grep -q checklinkname; then lf=-checklinkname=0; fi; \
+		$(GOENV) $(GO) build -ldflags="$$lf" -o $(abspath $@) .
+$(GS)/workloads/%: tests/workloads/%/*.go $(GO_VERSION_STAMP)
 	@mkdir -p $(@D)
 	$(call msg,GO,$@)
 	$(Q)cd tests/workloads/$* && $(GOENV) \
 		$(GO) build -o $(abspath $@) .
+
+# The version matrix: the Go-specific tests run again against workloads
+# built by each of these releases. The machine's own Go ($(GO_BOOTSTRAP),
+# 1.26.8 here) fetches the others from the Go module proxy the first time
+# (GOTOOLCHAIN=RELEASE, about 70 MB each, kept in the module cache);
+# $(O)/go/RELEASE/go runs that release. GO_RELEASES= (empty) turns it off.
+GO_BOOTSTRAP ?= /usr/local/go/bin/go
+GO_RELEASES ?= go1.20.14 go1.21.13 go1.22.12 go1.23.12 go1.24.13 go1.25.14 go1.26.8 go1.27.3
+gomatrix:
+	$(Q)for r in $(GO_RELEASES); do \
+		scripts/gorelease.sh "$(GO_BOOTSTRAP)" $$r $(O)/go/$$r/go || exit 1; \
+		$(MAKE) --no-print-directory goworkloads GS=$(O)/go/$$r GO=$(abspath $(O))/go/$$r/go || exit 1; \
+	done
 
 # The fuzzer: libFuzzer with ASan and UBSan, over the same sources.
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined \
@@ -178,8 +204,8 @@ deps:
 	$(Q)scripts/deps.sh
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all $(O)/tests/unit-tests workloads $(O)/fuzz/fuzz_trace
-	$(Q)O=$(O) GO=$(GO) tests/run
+	$(Q)$(MAKE) --no-print-directory all $(O)/tests/unit-tests workloads $(O)/fuzz/fuzz_trace gomatrix
+	$(Q)O=$(O) GO=$(GO) GO_RELEASES="$(GO_RELEASES)" tests/run
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all workloads

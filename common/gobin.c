@@ -371,6 +371,15 @@ uint64_t gs_go_probe_offset(const uint8_t *c, size_t n)
 	return 0;
 }
 
+uint64_t gs_go_probe_offset_once(const uint8_t *c, size_t n)
+{
+	uint64_t j = gs_go_probe_offset(c, n);
+
+	if (!j)
+		return 0;
+	return j + (c[j] == 0x76 ? 2 : 6);
+}
+
 /*
  * A call site is probed on the CALL itself, which the kernel emulates (it
  * pushes the return address and jumps) where an assembly callee's first

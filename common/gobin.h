@@ -42,6 +42,14 @@ int gs_gobin_from_tables(struct gs_gobin *g, const uint8_t *pclntab, size_t len,
  * Go 1.17+), which the kernel emulates, or 0 (the entry) without one.
  */
 uint64_t gs_go_probe_offset(const uint8_t *c, size_t n);
+/*
+ * Where a probe sees each call once: past that jump, where the stack check
+ * has passed. A call whose stack must grow first takes the jump, grows it
+ * (morestack) and enters the function again, so a probe on the jump sees
+ * such a call twice (gcMarkTermination's 1 KiB frame did, in Go 1.25: two
+ * hits for most GC cycles). 0 (the entry) without a stack check.
+ */
+uint64_t gs_go_probe_offset_once(const uint8_t *c, size_t n);
 
 /*
  * The direct calls to target (a link-time address) in the code c of n bytes

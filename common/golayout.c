@@ -3,12 +3,12 @@
  *
  * Offsets. DWARF (libdw): the member offsets of the structure types
  * runtime.g, runtime.gobuf, runtime.stack, runtime.m, runtime.mstats and
- * runtime.gcControllerState. Without DWARF, a table by Go version: the
- * entries marked GS_SRC_TABLE were checked against DWARF of Go 1.19.8 builds
- * on this project's machines (tests/e2e/layout.sh does it on every run);
- * GS_SRC_TABLE_SOURCES entries were read from the Go sources and are not
- * checked here. Fields whose offsets moved between releases in ways not
- * checked are left out of the table, so they stay unknown.
+ * runtime.gcControllerState. Without DWARF, a table by Go release: for
+ * 1.19 to 1.27 every offset (GS_SRC_TABLE), read from the DWARF of builds by
+ * each release and checked again on every run of the version matrix
+ * (tests/e2e/layout.sh); for 1.17 and 1.18, which no toolchain here builds,
+ * only the g and m prefix, read from the Go sources (GS_SRC_TABLE_SOURCES).
+ * Other releases get no table: their offsets stay unknown.
  *
  * Addresses. .symtab when present. A stripped binary keeps pclntab, so its
  * functions are known and their code can be read; the compiler folds field
@@ -20,7 +20,8 @@
  *    T+16, T+2064 and T+4112 also targets (the run that starts there has
  *    the same layout in every release, see golayout.h), so it is found even
  *    when mstats' offsets are not;
- *  - gcController: likewise with heapLive and heapInUse;
+ *  - gcController: likewise with heapLive and heapInUse, confirmed by heapLive
+ *    in two other functions (gc_controller());
  *  - allgs: in runtime.forEachG, the target T loaded along with T+8 (the
  *    slice's pointer and length; allglen, a copy of the length, is taken
  *    from .symtab only: the slice's own length serves without it);
@@ -114,45 +115,64 @@ static int minor_version(const char *v)
 	return minor;
 }
 
+/*
+ * Offsets by release, in enum gs_lay order up to GS_GC_HEAP_RELEASED, each
+ * row read from the DWARF of a build by that release (debug/dwarf, through
+ * tests/tools/godwarf) and checked again on every run of the version matrix
+ * (tests/e2e/layout.sh compares the table with the DWARF of every release's
+ * workloads). Structures do not change within a release's patch versions.
+ */
+#define NOFF (GS_GC_HEAP_RELEASED + 1)
+static const struct {
+	int minor;
+	int16_t v[NOFF];
+} checked[] = {
+	/*        g: stack.lo .hi guard0 m sched.sp .pc .bp syscallsp pc status goid gopc
+	 *        startpc; m: g0 curg; mstats: last_gc_unix pause_total_ns pause_ns pause_end
+	 *        numgc last_gc_nanotime; gcController: heapLive heapMarked heapInUse
+	 *        heapReleased */
+	{ 19, { 0, 8, 16, 48, 56, 64, 104, 112, 120, 144, 152, 296, 312, 0, 192,
+		3592, 3600, 3608, 5656, 7704, 7720, 136, 184, 304, 312 } },
+	{ 20, { 0, 8, 16, 48, 56, 64, 104, 112, 120, 144, 152, 296, 312, 0, 192,
+		3592, 3600, 3608, 5656, 7704, 7720, 80, 128, 248, 256 } },
+	{ 21, { 0, 8, 16, 48, 56, 64, 104, 112, 120, 144, 152, 280, 296, 0, 192,
+		3592, 3600, 3608, 5656, 7704, 7720, 104, 152, 272, 280 } },
+	{ 22, { 0, 8, 16, 48, 56, 64, 104, 112, 120, 144, 152, 280, 296, 0, 192,
+		3592, 3600, 3608, 5656, 7704, 7720, 104, 152, 272, 280 } },
+	{ 23, { 0, 8, 16, 48, 56, 64, 104, 112, 120, 152, 160, 288, 304, 0, 192,
+		3592, 3600, 3608, 5656, 7704, 7720, 104, 152, 272, 280 } },
+	{ 24, { 0, 8, 16, 48, 56, 64, 104, 112, 120, 152, 160, 288, 304, 0, 192,
+		3592, 3600, 3608, 5656, 7704, 7720, 104, 152, 272, 280 } },
+	{ 25, { 0, 8, 16, 48, 56, 64, 96, 104, 112, 144, 152, 280, 296, 0, 184,
+		3568, 3576, 3584, 5632, 7680, 7696, 104, 152, 272, 280 } },
+	{ 26, { 0, 8, 16, 48, 56, 64, 96, 104, 112, 144, 152, 288, 304, 0, 184,
+		3568, 3576, 3584, 5632, 7680, 7696, 104, 152, 272, 280 } },
+	{ 27, { 0, 8, 16, 48, 56, 64, 96, 104, 112, 144, 152, 288, 304, 0, 184,
+		3568, 3576, 3584, 5632, 7680, 7696, 104, 152, 272, 280 } },
+};
+
 void gs_layout_table(const char *go_version, struct gs_layout *l)
 {
 	int minor = minor_version(go_version);
 
 	clear(l);
-	if (minor < 17 || minor > 23)
+	for (size_t r = 0; r < sizeof(checked) / sizeof(checked[0]); r++)
+		if (checked[r].minor == minor) {
+			for (int i = 0; i < NOFF; i++)
+				set(l, i, checked[r].v[i], GS_SRC_TABLE);
+			return;
+		}
+	if (minor != 17 && minor != 18)
 		return;
-	/* Go 1.19.8, checked against DWARF; the g/m prefix is unchanged from
-	 * 1.17 to 1.22 (from the sources) and shifts by syscallbp in 1.23. */
-	int src = minor == 19 ? GS_SRC_TABLE : GS_SRC_TABLE_SOURCES;
-	int shift = minor >= 23 ? 8 : 0;
+	/* 1.17 and 1.18, from the sources (no toolchain of theirs here): the g
+	 * and m prefix 1.19 has; the rest moved, so it stays unknown */
+	static const int prefix[] = { GS_G_STACK_LO, GS_G_STACK_HI, GS_G_STACKGUARD0, GS_G_M,
+				      GS_G_SCHED_SP, GS_G_SCHED_PC, GS_G_SCHED_BP, GS_G_SYSCALLSP,
+				      GS_G_SYSCALLPC, GS_G_ATOMICSTATUS, GS_G_GOID, GS_M_G0,
+				      GS_M_CURG };
 
-	set(l, GS_G_STACK_LO, 0, src);
-	set(l, GS_G_STACK_HI, 8, src);
-	set(l, GS_G_STACKGUARD0, 16, src);
-	set(l, GS_G_M, 48, src);
-	set(l, GS_G_SCHED_SP, 56, src);
-	set(l, GS_G_SCHED_PC, 64, src);
-	set(l, GS_G_SCHED_BP, 104, src);
-	set(l, GS_G_SYSCALLSP, 112, src);
-	set(l, GS_G_SYSCALLPC, 120, src);
-	set(l, GS_G_ATOMICSTATUS, 144 + shift, src);
-	set(l, GS_G_GOID, 152 + shift, src);
-	set(l, GS_M_G0, 0, src);
-	set(l, GS_M_CURG, 192, src);
-	if (minor != 19)
-		return;	/* the rest moved between releases: only what was checked */
-	set(l, GS_G_GOPC, 296, src);
-	set(l, GS_G_STARTPC, 312, src);
-	set(l, GS_MS_LAST_GC_UNIX, 3592, src);
-	set(l, GS_MS_PAUSE_TOTAL_NS, 3600, src);
-	set(l, GS_MS_PAUSE_NS, 3608, src);
-	set(l, GS_MS_PAUSE_END, 5656, src);
-	set(l, GS_MS_NUMGC, 7704, src);
-	set(l, GS_MS_LAST_GC_NANOTIME, 7720, src);
-	set(l, GS_GC_HEAP_LIVE, 136, src);
-	set(l, GS_GC_HEAP_MARKED, 184, src);
-	set(l, GS_GC_HEAP_INUSE, 304, src);
-	set(l, GS_GC_HEAP_RELEASED, 312, src);
+	for (size_t i = 0; i < sizeof(prefix) / sizeof(prefix[0]); i++)
+		set(l, prefix[i], checked[0].v[prefix[i]], GS_SRC_TABLE_SOURCES);
 }
 
 /* ---- DWARF ---- */
@@ -347,13 +367,18 @@ static int in_data(const struct wranges *w, uint64_t a)
 }
 
 /* The base B, in writable data, with B + off[k] a target for every k. */
-static int64_t base_with_offsets(const struct code *c, const struct wranges *w,
-				 const int64_t *off, int n)
+/*
+ * The first base B at or after from (as the code's displacements come) for
+ * which B + off[k] is a RIP-relative target for every k; -1 when none.
+ * *next is where to go on looking for another.
+ */
+static int64_t base_from(const struct code *c, const struct wranges *w, const int64_t *off,
+			 int n, uint64_t from, uint64_t *next)
 {
 	for (int k = 0; k < n; k++)
 		if (off[k] < 0)
 			return -1;
-	for (uint64_t i = 0; i + 4 <= c->len; i++) {
+	for (uint64_t i = from; i + 4 <= c->len; i++) {
 		uint64_t b = rip_target(c, i) - (uint64_t)off[0];
 		int k = 1;
 
@@ -362,9 +387,46 @@ static int64_t base_with_offsets(const struct code *c, const struct wranges *w,
 
 		while (k < n && has_target(c, b + (uint64_t)off[k]))
 			k++;
-		if (k == n)
+		if (k == n) {
+			*next = i + 1;
 			return (int64_t)b;
+		}
 	}
+	return -1;
+}
+
+static int64_t base_with_offsets(const struct code *c, const struct wranges *w,
+				 const int64_t *off, int n)
+{
+	uint64_t next;
+
+	return base_from(c, w, off, n, 0, &next);
+}
+
+/*
+ * gcController: gcMarkTermination touches only heapLive and heapInUse of
+ * it, a pattern two other variables' fields can also make (seen in Go 1.20
+ * and 1.21 builds), so a base found there must also be where heapLive is in
+ * the code of gcResetMarkState and deductSweepCredit, which use it in every
+ * release from 1.19 to 1.27.
+ */
+static int64_t gc_controller(Elf *e, const struct gs_pcln *p, const struct code *mt,
+			     const struct wranges *w, const struct gs_layout *l)
+{
+	static const char *const confirm[] = { "runtime.gcResetMarkState",
+					       "runtime.deductSweepCredit" };
+	int64_t off[] = { l->v[GS_GC_HEAP_LIVE], l->v[GS_GC_HEAP_INUSE] };
+	struct code c[2];
+	uint64_t from = 0;
+	int64_t b;
+
+	for (int k = 0; k < 2; k++)
+		if (func_code(e, p, confirm[k], &c[k]) < 0)
+			return -1;
+	while ((b = base_from(mt, w, off, 2, from, &from)) >= 0)
+		if (has_target(&c[0], (uint64_t)(b + off[0])) &&
+		    has_target(&c[1], (uint64_t)(b + off[0])))
+			return b;
 	return -1;
 }
 
@@ -399,10 +461,8 @@ static void from_code(Elf *e, const struct gs_gobin *gb, struct gs_layout *l)
 		b = base_with_offsets(&c, &w, run, 5);
 		if (b >= 0)
 			set(l, GS_ADDR_MS_GC, b, GS_SRC_CODE);
-		int64_t goff[] = { l->v[GS_GC_HEAP_LIVE], l->v[GS_GC_HEAP_INUSE] };
-
-		b = base_with_offsets(&c, &w, goff, 2);
-		if (b >= 0 && l->v[GS_ADDR_GCCONTROLLER] < 0)
+		b = l->v[GS_ADDR_GCCONTROLLER] < 0 ? gc_controller(e, p, &c, &w, l) : -1;
+		if (b >= 0)
 			set(l, GS_ADDR_GCCONTROLLER, b, GS_SRC_CODE);
 	}
 	if (l->v[GS_ADDR_ALLGS] < 0 && func_code(e, p, "runtime.forEachG", &c) == 0) {

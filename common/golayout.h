@@ -76,6 +76,14 @@ const char *gs_lay_source_name(int src);
 #define GS_LAYOUT_NO_TABLE_MSTATS 4	/* forget mstats offsets (tests) */
 void gs_layout_find(int fd, const struct gs_gobin *gb, const char *go_version,
 		    int flags, struct gs_layout *out);
+/*
+ * The Go releases whose runtime gsmapper knows: probe points and their
+ * arguments, the version table. A newer release is read as far as its
+ * formats allow (symbols, the version), and its runtime streams stay off.
+ */
+#define GS_GO_MINOR_FIRST	17
+#define GS_GO_MINOR_NEWEST	27
+
 /* The version table alone (or -1s for an unknown version). */
 void gs_layout_table(const char *go_version, struct gs_layout *out);
 

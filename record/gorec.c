@@ -95,21 +95,23 @@ static int calls(const struct gorec *g, int fd, uint64_t lo, uint64_t hi, uint64
 }
 
 /*
- * Where a function's uprobe goes (gs_go_probe_offset): *d bytes past its
+ * Where a function's uprobe goes (gs_go_probe_offset, or with once
+ * gs_go_probe_offset_once): *d bytes past its
  * entry, at file offset *off. 0, or -1 when entry is outside the file's
  * segments.
  */
-static int probe_point(const struct gorec *g, int fd, uint64_t entry, uint64_t end,
+static int probe_point(const struct gorec *g, int fd, uint64_t entry, uint64_t end, int once,
 		       uint64_t *off, uint64_t *d)
 {
-	uint8_t code[16];
+	uint8_t code[24];
 
 	*d = 0;
 	if (file_offset(g, entry, off) < 0)
 		return -1;
 	if (end - entry >= sizeof(code) &&
 	    pread(fd, code, sizeof(code), (off_t)*off) == (ssize_t)sizeof(code))
-		*d = gs_go_probe_offset(code, sizeof(code));
+		*d = once ? gs_go_probe_offset_once(code, sizeof(code))
+			  : gs_go_probe_offset(code, sizeof(code));
 	*off += *d;
 	return 0;
 }
@@ -137,9 +139,9 @@ static void find_functions(struct gorec *g, int fd)
 					have[k][j] = 1;
 				}
 	}
-	if (g->go_minor < 17 || g->go_minor > 23) {
-		snprintf(why, wl, "go1.%d is not supported (its runtime's arguments are known for "
-			 "go1.17 to go1.23)", g->go_minor);
+	if (g->go_minor < GS_GO_MINOR_FIRST || g->go_minor > GS_GO_MINOR_NEWEST) {
+		snprintf(why, wl, "go1.%d is not supported (gsrec knows the runtimes of go1.%d to "
+			 "go1.%d)", g->go_minor, GS_GO_MINOR_FIRST, GS_GO_MINOR_NEWEST);
 		return;
 	}
 	for (int k = 0; k < GOREC_NFN; k++) {
@@ -149,7 +151,11 @@ static void find_functions(struct gorec *g, int fd)
 		}
 		uint64_t d;
 
-		if (probe_point(g, fd, g->fn[k].entry, g->fn[k].end, &g->fn[k].off, &d) < 0) {
+		/* the GC probes run on a goroutine's stack, which may have to
+		 * grow first; the others run on g0 */
+		int once = k == GOREC_GCSTART || k == GOREC_MARKTERM;
+
+		if (probe_point(g, fd, g->fn[k].entry, g->fn[k].end, once, &g->fn[k].off, &d) < 0) {
 			snprintf(why, wl, "%s is outside the file's segments", fn_names[k][0]);
 			return;
 		}
@@ -182,7 +188,8 @@ int gorec_func_offsets(const struct gorec *g, const char *const *names, int n, u
 	int fd, found = 0;
 
 	memset(have, 0, (size_t)n * sizeof(*have));
-	if (!f || !g->have_bin || g->go_minor < 17 || g->go_minor > 23 ||
+	if (!f || !g->have_bin || g->go_minor < GS_GO_MINOR_FIRST ||
+	    g->go_minor > GS_GO_MINOR_NEWEST ||
 	    (fd = open(g->exe, O_RDONLY | O_CLOEXEC)) < 0) {
 		free(f);
 		return 0;
@@ -191,7 +198,7 @@ int gorec_func_offsets(const struct gorec *g, const char *const *names, int n, u
 	for (int k = 0; k < n; k++) {
 		uint64_t d;
 
-		if (have[k] && probe_point(g, fd, f[k].entry, f[k].end, &off[k], &d) < 0)
+		if (have[k] && probe_point(g, fd, f[k].entry, f[k].end, 0, &off[k], &d) < 0)
 			have[k] = 0;
 		found += have[k];
 	}
@@ -232,7 +239,8 @@ int gorec_call_sites(const struct gorec *g, const char *callee, uint64_t *off, i
 	struct gs_func f;
 	int fd, have, n = -1;
 
-	if (!g->have_bin || g->go_minor < 17 || g->go_minor > 23 || withheld("madvise_calls") ||
+	if (!g->have_bin || g->go_minor < GS_GO_MINOR_FIRST ||
+	    g->go_minor > GS_GO_MINOR_NEWEST || withheld("madvise_calls") ||
 	    (fd = open(g->exe, O_RDONLY | O_CLOEXEC)) < 0)
 		return -1;
 	if (gs_go_funcs_named(p, &callee, 1, fd, at_file, g, &f, &have) == 1)
@@ -652,9 +660,18 @@ static int on_event(void *ctx, void *data, size_t len)
 	}
 	memset(&r, 0, sizeof(r));
 	if (e->kind == GS_EV_GO_CREATE || e->kind == GS_EV_GO_STACK) {
-		uint32_t n = ebpf_frames(len, GS_GO_EVENT_SHORT, e->nframes);
+		uint32_t n = ebpf_frames(len, GS_GO_EVENT_SHORT, e->nframes), skip = 0;
 
-		id = stacks_id(g->stacks, (const uint64_t *)e->frames, n);
+		/* A creation's stack starts at the go statement, whose return
+		 * address the runtime keeps as g.gopc: frames inside
+		 * runtime.newproc come before it in some releases (Go 1.26). */
+		if (e->kind == GS_EV_GO_CREATE)
+			for (uint32_t i = 0; i < n; i++)
+				if (e->frames[i] == e->gopc) {
+					skip = i;
+					break;
+				}
+		id = stacks_id(g->stacks, (const uint64_t *)e->frames + skip, n - skip);
 		if (id < 0) {
 			g->err = errno ? errno : EIO;
 			return -1;

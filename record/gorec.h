@@ -108,7 +108,7 @@ int gorec_attach(struct gorec *g, char *err, size_t errlen);
  * offsets: a function's prologue jump, as for the goroutine probes, else
  * its entry), in one pass over pclntab: off[k] and have[k] = 1 for each
  * found. Returns how many were; none when the runtime's register ABI is
- * not known (before go1.17, after go1.23).
+ * not known (before go1.17, after GS_GO_MINOR_NEWEST).
  */
 int gorec_func_offsets(const struct gorec *g, const char *const *names, int n, uint64_t *off,
 		       int *have);

@@ -147,7 +147,7 @@ static void usage(FILE *f)
 "                         target, misses raw system calls from other code) or\n"
 "                         syscalls (the calls' tracepoints: sees every call, and\n"
 "                         slows every system call on the machine by about 60 ns\n"
-"                         while recording); targets that are not Go 1.17-1.23\n"
+"                         while recording); targets that are not Go 1.17-1.27\n"
 "                         programs get syscalls\n"
 "      --census-ms MS     walk all goroutines this often (default 1000; 0: never);\n"
 "                         a census costing more than 1%% of a core waits longer\n"

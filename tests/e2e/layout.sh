@@ -15,7 +15,7 @@ oracle_offsets() {	# BINARY: "NAME OFFSET" for every field golayout names
 	"$LAY" "$1" 2>/dev/null | awk '$1 !~ /^addr/ { split($1, p, "."); st = p[1]; s = "?"
 		if (st == "g") s = "runtime.g"; if (st == "m") s = "runtime.m"
 		if (st == "mstats") s = "runtime.mstats"; if (st == "gcController") s = "runtime.gcControllerState"
-		print $1, s, substr($1, length(st) + 2) }' | "$O/tests/godwarf" "$1"
+		print $1, s, substr($1, length(st) + 2) }' | "$GS/tests/godwarf" "$1"
 }
 oracle_addrs() {	# BINARY: "addr.NAME ADDRESS" (decimal) from go tool nm
 	"$GO" tool nm "$1" | awk '$3 ~ /^runtime\.(memstats|mheap_|allgs|allglen|gcController)$/ {

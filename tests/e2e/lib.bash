@@ -6,7 +6,11 @@ O="${O:-build}"
 case "$O" in /*) ;; *) O="$TOP/$O" ;; esac
 GSREC="$TOP/bin/gsrec"
 GSREPORT="$TOP/bin/gsreport"
-W="$O/workloads"
+# The Go workloads and Go test tools of one release (the Makefile's GS):
+# $O, or $O/go/RELEASE when tests/run runs the version matrix.
+GS="${GS:-$O}"
+case "$GS" in /*) ;; *) GS="$TOP/$GS" ;; esac
+W="$GS/workloads"
 # The Go toolchain that built the workloads (the Makefile's GO) is also the
 # oracle's: go tool addr2line and pprof of the same release.
 GO="${GO:-/usr/lib/go-1.19/bin/go}"

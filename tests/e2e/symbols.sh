@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.bash"
 plan 23
 PCLN="$O/tests/pcln-addr2line"
-GOSYM="$O/tests/gosym-addr2line"
+GOSYM="$GS/tests/gosym-addr2line"
 
 # compare OURS ORACLE MIN: identical, line for line and in length, on at
 # least MIN addresses, except that where the oracle knows no Go function

@@ -96,9 +96,8 @@ static int calls(const struct gorec *g, int fd, uint64_t lo, uint64_t hi, uint64
 
 /*
  * Where a function's uprobe goes (gs_go_probe_offset, or with once
- * gs_go_probe_offset_once): *d bytes past its
- * entry, at file offset *off. 0, or -1 when entry is outside the file's
- * segments.
+ * gs_go_probe_offset_once): *d bytes past its entry, at file offset *off.
+ * 0, or -1 when entry is outside the file's segments.
  */
 static int probe_point(const struct gorec *g, int fd, uint64_t entry, uint64_t end, int once,
 		       uint64_t *off, uint64_t *d)

@@ -619,9 +619,15 @@ static void fit(const double *x, const double *y, const char *keep, size_t n, do
  * once without the cycles whose residual lies past four robust standard
  * deviations (1.4826 MAD: a few odd cycles), and a trend must pass two
  * tests at once:
- *  - significant: the slope is more than 3 standard errors from zero, the
- *    error widened for the residuals' lag-1 autocorrelation r (successive
- *    floors are not independent: the effective count is n (1-r)/(1+r));
+ *  - significant: the slope is more than 3 standard errors from zero.
+ *    Successive floors are far from independent: a runtime that keeps
+ *    nothing still moves between levels (how much it allocates while it
+ *    marks, which it counts as marked, follows the rhythm of its work)
+ *    that last dozens of cycles, so the per-cycle residuals understate the
+ *    error many times over. The line is fitted instead to the means of
+ *    GS_TREND_BATCHES batches of consecutive cycles, its error taken from
+ *    their residuals and widened for their lag-1 autocorrelation r (the
+ *    effective count is n (1-r)/(1+r));
  *  - large enough to matter: the line moves by more than max(1 MiB, 5% of
  *    the median floor) over the cycles judged.
  * A wobble of a runtime that keeps nothing fails the second; a slow steady
@@ -668,27 +674,46 @@ void gs_trend_of(const struct gs_floors *fl, int of, struct gs_trend *t)
 		memset(keep, 1, n);
 		m = n;
 	}
-	fit(tm, v, keep, n, &slope, &icept);
+	/*
+	 * The kept cycles in GS_TREND_BATCHES batches of consecutive cycles
+	 * (as many as there are cycles, up to that), each batch its mean time
+	 * and mean floor: the line is fitted to those, and its error comes
+	 * from their residuals.
+	 */
+	size_t nb = m < GS_TREND_BATCHES ? m : GS_TREND_BATCHES, seen = 0;
+	double bx[GS_TREND_BATCHES] = { 0 }, by[GS_TREND_BATCHES] = { 0 };
+	double bn[GS_TREND_BATCHES] = { 0 };
+	char bkeep[GS_TREND_BATCHES];
 
-	/* the residuals' spread and lag-1 autocorrelation, over the kept cycles */
-	double sse = 0, sxx = 0, mx = 0, c0 = 0, c1 = 0, prev = 0;
-	int have_prev = 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (keep[i])
-			mx += tm[i] / (double)m;
 	for (size_t i = 0; i < n; i++) {
 		if (!keep[i])
 			continue;
-		double e = v[i] - (icept + slope * tm[i]);
+		size_t b = seen++ * nb / m;
+
+		bx[b] += tm[i];
+		by[b] += v[i];
+		bn[b]++;
+	}
+	for (size_t b = 0; b < nb; b++) {
+		bx[b] /= bn[b];
+		by[b] /= bn[b];
+		bkeep[b] = 1;
+	}
+	fit(bx, by, bkeep, nb, &slope, &icept);
+
+	/* the batch residuals' spread and lag-1 autocorrelation */
+	double sse = 0, sxx = 0, mx = 0, c0 = 0, c1 = 0;
+
+	for (size_t b = 0; b < nb; b++)
+		mx += bx[b] / (double)nb;
+	for (size_t b = 0; b < nb; b++) {
+		double e = by[b] - (icept + slope * bx[b]);
 
 		sse += e * e;
-		sxx += (tm[i] - mx) * (tm[i] - mx);
+		sxx += (bx[b] - mx) * (bx[b] - mx);
 		c0 += e * e;
-		if (have_prev)
-			c1 += e * prev;
-		prev = e;
-		have_prev = 1;
+		if (b > 0)
+			c1 += e * (by[b - 1] - (icept + slope * bx[b - 1]));
 	}
 	double r = c0 > 0 ? c1 / c0 : 0;
 
@@ -696,7 +721,7 @@ void gs_trend_of(const struct gs_floors *fl, int of, struct gs_trend *t)
 		r = 0;
 	if (r > 0.99)
 		r = 0.99;
-	double se = sxx > 0 ? sqrt(sse / (double)(m - 2) / sxx) * sqrt((1 + r) / (1 - r)) : 0;
+	double se = sxx > 0 ? sqrt(sse / (double)(nb - 2) / sxx) * sqrt((1 + r) / (1 - r)) : 0;
 
 	/* the median floor, and the first and last thirds' median times */
 	for (size_t i = 0; i < n; i++)

@@ -119,6 +119,9 @@ struct gs_floors {
 int gs_floors_load(sqlite3 *db, struct gs_floors *fl);
 void gs_floors_free(struct gs_floors *fl);
 
+/* the floors are judged as the means of this many batches of consecutive cycles */
+#define GS_TREND_BATCHES 10
+
 struct gs_trend {
 	size_t n;			/* cycles with this floor */
 	int judged;			/* enough cycles (6) to say */

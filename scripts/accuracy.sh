@@ -35,10 +35,10 @@ start_hogs() {
 floors() {
 	local n=${RUNS:-20} flat=0 rising=0
 	for i in $(seq "$n"); do
-		"$B/gsrec" -q -o "$D/f.trace" -- "$W/goroutines" -storm 2000 -hold 0 -out "$D/f.out" 2>/dev/null
+		"$B/gsrec" -q -o "$D/f.trace" -- "$W/goroutines" -storm 2000 -hold 0 -churn-kb 500 -out "$D/f.out" 2>/dev/null
 		"$B/gsreport" timeline --align gc --db :memory: "$D/f.trace" 2>&1 >/dev/null |
 			sed 's/; Pss floor.*//' >"$D/f.v"
-		"$B/gsrec" -q -o "$D/r.trace" -- "$W/goroutines" -storm 2000 -hold 0 -retain-kb 64 \
+		"$B/gsrec" -q -o "$D/r.trace" -- "$W/goroutines" -storm 2000 -hold 0 -churn-kb 500 -retain-kb 64 \
 			-out "$D/r.out" 2>/dev/null
 		"$B/gsreport" timeline --align gc --db :memory: "$D/r.trace" 2>&1 >/dev/null |
 			sed 's/; Pss floor.*//' >"$D/r.v"

@@ -11,8 +11,9 @@
 //	retained UNIXNS BYTES             with -retain-kb: the heap kept for good so far
 //	bin UNIXMS N                      with -spin: goroutines completed in each 50 ms
 //
-// Phases: steady allocation (GC cycles), a spawn storm (spawnStorm creates
-// -storm short goroutines) and a deep recursion (recurse) that grows one
+// Phases: steady allocation (GC cycles: -churn-kb of garbage a step), a
+// spawn storm (spawnStorm creates -storm short goroutines) and a deep
+// recursion (recurse) that grows one
 // goroutine's stack to about -deep-kb. Throughout, until the last mark, a
 // leak (leakySpawner starts a goroutine that never exits every
 // -leak-every). -retain-kb makes the allocation phases keep (leak) that
@@ -224,6 +225,7 @@ func main() {
 	spinFor := flag.Duration("spin", 0, "spin mode: start goroutines this long, counting them every 50 ms")
 	park := flag.Int("park", 0, "park mode: start this many goroutines that block, then idle for -hold")
 	retainKB := flag.Int("retain-kb", 0, "heap kept for good at each allocation step (KB)")
+	churnKB := flag.Int("churn-kb", 2000, "garbage made at each allocation step (KB)")
 	flag.Parse()
 	f := os.Stdout
 	if *outPath != "" {
@@ -262,7 +264,7 @@ func main() {
 	mark()
 	var kept [][]byte
 	step := func() {
-		allocate(2000)
+		allocate(*churnKB)
 		if *retainKB > 0 {
 			b := make([]byte, *retainKB<<10)
 			for i := range b {

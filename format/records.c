@@ -40,6 +40,7 @@ static const char *const rtype_names[GS_REC_MAX_KNOWN + 1] = {
 	[GS_REC_CENSUS] = "census",
 	[GS_REC_GO_HEAP] = "go_heap",
 	[GS_REC_GO_PAUSE] = "go_pause",
+	[GS_REC_GO_CHECK] = "go_check",
 };
 
 const char *gs_rtype_name(unsigned type)
@@ -557,6 +558,18 @@ int gs_encode_body(struct gs_buf *b, const struct gs_record *rec)
 		}
 		break;
 	}
+	case GS_REC_GO_CHECK: {
+		const struct gs_rec_go_check *k = &rec->u.go_check;
+
+		gs_put_uv(b, k->object);
+		gs_put_uv(b, k->n);
+		for (uint32_t i = 0; i < k->n; i++) {
+			gs_put_str(b, k->e[i].name);
+			gs_put_uv(b, k->e[i].verdict);
+			gs_put_str(b, k->e[i].how ? k->e[i].how : "");
+		}
+		break;
+	}
 	default:
 		return -1;
 	}
@@ -1056,6 +1069,23 @@ int gs_decode_body(unsigned type, const uint8_t *p, size_t len,
 		}
 		l->n = (uint32_t)n;
 		l->e = e;
+		break;
+	}
+	case GS_REC_GO_CHECK: {
+		struct gs_rec_go_check *k = &rec->u.go_check;
+		uint64_t n;
+
+		k->object = gs_get_u32(&c);
+		n = gs_get_uv(&c);
+		struct gs_check_entry *e = get_array(&c, a, n, sizeof(*e), 3);
+
+		for (uint64_t i = 0; i < n && !c.bad; i++) {
+			e[i].name = get_str(&c, a);
+			e[i].verdict = gs_get_u32(&c);
+			e[i].how = get_str(&c, a);
+		}
+		k->n = (uint32_t)n;
+		k->e = e;
 		break;
 	}
 	default:

@@ -63,7 +63,8 @@ enum gs_rtype {
 	GS_REC_CENSUS		= 28,
 	GS_REC_GO_HEAP		= 29,
 	GS_REC_GO_PAUSE		= 30,
-	GS_REC_MAX_KNOWN	= 30,
+	GS_REC_GO_CHECK		= 31,
+	GS_REC_MAX_KNOWN	= 31,
 };
 
 /* Name of a record type, or NULL for one this build does not know. */
@@ -388,6 +389,24 @@ struct gs_rec_go_pause {
 	uint64_t refused;		/* hits refused before the probes came off */
 };
 
+/* §6.27 what gsrec checked of a Go object's layout and probes */
+enum gs_check_verdict {
+	GS_CHECK_NONE = 0,		/* not checked */
+	GS_CHECK_VERIFIED = 1,		/* the target's own figures agreed */
+	GS_CHECK_CONTRADICTED = 2,	/* they did not: how says where */
+};
+
+struct gs_check_entry {
+	const char *name;		/* a GO_LAYOUT name, or "probe." and a function */
+	uint32_t verdict;		/* enum gs_check_verdict */
+	const char *how;		/* what was checked, in words */
+};
+
+struct gs_rec_go_check {
+	uint32_t object, n;
+	const struct gs_check_entry *e;
+};
+
 /* §6.24 a census of all goroutines (runtime.allgs) */
 #define GS_G_NSTATUS		10	/* _Gidle .. _Gpreempted */
 #define GS_NO_STACK		UINT32_MAX
@@ -444,6 +463,7 @@ struct gs_record {
 		struct gs_rec_census census;
 		struct gs_rec_go_heap go_heap;
 		struct gs_rec_go_pause go_pause;
+		struct gs_rec_go_check go_check;
 	} u;
 	/* Unknown types: the raw body, for tools that want to show it. */
 	const uint8_t *raw;

@@ -35,10 +35,14 @@
 #include "goroutines.h"
 #include "goroutines.skel.h"
 
-#define G_DEAD		6
+#define G_IDLE		0
 #define G_RUNNING	2
 #define G_SYSCALL	3
+#define G_WAITING	4
+#define G_DEAD		6
+#define G_COPYSTACK	8
 #define G_SCAN		0x1000
+#define STACK_PREEMPT	0xfffffffffffffadeull	/* stackguard0: a preemption request */
 
 /* ---- reading the target ---- */
 
@@ -70,6 +74,17 @@ static const char *const fn_names[GOREC_NFN][2] = {
 	[GOREC_GCSTART] = { "runtime.gcBgMarkStartWorkers", NULL },
 	[GOREC_MARKTERM] = { "runtime.gcMarkTermination", NULL },
 };
+
+/* Whether a runtime address lies in the executable's text. */
+static int in_text(const struct gorec *g, uint64_t pc)
+{
+	return g->bias_known && gocheck_in_text(&g->chk, pc - g->bias);
+}
+
+static int pow2(uint64_t x)
+{
+	return x && !(x & (x - 1));
+}
 
 static int file_offset(const struct gorec *g, uint64_t va, uint64_t *off)
 {
@@ -134,6 +149,7 @@ static void find_functions(struct gorec *g, int fd)
 					if (j == 0 || !have[k][0]) {
 						g->fn[k].entry = f.entry;
 						g->fn[k].end = f.end;
+						g->fn[k].name = fn_names[k][j];
 					}
 					have[k][j] = 1;
 				}
@@ -225,11 +241,25 @@ static int withheld(const char *name)
 	return 0;
 }
 
+/*
+ * GSMAPPER_SHIFT=FIELD:BYTES,... moves those offsets or addresses by BYTES
+ * (which may be negative): the tests use it to show that a wrong layout is
+ * caught by the checks (gocheck.h) rather than recorded as the truth.
+ */
 static void withhold(struct gs_layout *l)
 {
-	for (int i = 0; i < GS_LAY_N; i++)
-		if (withheld(gs_lay_name(i)))
+	const char *sh = getenv("GSMAPPER_SHIFT");
+
+	for (int i = 0; i < GS_LAY_N; i++) {
+		const char *name = gs_lay_name(i), *p;
+		size_t n = strlen(name);
+
+		if (withheld(name))
 			l->v[i] = -1;
+		for (p = sh; p && (p = strstr(p, name)); p += n)
+			if ((p == sh || p[-1] == ',') && p[n] == ':' && l->v[i] >= 0)
+				l->v[i] += strtoll(p + n + 1, NULL, 0);
+	}
 }
 
 int gorec_call_sites(const struct gorec *g, const char *callee, uint64_t *off, int max)
@@ -325,6 +355,8 @@ void gorec_init(struct gorec *g, pid_t pid, const char *path, const struct gorec
 	if (!g->is_dyn)
 		g->bias_known = 1;
 	find_functions(g, fd);
+	g->chk.text_lo = g->gb.pcln.text_start;
+	g->chk.text_hi = gs_pcln_end(&g->gb.pcln);
 	g->gc_ok = lay(g, GS_ADDR_MS_GC) >= 0;
 	g->heap_ok = lay(g, GS_ADDR_GCCONTROLLER) >= 0 && lay(g, GS_GC_HEAP_LIVE) >= 0;
 	g->census_ok = lay(g, GS_ADDR_ALLGS) >= 0 &&
@@ -664,12 +696,21 @@ static int on_event(void *ctx, void *data, size_t len)
 		/* A creation's stack starts at the go statement, whose return
 		 * address the runtime keeps as g.gopc: frames inside
 		 * runtime.newproc come before it in some releases (Go 1.26). */
+		int found = 0;
+
 		if (e->kind == GS_EV_GO_CREATE)
 			for (uint32_t i = 0; i < n; i++)
 				if (e->frames[i] == e->gopc) {
 					skip = i;
+					found = 1;
 					break;
 				}
+		/* the check: the go statement is on the creating stack */
+		if (e->kind == GS_EV_GO_CREATE && n > 0)
+			gocheck_probe(&g->chk, GOREC_NEWPROC1, found && in_text(g, e->startpc),
+				      "gopc %#llx %s the creating stack, startpc %#llx",
+				      (unsigned long long)e->gopc, found ? "on" : "not on",
+				      (unsigned long long)e->startpc);
 		id = stacks_id(g->stacks, (const uint64_t *)e->frames + skip, n - skip);
 		if (id < 0) {
 			g->err = errno ? errno : EIO;
@@ -682,18 +723,30 @@ static int on_event(void *ctx, void *data, size_t len)
 		r.u.go_create = (struct gs_rec_go_create){ e->t_ns, e->tid, (uint32_t)id, e->g,
 							   e->goid, e->gopc, e->startpc };
 		g->creates++;
+		g->chk.hits[GOREC_NEWPROC1]++;
 		break;
 	case GS_EV_GO_EXIT:
+		gocheck_probe(&g->chk, GOREC_EXIT, e->goid > 0 && in_text(g, e->gopc) &&
+			      in_text(g, e->startpc), "goid %lld, gopc %#llx, startpc %#llx",
+			      (long long)e->goid, (unsigned long long)e->gopc,
+			      (unsigned long long)e->startpc);
 		r.type = GS_REC_GO_EXIT;
 		r.u.go_exit = (struct gs_rec_go_exit){ e->t_ns, e->tid, e->g, e->goid, e->gopc,
 						       e->startpc };
 		g->exits++;
+		g->chk.hits[GOREC_EXIT]++;
 		break;
 	case GS_EV_GO_STACK:
+		/* a stack doubles (or more, for a large frame) or halves */
+		gocheck_probe(&g->chk, GOREC_COPYSTACK, e->old_size >= 2048 && e->new_size >= 2048 &&
+			      pow2(e->old_size) && pow2(e->new_size) && e->old_size != e->new_size,
+			      "a copy from %llu to %llu bytes", (unsigned long long)e->old_size,
+			      (unsigned long long)e->new_size);
 		r.type = GS_REC_GO_STACK;
 		r.u.go_stack = (struct gs_rec_go_stack){ e->t_ns, e->tid, (uint32_t)id, e->g, e->goid,
 			e->old_size, e->new_size, stacks_code_or_zero(g->stacks, e->sp_word) };
 		g->copies++;
+		g->chk.hits[GOREC_COPYSTACK]++;
 		break;
 	case GS_EV_GC_START:
 	case GS_EV_GC_MARK_TERM:
@@ -701,6 +754,7 @@ static int on_event(void *ctx, void *data, size_t len)
 		r.u.gc_event = (struct gs_rec_gc_event){ e->t_ns, e->tid,
 			e->kind == GS_EV_GC_START ? GS_GC_START : GS_GC_MARK_TERM };
 		g->gc_events++;
+		g->chk.hits[e->kind == GS_EV_GC_START ? GOREC_GCSTART : GOREC_MARKTERM]++;
 		break;
 	default:
 		return 0;
@@ -859,11 +913,92 @@ static void read_heap(struct gorec *g, uint64_t *live, uint64_t *marked, uint64_
 				  GS_GC_HEAP_RELEASED };
 	uint64_t *out[4] = { live, marked, inuse, released };
 
-	for (int i = 0; i < 4; i++) {
-		*out[i] = GS_UNKNOWN;
-		if (g->heap_ok && lay(g, f[i]) >= 0 &&
-		    peek(g, rt(g, lay(g, GS_ADDR_GCCONTROLLER) + lay(g, f[i])), out[i], 8) < 0)
+	for (int tries = 0; tries < 2; tries++) {
+		for (int i = 0; i < 4; i++) {
 			*out[i] = GS_UNKNOWN;
+			if (g->heap_ok && lay(g, f[i]) >= 0 &&
+			    peek(g, rt(g, lay(g, GS_ADDR_GCCONTROLLER) + lay(g, f[i])), out[i], 8) < 0)
+				*out[i] = GS_UNKNOWN;
+		}
+		/* The checks. The four are read one after another while the
+		 * runtime moves them: a disagreement is read again once. */
+		int ok = 1;
+
+		if (*live != GS_UNKNOWN && *marked != GS_UNKNOWN && *inuse != GS_UNKNOWN)
+			ok = *marked <= *live && *marked <= *inuse;
+		if (!ok && tries == 0)
+			continue;
+		if (*live != GS_UNKNOWN && *marked != GS_UNKNOWN && *inuse != GS_UNKNOWN) {
+			static const int fs[] = { GS_ADDR_GCCONTROLLER, GS_GC_HEAP_LIVE,
+						  GS_GC_HEAP_MARKED, GS_GC_HEAP_INUSE };
+
+			for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++)
+				gocheck_field(&g->chk, fs[i], ok, "heapLive %llu, heapMarked %llu, "
+					      "heapInUse %llu", (unsigned long long)*live,
+					      (unsigned long long)*marked, (unsigned long long)*inuse);
+		}
+		if (*released != GS_UNKNOWN)
+			gocheck_field(&g->chk, GS_GC_HEAP_RELEASED,
+				      *released % 4096 == 0 && *released < (1ull << 48),
+				      "heapReleased %llu", (unsigned long long)*released);
+		break;
+	}
+}
+
+/*
+ * The checks of a memstats read (gocheck.h): PauseTotalNs rose by the new
+ * cycles' PauseNs, their PauseEnds are in order and in the recording; and
+ * NumGC against the GC probes. A mark-termination probe hit comes before
+ * the runtime counts its cycle, in the same stop-the-world pause, so once
+ * the ring buffer is drained after NumGC was read, the hits counted are
+ * NumGC's cycles, plus one when a cycle is ending: the difference between
+ * hits and NumGC moves by at most one between the first and last reads.
+ */
+static void check_cycles(struct gorec *g, const struct msblock *b, uint32_t numgc)
+{
+	struct gocheck *c = &g->chk;
+
+	if (g->numgc_read && numgc - g->numgc < 256) {
+		uint64_t sum = 0, now_real = gs_now_ns(CLOCK_REALTIME);
+		uint32_t bad = 0;
+
+		for (uint32_t n = g->numgc + 1; n <= numgc; n++) {
+			uint64_t end = b->pause_end[(n - 1) % 256], prev = b->pause_end[(n - 2) % 256];
+
+			sum += b->pause_ns[(n - 1) % 256];
+			if (!bad && (end < prev || end < g->start_real_ns || end > now_real + 1000000000))
+				bad = n;
+		}
+		int torn = 0;
+		uint32_t again;
+
+		/* a cycle that ended while the block was read: inconclusive */
+		if ((bad || b->pause_total - c->pause_total_prev != sum) &&
+		    peek(g, rt(g, lay(g, GS_ADDR_MS_GC)) + GS_MS_GC_NUMGC, &again, 4) == 0 &&
+		    again != numgc)
+			torn = 1;
+		if (!torn) {
+			gocheck_field(c, GS_ADDR_MS_GC, b->pause_total - c->pause_total_prev == sum,
+				      "PauseTotalNs rose by %llu where cycles %u to %u paused %llu ns",
+				      (unsigned long long)(b->pause_total - c->pause_total_prev),
+				      g->numgc + 1, numgc, (unsigned long long)sum);
+			gocheck_field(c, GS_ADDR_MS_GC, !bad, "cycle %u's PauseEnd %llu is out of "
+				      "order or outside the recording", bad,
+				      bad ? (unsigned long long)b->pause_end[(bad - 1) % 256] : 0ull);
+		}
+	}
+	c->pause_total_prev = b->pause_total;
+	if (g->rb && !g->lost_reported) {
+		gorec_poll(g);
+		if (!c->numgc_seen) {
+			c->numgc_first = numgc;
+			c->markterm_first = c->hits[GOREC_MARKTERM];
+			c->gcstart_first = c->hits[GOREC_GCSTART];
+			c->numgc_seen = 1;
+		}
+		c->numgc_last = numgc;
+		c->markterm_last = c->hits[GOREC_MARKTERM];
+		c->gcstart_last = c->hits[GOREC_GCSTART];
 	}
 }
 
@@ -892,6 +1027,7 @@ static int read_cycles(struct gorec *g, uint64_t now)
 	}
 	uint64_t live, marked, inuse, released;
 
+	check_cycles(g, &b, numgc);
 	read_heap(g, &live, &marked, &inuse, &released);
 	/*
 	 * The cycles since the last read. At the first read: those that ended
@@ -951,6 +1087,7 @@ struct site {
 
 struct census_scratch {
 	uint64_t *ptrs;
+	int64_t *goids;			/* the live goroutines' goids, for the check */
 	size_t nptrs;
 	uint8_t *gbuf;
 	struct iovec *liov, *riov;
@@ -1051,6 +1188,88 @@ static int site_cmp(const void *a, const void *b)
 				    : (x->gopc > y->gopc) - (x->gopc < y->gopc);
 }
 
+/* Where a stopped goroutine stopped: its sp inside its stack, its pc in the text. */
+static void check_sp_pc(struct gorec *g, const uint8_t *p, long long goid, uint64_t lo,
+			uint64_t hi, int fsp, int fpc)
+{
+	uint64_t sp = u64at(p, lay(g, fsp)), pc = u64at(p, lay(g, fpc));
+
+	gocheck_field(&g->chk, fsp, sp >= lo && sp < hi, "goroutine %lld: %s %#llx outside "
+		      "[%#llx, %#llx)", goid, gs_lay_name(fsp), (unsigned long long)sp,
+		      (unsigned long long)lo, (unsigned long long)hi);
+	gocheck_field(&g->chk, fpc, in_text(g, pc), "goroutine %lld: %s %#llx", goid,
+		      gs_lay_name(fpc), (unsigned long long)pc);
+}
+
+/*
+ * The checks of one live goroutine of a census (gocheck.h), at gp and read
+ * into p with status st.
+ */
+static void check_g(struct gorec *g, uint64_t gp, const uint8_t *p, uint32_t st)
+{
+	struct gocheck *c = &g->chk;
+	uint64_t lo = u64at(p, lay(g, GS_G_STACK_LO)), hi = u64at(p, lay(g, GS_G_STACK_HI));
+	uint64_t gopc = u64at(p, lay(g, GS_G_GOPC)), startpc = u64at(p, lay(g, GS_G_STARTPC));
+	long long goid = (long long)u64at(p, lay(g, GS_G_GOID));
+	int ok;
+
+	if (st == G_IDLE || st == G_COPYSTACK)
+		return;		/* being made, or its stack moving */
+	ok = lo && hi > lo && pow2(hi - lo) && hi - lo >= 2048;
+	gocheck_field(c, GS_G_STACK_LO, ok, "goroutine %lld: stack [%#llx, %#llx)", goid,
+		      (unsigned long long)lo, (unsigned long long)hi);
+	gocheck_field(c, GS_G_STACK_HI, ok, "goroutine %lld: stack [%#llx, %#llx)", goid,
+		      (unsigned long long)lo, (unsigned long long)hi);
+	gocheck_field(c, GS_G_GOID, goid > 0, "goid %lld", goid);
+	gocheck_field(c, GS_G_GOPC, in_text(g, gopc), "goroutine %lld: gopc %#llx", goid,
+		      (unsigned long long)gopc);
+	gocheck_field(c, GS_G_STARTPC, in_text(g, startpc), "goroutine %lld: startpc %#llx", goid,
+		      (unsigned long long)startpc);
+	if (st == G_WAITING) {
+		check_sp_pc(g, p, goid, lo, hi, GS_G_SCHED_SP, GS_G_SCHED_PC);
+		if (lay(g, GS_G_SCHED_BP) >= 0) {
+			uint64_t bp = u64at(p, lay(g, GS_G_SCHED_BP));
+
+			gocheck_field(c, GS_G_SCHED_BP, !bp || (bp >= lo && bp < hi),
+				      "goroutine %lld: bp %#llx", goid, (unsigned long long)bp);
+		}
+		if (lay(g, GS_G_STACKGUARD0) >= 0) {
+			uint64_t sg = u64at(p, lay(g, GS_G_STACKGUARD0));
+
+			gocheck_field(c, GS_G_STACKGUARD0, sg == STACK_PREEMPT ||
+				      (sg > lo && sg <= lo + 4096), "goroutine %lld: stackguard0 "
+				      "%#llx, stack.lo %#llx", goid, (unsigned long long)sg,
+				      (unsigned long long)lo);
+		}
+	}
+	if (st == G_SYSCALL)
+		check_sp_pc(g, p, goid, lo, hi, GS_G_SYSCALLSP, GS_G_SYSCALLPC);
+	if (st == G_RUNNING && lay(g, GS_G_M) >= 0 && lay(g, GS_M_CURG) >= 0) {
+		uint64_t m = u64at(p, lay(g, GS_G_M)), curg = 0, m2 = 0;
+		uint32_t st2 = 0;
+
+		if (m && peek(g, m + (uint64_t)lay(g, GS_M_CURG), &curg, 8) == 0 && curg == gp)
+			ok = 1;
+		else if (peek(g, gp + (uint64_t)lay(g, GS_G_ATOMICSTATUS), &st2, 4) == 0 &&
+			 (st2 & ~(uint32_t)G_SCAN) == G_RUNNING &&
+			 peek(g, gp + (uint64_t)lay(g, GS_G_M), &m2, 8) == 0 && m2 == m)
+			ok = 0;		/* still running on that m: it disagrees */
+		else
+			return;		/* it stopped running meanwhile */
+		gocheck_field(c, GS_G_M, ok, "goroutine %lld runs on m %#llx, whose curg is %#llx",
+			      goid, (unsigned long long)m, (unsigned long long)curg);
+		gocheck_field(c, GS_M_CURG, ok, "goroutine %lld runs on m %#llx, whose curg is "
+			      "%#llx", goid, (unsigned long long)m, (unsigned long long)curg);
+	}
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
 static int census(struct gorec *g, uint64_t now)
 {
 	struct census_scratch *c = g->cs;
@@ -1063,7 +1282,11 @@ static int census(struct gorec *g, uint64_t now)
 	uint32_t ntop = 0, want = g->o.census_top < NTOPMAX ? g->o.census_top : NTOPMAX;
 	static const int fields[] = { GS_G_STACK_LO, GS_G_STACK_HI, GS_G_SCHED_SP, GS_G_SCHED_PC,
 				      GS_G_SYSCALLSP, GS_G_SYSCALLPC, GS_G_ATOMICSTATUS, GS_G_GOID,
-				      GS_G_GOPC, GS_G_STARTPC };
+				      GS_G_GOPC, GS_G_STARTPC, GS_G_M, GS_G_STACKGUARD0,
+				      GS_G_SCHED_BP };
+	/* goids are checked for repeats in the first censuses */
+	int dups = g->chk.censuses < 3;
+	size_t ngoid = 0;
 	int64_t span = 0;
 
 	if (!c) {
@@ -1079,13 +1302,24 @@ static int census(struct gorec *g, uint64_t now)
 	if (peek(g, rt(g, lay(g, GS_ADDR_ALLGS)), hdr, sizeof(hdr)) < 0)
 		return 0;
 	allglen = hdr[1];
-	if (lay(g, GS_ADDR_ALLGLEN) >= 0 && peek(g, rt(g, lay(g, GS_ADDR_ALLGLEN)), &allglen, 8) < 0)
-		return 0;
+	if (lay(g, GS_ADDR_ALLGLEN) >= 0) {
+		if (peek(g, rt(g, lay(g, GS_ADDR_ALLGLEN)), &allglen, 8) < 0)
+			return 0;
+		/* read again once, in case a goroutine was being added */
+		if (allglen != hdr[1] &&
+		    (peek(g, rt(g, lay(g, GS_ADDR_ALLGS)), hdr, sizeof(hdr)) < 0 ||
+		     peek(g, rt(g, lay(g, GS_ADDR_ALLGLEN)), &allglen, 8) < 0))
+			return 0;
+		gocheck_field(&g->chk, GS_ADDR_ALLGLEN, allglen == hdr[1], "allglen %llu where "
+			      "allgs holds %llu", (unsigned long long)allglen,
+			      (unsigned long long)hdr[1]);
+	}
 	size_t n = allglen < hdr[1] ? (size_t)allglen : (size_t)hdr[1];
 
 	if (n > (1u << 24))
 		return 0;	/* not a plausible allgs: read mid-update */
 	if (n > c->nptrs) {
+		free(c->goids);
 		free(c->ptrs);
 		free(c->gbuf);
 		free(c->liov);
@@ -1094,7 +1328,8 @@ static int census(struct gorec *g, uint64_t now)
 		c->gbuf = malloc(CENSUS_BATCH * (size_t)span);
 		c->liov = malloc(CENSUS_BATCH * sizeof(struct iovec));
 		c->riov = malloc(CENSUS_BATCH * sizeof(struct iovec));
-		c->nptrs = c->ptrs && c->gbuf && c->liov && c->riov ? n : 0;
+		c->goids = malloc(n * sizeof(*c->goids));
+		c->nptrs = c->ptrs && c->gbuf && c->liov && c->riov && c->goids ? n : 0;
 		if (!c->nptrs)
 			return 0;
 	}
@@ -1117,17 +1352,24 @@ static int census(struct gorec *g, uint64_t now)
 			return 0;
 		size_t whole = (size_t)got / (size_t)span;	/* a bad pointer ends the read */
 
+		gocheck_field(&g->chk, GS_ADDR_ALLGS, whole >= k, "goroutine %zu of %zu at %#llx "
+			      "unreadable", at + whole, n,
+			      whole < k ? (unsigned long long)c->ptrs[at + whole] : 0ull);
 		for (size_t i = 0; i < whole && i < k; i++) {
 			const uint8_t *p = c->gbuf + i * (size_t)span;
 			uint32_t st;
 
 			memcpy(&st, p + lay(g, GS_G_ATOMICSTATUS), 4);
 			st &= ~(uint32_t)G_SCAN;
+			gocheck_field(&g->chk, GS_G_ATOMICSTATUS, st < GS_G_NSTATUS, "status %u", st);
 			if (st >= GS_G_NSTATUS)
 				continue;
 			rc.status[st]++;
 			if (st == G_DEAD)
 				continue;
+			check_g(g, c->ptrs[at + i], p, st);
+			if (dups && st != G_IDLE)
+				c->goids[ngoid++] = (int64_t)u64at(p, lay(g, GS_G_GOID));
 			uint64_t size = u64at(p, lay(g, GS_G_STACK_HI)) - u64at(p, lay(g, GS_G_STACK_LO));
 			struct site *s = site_slot(c, u64at(p, lay(g, GS_G_GOPC)),
 						   u64at(p, lay(g, GS_G_STARTPC)));
@@ -1157,6 +1399,14 @@ static int census(struct gorec *g, uint64_t now)
 			}
 		}
 	}
+	if (dups) {
+		qsort(c->goids, ngoid, sizeof(*c->goids), cmp_i64);
+		for (size_t i = 1; i < ngoid; i++)
+			if (c->goids[i] == c->goids[i - 1])
+				gocheck_field(&g->chk, GS_G_GOID, 0, "goid %lld twice in a census",
+					      (long long)c->goids[i]);
+	}
+	g->chk.censuses++;
 	for (uint32_t i = 0; i < ntop; i++) {
 		uint64_t pcs[GS_MAX_FRAMES];
 		uint32_t k = 0;
@@ -1253,6 +1503,7 @@ void gorec_close(struct gorec *g)
 	if (g->have_bin)
 		gs_gobin_free(&g->gb);
 	if (g->cs) {
+		free(g->cs->goids);
 		free(g->cs->ptrs);
 		free(g->cs->gbuf);
 		free(g->cs->liov);
@@ -1262,4 +1513,131 @@ void gorec_close(struct gorec *g)
 		free(g->cs);
 	}
 	memset(g, 0, sizeof(*g));
+}
+
+/* ---- what the checks found (GO_CHECK) ---- */
+
+/*
+ * A verdict from counts: every check agreed, or so nearly (one in a
+ * thousand) that the odd ones are reads that raced the runtime, which
+ * moves these fields while gsrec reads them; else contradicted.
+ */
+static uint32_t verdict(uint64_t checked, uint64_t bad)
+{
+	return !checked ? GS_CHECK_NONE : bad * 1000 <= checked ? GS_CHECK_VERIFIED
+							      : GS_CHECK_CONTRADICTED;
+}
+
+static void say_counts(char *buf, size_t n, const char *what, uint64_t checked, uint64_t bad,
+		       const char *eg)
+{
+	if (!bad)
+		snprintf(buf, n, "%s: %llu checks, all agreed", what, (unsigned long long)checked);
+	else
+		snprintf(buf, n, "%s: %llu of %llu checks disagreed%s (e.g. %s)", what,
+			 (unsigned long long)bad, (unsigned long long)checked,
+			 bad * 1000 <= checked ? ", reads that raced the runtime" : "", eg);
+}
+
+int gorec_write_check(struct gorec *g, uint32_t object)
+{
+	static const char *const unused = "not read by the recording";
+	struct gocheck *c = &g->chk;
+	struct gs_check_entry e[GS_LAY_N + GOREC_NFN];
+	char how[GS_LAY_N + GOREC_NFN][512];
+	uint32_t n = 0;
+
+	if (!g->have_bin)
+		return 0;
+	for (int f = 0; f < GS_LAY_N; f++, n++) {
+		const char *what = gocheck_what(f);
+
+		e[n] = (struct gs_check_entry){ gs_lay_name(f), verdict(c->checked[f], c->bad[f]),
+						how[n] };
+		if (lay(g, f) < 0)
+			snprintf(how[n], sizeof(how[n]), "%s", withheld(gs_lay_name(f))
+				 ? "withheld (GSMAPPER_WITHHOLD)" : "not found");
+		else if (!what)
+			snprintf(how[n], sizeof(how[n]), "%s", unused);
+		else if (!c->checked[f])
+			snprintf(how[n], sizeof(how[n]), "%s: nothing to check it against during "
+				 "the recording", what);
+		else
+			say_counts(how[n], sizeof(how[n]), what, c->checked[f], c->bad[f], c->eg[f]);
+	}
+	/* NumGC against the GC probes: one check each for the probes and the block */
+	if (g->skel && g->probes_ok) {
+		for (int k = 0; k < GOREC_NFN; k++) {
+			static const char *const checked[GOREC_NFN] = {
+				[GOREC_NEWPROC1] = "the go statement (gopc) on the creating stack, "
+						   "startpc in the text",
+				[GOREC_EXIT] = "goid above 0, gopc and startpc in the text",
+				[GOREC_COPYSTACK] = "old and new sizes powers of two of at least 2 KiB, "
+						    "and different",
+			};
+			uint64_t d = g->fn[k].at - g->fn[k].entry, pc = c->pchecked[k], pb = c->pbad[k];
+			uint32_t v = verdict(pc, pb);
+			char tail[320] = "";
+			int once = k == GOREC_GCSTART || k == GOREC_MARKTERM;
+
+			if (k == GOREC_ISSYS)
+				continue;	/* not probed: the probes tell its callers apart */
+			if (once) {
+				int64_t dn = (int64_t)c->numgc_last - c->numgc_first;
+				int64_t dh = k == GOREC_MARKTERM ? (int64_t)(c->markterm_last - c->markterm_first)
+								 : (int64_t)(c->gcstart_last - c->gcstart_first);
+
+				if (!c->numgc_seen || g->lost_reported || dn == 0) {
+					v = GS_CHECK_NONE;
+					snprintf(tail, sizeof(tail), "; against NumGC: not checked (%s)",
+						 !c->numgc_seen ? "memstats not read"
+						 : g->lost_reported ? "events were lost"
+						 : "no cycle ended between the first and last reads");
+				} else {
+					v = dh - dn >= -1 && dh - dn <= 1 ? GS_CHECK_VERIFIED
+									 : GS_CHECK_CONTRADICTED;
+					snprintf(tail, sizeof(tail), "; between the first and last memstats "
+						 "reads NumGC rose by %lld and the probe fired %lld times "
+						 "(they may differ by one cycle ending at a read)",
+						 (long long)dn, (long long)dh);
+					if (k == GOREC_MARKTERM)
+						gocheck_field(c, GS_ADDR_MS_GC, v == GS_CHECK_VERIFIED,
+							      "NumGC rose by %lld, the mark-termination "
+							      "probe fired %lld times", (long long)dn,
+							      (long long)dh);
+				}
+			} else if (pc) {
+				char t[300];
+
+				say_counts(t, sizeof(t), checked[k], pc, pb, c->peg[k]);
+				snprintf(tail, sizeof(tail), "; %s", t);
+			} else {
+				snprintf(tail, sizeof(tail), "; not checked (no hits)");
+			}
+			snprintf(how[n], sizeof(how[n]), "at +%#llx, %s; found by name in pclntab; "
+				 "%llu hits%s", (unsigned long long)d,
+				 !d ? "its entry (no stack check)"
+				 : once ? "past the stack check (once a call, even one that grows its stack)"
+					: "the stack check's jump (the kernel emulates it)",
+				 (unsigned long long)c->hits[k], tail);
+			static char names[GOREC_NFN][80];
+
+			snprintf(names[k], sizeof(names[k]), "probe.%s", g->fn[k].name);
+			e[n] = (struct gs_check_entry){ names[k], v, how[n] };
+			n++;
+		}
+		/* the memstats block's verdict now holds the NumGC check too */
+		if (lay(g, GS_ADDR_MS_GC) >= 0 && c->checked[GS_ADDR_MS_GC]) {
+			e[GS_ADDR_MS_GC].verdict = verdict(c->checked[GS_ADDR_MS_GC],
+							   c->bad[GS_ADDR_MS_GC]);
+			say_counts(how[GS_ADDR_MS_GC], sizeof(how[GS_ADDR_MS_GC]),
+				   gocheck_what(GS_ADDR_MS_GC), c->checked[GS_ADDR_MS_GC],
+				   c->bad[GS_ADDR_MS_GC], c->eg[GS_ADDR_MS_GC]);
+		}
+	}
+
+	struct gs_record r = { .type = GS_REC_GO_CHECK };
+
+	r.u.go_check = (struct gs_rec_go_check){ object, n, e };
+	return gs_writer_add(g->w, &r);
 }

@@ -14,6 +14,7 @@
 #include "common/gobin.h"
 #include "common/golayout.h"
 #include "format/trace.h"
+#include "gocheck.h"
 #include "stacks.h"
 
 struct gorec_opts {
@@ -60,7 +61,7 @@ struct gorec {
 	char exe[4096];
 	uint64_t exe_dev, exe_ino;
 	/* link-time entry and end; file offset and link-time address of the probe */
-	struct { uint64_t entry, end, off, at; } fn[GOREC_NFN];
+	struct { uint64_t entry, end, off, at; const char *name; } fn[GOREC_NFN];
 	int probes_ok;
 	char probes_why[256];		/* why the uprobes cannot be used */
 	int bias_known;
@@ -90,6 +91,8 @@ struct gorec {
 	uint64_t creates, exits, copies, gc_events, cycles, censuses, census_cpu_ns;
 	uint64_t rec_start;		/* when the probes went on */
 	uint64_t last_census_cpu_ns;
+	/* what the target's own figures said of the layout and probes */
+	struct gocheck chk;
 	int err;
 	int warned_read;
 };
@@ -101,6 +104,11 @@ struct gorec {
  */
 void gorec_init(struct gorec *g, pid_t pid, const char *path, const struct gorec_opts *o,
 		struct stacks *stacks, struct gs_writer *w, char *why, size_t whylen);
+/*
+ * As the recording ends: GO_CHECK for the executable (object id), what the
+ * checks of its layout and probes found (gocheck.h).
+ */
+int gorec_write_check(struct gorec *g, uint32_t object);
 /* Attach the uprobes. 0, or -1 with a reason in err. */
 int gorec_attach(struct gorec *g, char *err, size_t errlen);
 /*

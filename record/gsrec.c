@@ -1059,6 +1059,8 @@ int main(int argc, char **argv)
 		goto write_error;
 	if (bs.have_go && gorec_stop(&bs.go, gs_now_ns(CLOCK_MONOTONIC)) < 0)
 		goto write_error;
+	if (os.objs.main_go_id >= 0 && gorec_write_check(&bs.go, (uint32_t)os.objs.main_go_id) < 0)
+		goto write_error;
 	if (bs.have_go && bs.go.probes_off) {
 		msg("warning: the goroutine creation, exit and stack-copy probes could not be put "
 		    "back after a pause (--go-rate): %s; those events end there",

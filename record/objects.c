@@ -208,6 +208,7 @@ static int write_object(struct objects *o, int fd, const char *path, uint64_t de
 		if (main_exe && lay.note[0])
 			snprintf(o->layout_note, sizeof(o->layout_note), "%s", lay.note);
 		if (main_exe) {
+			o->main_go_id = id;
 			o->main_goid = lay.v[GS_G_GOID];
 			o->main_g_m = lay.v[GS_G_M];
 			o->main_m_curg = lay.v[GS_M_CURG];
@@ -252,7 +253,7 @@ void objects_init(struct objects *o, pid_t pid, struct gs_writer *w)
 	memset(o, 0, sizeof(*o));
 	o->pid = pid;
 	o->w = w;
-	o->main_goid = o->main_g_m = o->main_m_curg = -1;
+	o->main_goid = o->main_g_m = o->main_m_curg = o->main_go_id = -1;
 }
 
 void objects_free(struct objects *o)

@@ -23,6 +23,7 @@ struct objects {
 	uint64_t table_bytes;		/* raw bytes of tables written */
 	char layout_note[256];		/* what of the main executable's layout is missing */
 	int64_t main_goid, main_g_m, main_m_curg;	/* its g.goid, g.m, m.curg, or -1 */
+	int64_t main_go_id;		/* its object id if a Go program with a GO_LAYOUT, or -1 */
 };
 
 void objects_init(struct objects *o, pid_t pid, struct gs_writer *w);

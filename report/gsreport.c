@@ -377,6 +377,14 @@ static int cmd_addr2line(sqlite3 *db, const char *object, int inlines, char **ad
 	return rc;
 }
 
+/* Under a layout field, what the recording's checks said of it (go_check). */
+static void check_line(FILE *out, const unsigned char *verdict, const unsigned char *how)
+{
+	if (verdict)
+		fprintf(out, "  %-26s %s%s%s\n", "", verdict, how && *how ? ": " : "",
+			how ? (const char *)how : "");
+}
+
 static int cmd_info(sqlite3 *db, FILE *out)
 {
 	sqlite3_stmt *s;
@@ -438,9 +446,10 @@ static int cmd_info(sqlite3 *db, FILE *out)
 	sqlite3_finalize(s);
 	if (have_objs)
 		gs_objects_free(&objs);
-	if (sqlite3_prepare_v2(db, "SELECT o.path, l.field, l.value, l.source FROM go_layout l "
-			       "JOIN object o ON o.id = l.object_id ORDER BY o.is_main DESC, o.id, "
-			       "l.rowid", -1, &s, NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(db, "SELECT o.path, l.field, l.value, l.source, c.verdict, c.how "
+			       "FROM go_layout l JOIN object o ON o.id = l.object_id "
+			       "LEFT JOIN go_check c ON c.object_id = l.object_id AND c.name = l.field "
+			       "ORDER BY o.is_main DESC, o.id, l.rowid", -1, &s, NULL) == SQLITE_OK) {
 		const char *last = NULL;
 		char lastbuf[4096] = "";
 
@@ -462,6 +471,26 @@ static int cmd_info(sqlite3 *db, FILE *out)
 				fprintf(out, "  %-26s not found\n", field);
 			else
 				fprintf(out, "  %-26s %-12s (%s)\n", field, v, sqlite3_column_text(s, 3));
+			if (sqlite3_column_type(s, 2) != SQLITE_NULL)
+				check_line(out, sqlite3_column_text(s, 4), sqlite3_column_text(s, 5));
+		}
+		sqlite3_finalize(s);
+	}
+	/* where the goroutine and GC probes went, and what confirmed them */
+	if (sqlite3_prepare_v2(db, "SELECT o.path, substr(c.name, 7), c.how, c.verdict FROM go_check c "
+			       "JOIN object o ON o.id = c.object_id WHERE c.name LIKE 'probe.%' "
+			       "ORDER BY o.is_main DESC, o.id, c.rowid", -1, &s, NULL) == SQLITE_OK) {
+		char lastbuf[4096] = "";
+
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			const char *path = (const char *)sqlite3_column_text(s, 0);
+
+			if (strcmp(path, lastbuf)) {
+				snprintf(lastbuf, sizeof(lastbuf), "%s", path);
+				fprintf(out, "goroutine and GC probes in %s:\n", path);
+			}
+			fprintf(out, "  %-26s %s: %s\n", sqlite3_column_text(s, 1),
+				sqlite3_column_text(s, 3), sqlite3_column_text(s, 2));
 		}
 		sqlite3_finalize(s);
 	}

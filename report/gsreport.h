@@ -11,7 +11,7 @@
 #include "format/trace.h"
 
 /* Bumped when the database schema changes: older databases are re-imported. */
-#define GS_SCHEMA_VERSION 8
+#define GS_SCHEMA_VERSION 9
 
 /* Exit codes (README.md "Exit codes"). */
 enum {

@@ -57,6 +57,7 @@ static const char schema[] =
 "CREATE TABLE release(t_ns INTEGER, tid INTEGER, kind TEXT, addr INTEGER, len INTEGER,\n"
 "  arg INTEGER);\n"
 "CREATE TABLE go_layout(object_id INTEGER, field TEXT, value INTEGER, source TEXT);\n"
+"CREATE TABLE go_check(object_id INTEGER, name TEXT, verdict TEXT, how TEXT);\n"
 "CREATE TABLE go_create(t_ns INTEGER, tid INTEGER, g INTEGER, parent_goid INTEGER,\n"
 "  gopc INTEGER, startpc INTEGER, stack_id INTEGER, goid INTEGER, exit_t_ns INTEGER);\n"
 "CREATE TABLE go_exit(t_ns INTEGER, tid INTEGER, g INTEGER, goid INTEGER, gopc INTEGER,\n"
@@ -115,7 +116,7 @@ static void field_column(int f, char *buf, size_t n)
 
 enum {
 	S_STATM_BATCH, S_TARGET, S_CLOCK, S_STATM, S_READ, S_CLASS, S_MAPPING, S_MAPPING_END,
-	S_VALUE, S_CGROUP, S_LOST, S_MESSAGE, S_EXIT, S_END, S_OBJECT, S_TABLE, S_LAYOUT, S_STACK, S_CPU, S_FAULT, S_RELEASE,
+	S_VALUE, S_CGROUP, S_LOST, S_MESSAGE, S_EXIT, S_END, S_OBJECT, S_TABLE, S_LAYOUT, S_CHECK, S_STACK, S_CPU, S_FAULT, S_RELEASE,
 	S_GO_CREATE, S_GO_EXIT, S_GO_EXITED, S_GO_STACK, S_GC_EVENT, S_GC_CYCLE, S_GO_HEAP, S_GO_PAUSE, S_CENSUS,
 	S_CENSUS_SITE, S_CENSUS_G, S_NSTMT
 };
@@ -714,6 +715,23 @@ static int on_table(void *ctx, const struct gs_rec_object_table *t)
 	return step(im, s);
 }
 
+static int on_check(void *ctx, const struct gs_rec_go_check *k)
+{
+	static const char *const verdict[] = { "not checked", "verified", "contradicted" };
+	struct importer *im = ctx;
+	sqlite3_stmt *s = im->st[S_CHECK];
+
+	for (uint32_t i = 0; i < k->n; i++) {
+		BI(s, 1, k->object);
+		BT(s, 2, k->e[i].name);
+		BT(s, 3, k->e[i].verdict < 3 ? verdict[k->e[i].verdict] : "not checked");
+		BT(s, 4, k->e[i].how);
+		if (step(im, s) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int on_layout(void *ctx, const struct gs_rec_go_layout *l)
 {
 	struct importer *im = ctx;
@@ -1130,6 +1148,7 @@ int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
 		[S_OBJECT] = "INSERT OR REPLACE INTO object VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
 		[S_TABLE] = "INSERT OR REPLACE INTO object_table VALUES(?,?,?,?,?)",
 		[S_LAYOUT] = "INSERT INTO go_layout VALUES(?,?,?,?)",
+		[S_CHECK] = "INSERT INTO go_check VALUES(?,?,?,?)",
 		[S_STACK] = "INSERT OR REPLACE INTO stack VALUES(?,?,?)",
 		[S_CPU] = "INSERT INTO cpu_sample VALUES(?,?,?,?,?)",
 		[S_FAULT] = "INSERT INTO fault VALUES(?,?,?,?,?,?,?)",
@@ -1151,7 +1170,7 @@ int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
 		.target = on_target, .clock = on_clock, .smaps = on_smaps,
 		.rollup = on_rollup, .statm = on_statm, .cgroup = on_cgroup,
 		.lost = on_lost, .message = on_message, .exit = on_exit_rec, .end = on_end,
-		.object = on_object, .table = on_table, .layout = on_layout,
+		.object = on_object, .table = on_table, .layout = on_layout, .go_check = on_check,
 		.stack = on_stack, .cpu = on_cpu, .fault = on_fault, .release = on_release,
 		.go_create = on_go_create, .go_exit = on_go_exit, .go_stack = on_go_stack,
 		.gc_event = on_gc_event, .gc_cycle = on_gc_cycle, .go_heap = on_go_heap,

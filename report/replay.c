@@ -219,6 +219,10 @@ int gs_replay(struct gs_reader *r, const struct gs_tool *tool, void *ctx)
 			if (tool->go_pause)
 				ret = tool->go_pause(ctx, &rec.u.go_pause);
 			break;
+		case GS_REC_GO_CHECK:
+			if (tool->go_check)
+				ret = tool->go_check(ctx, &rec.u.go_check);
+			break;
 		default:
 			break;	/* a newer record type: skipped, counted by the reader */
 		}

@@ -37,6 +37,7 @@ struct gs_tool {
 	int (*object)(void *ctx, const struct gs_rec_object *o);
 	int (*table)(void *ctx, const struct gs_rec_object_table *t);
 	int (*layout)(void *ctx, const struct gs_rec_go_layout *l);
+	int (*go_check)(void *ctx, const struct gs_rec_go_check *k);
 	int (*stack)(void *ctx, const struct gs_rec_stack *s);
 	int (*cpu)(void *ctx, const struct gs_rec_cpu_sample *c);
 	int (*fault)(void *ctx, const struct gs_rec_fault *f);

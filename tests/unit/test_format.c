@@ -55,6 +55,10 @@ static const struct gs_segment segs[] = { { 0, 0x400000, 0x812b0, 0x812b0, 5 },
 					   { 0xbf000, 0x4bf000, 0x6e730, 0x9a000, 6 } };
 static const struct gs_layout_entry lay[] = { { "g.goid", 152, 1 }, { "addr.allglen", -1, 0 },
 					       { "addr.memstats", 0x7fffffffffffll, 5 } };
+static const struct gs_check_entry chk[] = {
+	{ "g.goid", GS_CHECK_VERIFIED, "unique and above 0 in 60 goroutines at 3 censuses" },
+	{ "probe.runtime.newproc1", GS_CHECK_NONE, "" },
+	{ "addr.allglen", GS_CHECK_CONTRADICTED, "1 of 3 censuses: 7 where allgs holds 8" } };
 static const uint64_t stackpcs[] = { 0x48c8fa, 0x48c800, 0x7fffffffe000, 0x401000, 0 };
 static const struct gs_census_site sites[] = { { 0x48a1f3, 0x48b000, 99990, 1ull << 32 },
 						{ 0, 0x401000, 1, 2048 } };
@@ -154,6 +158,9 @@ static void build(unsigned type, struct gs_record *r)
 		break;
 	case GS_REC_GO_LAYOUT:
 		r->u.layout = (struct gs_rec_go_layout){ 3, 3, lay };
+		break;
+	case GS_REC_GO_CHECK:
+		r->u.go_check = (struct gs_rec_go_check){ 4, 3, chk };
 		break;
 	case GS_REC_STACK:
 		r->u.stack = (struct gs_rec_stack){ 77, 5, stackpcs };
@@ -389,6 +396,17 @@ static int same(const struct gs_record *a, const struct gs_record *b)
 				return 0;
 		return 1;
 	}
+	case GS_REC_GO_CHECK: {
+		const struct gs_rec_go_check *x = &a->u.go_check, *y = &b->u.go_check;
+
+		if (x->object != y->object || x->n != y->n)
+			return 0;
+		for (uint32_t i = 0; i < x->n; i++)
+			if (strcmp(x->e[i].name, y->e[i].name) || x->e[i].verdict != y->e[i].verdict ||
+			    strcmp(x->e[i].how, y->e[i].how))
+				return 0;
+		return 1;
+	}
 	}
 	return 0;
 }
@@ -401,7 +419,7 @@ static const unsigned covered[] = {
 	GS_REC_MESSAGE, GS_REC_EXIT, GS_REC_END, GS_REC_OBJECT, GS_REC_OBJECT_TABLE,
 	GS_REC_GO_LAYOUT, GS_REC_STACK, GS_REC_CPU_SAMPLE, GS_REC_FAULT, GS_REC_RELEASE,
 	GS_REC_GO_CREATE, GS_REC_GO_EXIT, GS_REC_GO_STACK, GS_REC_GC_EVENT, GS_REC_GC_CYCLE,
-	GS_REC_CENSUS, GS_REC_GO_HEAP, GS_REC_GO_PAUSE,
+	GS_REC_CENSUS, GS_REC_GO_HEAP, GS_REC_GO_PAUSE, GS_REC_GO_CHECK,
 };
 #define NCOVERED (sizeof(covered) / sizeof(covered[0]))
 

@@ -63,6 +63,7 @@ static const char *const names[GS_LAY_N] = {
 	[GS_ADDR_ALLGS] = "addr.allgs", [GS_ADDR_ALLGLEN] = "addr.allglen",
 	[GS_ADDR_GCCONTROLLER] = "addr.gcController",
 	[GS_ADDR_MS_GC] = "addr.memstats.last_gc_unix",
+	[GS_ADDR_MBUCKETS] = "addr.mbuckets", [GS_ADDR_MEMPROFILERATE] = "addr.MemProfileRate",
 };
 
 const char *gs_lay_name(int field)
@@ -280,7 +281,8 @@ static int from_dwarf(int fd, struct gs_layout *l)
 static const struct { int f; const char *sym; } addr_syms[] = {
 	{ GS_ADDR_MEMSTATS, "runtime.memstats" }, { GS_ADDR_MHEAP, "runtime.mheap_" },
 	{ GS_ADDR_ALLGS, "runtime.allgs" }, { GS_ADDR_ALLGLEN, "runtime.allglen" },
-	{ GS_ADDR_GCCONTROLLER, "runtime.gcController" },
+	{ GS_ADDR_GCCONTROLLER, "runtime.gcController" }, { GS_ADDR_MBUCKETS, "runtime.mbuckets" },
+	{ GS_ADDR_MEMPROFILERATE, "runtime.MemProfileRate" },
 };
 #define NADDR (sizeof(addr_syms) / sizeof(addr_syms[0]))
 
@@ -430,6 +432,44 @@ static int64_t gc_controller(Elf *e, const struct gs_pcln *p, const struct code 
 	return -1;
 }
 
+static const uint8_t *va_bytes(Elf *e, uint64_t va, uint64_t n);
+
+/*
+ * The one writable-data target that functions a and b both refer to, and
+ * that, when want is not -1, holds want as a little-endian word in the
+ * file; -1 when there is none, or more than one.
+ */
+static int64_t common_target(Elf *e, const struct gs_pcln *p, const char *a, const char *b,
+			     const struct wranges *w, int64_t want)
+{
+	struct code ca, cb;
+	int64_t found = -1;
+
+	if (func_code(e, p, a, &ca) < 0 || func_code(e, p, b, &cb) < 0)
+		return -1;
+	for (uint64_t i = 0; i + 4 <= ca.len; i++) {
+		uint64_t t = rip_target(&ca, i);
+		const uint8_t *v;
+
+		if (!in_data(w, t) || (int64_t)t == found || !has_target(&cb, t))
+			continue;
+		if (want != -1) {
+			uint64_t x = 0;
+
+			if (!(v = va_bytes(e, t, 8)))
+				continue;
+			for (int k = 7; k >= 0; k--)
+				x = x << 8 | v[k];
+			if (x != (uint64_t)want)
+				continue;
+		}
+		if (found >= 0)
+			return -1;	/* two: neither is known to be it */
+		found = (int64_t)t;
+	}
+	return found;
+}
+
 static void from_code(Elf *e, const struct gs_gobin *gb, struct gs_layout *l)
 {
 	const struct gs_pcln *p = &gb->pcln;
@@ -471,6 +511,32 @@ static void from_code(Elf *e, const struct gs_gobin *gb, struct gs_layout *l)
 
 		if (b >= 0)
 			set(l, GS_ADDR_ALLGS, b, GS_SRC_CODE);
+	}
+	/*
+	 * The heap profile's variables, by the functions that use them in every
+	 * release from 1.17 to 1.27: mbuckets, the list stkbucket adds to and
+	 * mProf_FlushLocked walks; MemProfileRate, which allocmcache and
+	 * profilealloc read, and which starts as 512 KiB in the file (a program
+	 * can change it only once running), or, up to Go 1.19, is set so by
+	 * runtime.init.
+	 */
+	if (l->v[GS_ADDR_MBUCKETS] < 0) {
+		int64_t a = common_target(e, p, "runtime.stkbucket", "runtime.mProf_FlushLocked", &w, -1);
+
+		if (a >= 0)
+			set(l, GS_ADDR_MBUCKETS, a, GS_SRC_CODE);
+	}
+	if (l->v[GS_ADDR_MEMPROFILERATE] < 0) {
+		int64_t a = common_target(e, p, "runtime.allocmcache", "runtime.profilealloc", &w,
+					  512 * 1024);
+
+		/* up to Go 1.19 runtime.init sets it (to 512 KiB, or 0) */
+		if (a < 0 && (a = common_target(e, p, "runtime.allocmcache", "runtime.profilealloc",
+						&w, -1)) >= 0 &&
+		    (func_code(e, p, "runtime.init", &c) < 0 || !has_target(&c, (uint64_t)a)))
+			a = -1;
+		if (a >= 0)
+			set(l, GS_ADDR_MEMPROFILERATE, a, GS_SRC_CODE);
 	}
 	if (l->v[GS_ADDR_MHEAP] < 0 && func_code(e, p, "runtime.mallocinit", &c) == 0) {
 		struct gs_func init;

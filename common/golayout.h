@@ -39,6 +39,11 @@ enum gs_lay {
 	 * are unknown (a stripped binary of a release the table lacks).
 	 */
 	GS_ADDR_MS_GC,
+	/*
+	 * The heap profile's: runtime.mbuckets, the head of the list of
+	 * memory-profile buckets, and runtime.MemProfileRate (an int).
+	 */
+	GS_ADDR_MBUCKETS, GS_ADDR_MEMPROFILERATE,
 	GS_LAY_N
 };
 

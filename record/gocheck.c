@@ -81,6 +81,11 @@ const char *gocheck_what(int field)
 		return "heapMarked no more than heapLive and heapInUse";
 	case GS_GC_HEAP_RELEASED:
 		return "heapReleased whole pages, below 2^48";
+	case GS_ADDR_MBUCKETS:
+		return "the first 16 buckets on its list memory-profile buckets of 1 to 1024 "
+		       "frames";
+	case GS_ADDR_MEMPROFILERATE:
+		return "a sampling rate from 0 to 2^31 bytes";
 	}
 	return NULL;
 }

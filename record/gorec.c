@@ -1263,6 +1263,34 @@ static void check_g(struct gorec *g, uint64_t gp, const uint8_t *p, uint32_t st)
 	}
 }
 
+/*
+ * The heap profile's variables, checked at each census: MemProfileRate a
+ * plausible rate, and mbuckets a list of memory-profile buckets (runtime
+ * bucket: next, allnext, typ, hash, size, nstk, in every release since
+ * 1.17; typ 1 is memProfile).
+ */
+static void check_heapprof(struct gorec *g)
+{
+	uint64_t v, b, hdr[6];
+
+	if (lay(g, GS_ADDR_MEMPROFILERATE) >= 0 &&
+	    peek(g, rt(g, lay(g, GS_ADDR_MEMPROFILERATE)), &v, 8) == 0)
+		gocheck_field(&g->chk, GS_ADDR_MEMPROFILERATE, v <= (1ull << 31), "%lld",
+			      (long long)v);
+	if (lay(g, GS_ADDR_MBUCKETS) < 0 || peek(g, rt(g, lay(g, GS_ADDR_MBUCKETS)), &b, 8) < 0)
+		return;
+	for (int i = 0; i < 16 && b; i++, b = hdr[1]) {
+		int ok = peek(g, b, hdr, sizeof(hdr)) == 0 && hdr[2] == 1 && hdr[5] >= 1 &&
+			 hdr[5] <= 1024;
+
+		gocheck_field(&g->chk, GS_ADDR_MBUCKETS, ok, "bucket %d at %#llx: type %lld, %lld "
+			      "frames", i, (unsigned long long)b, ok ? 1ll : (long long)hdr[2],
+			      ok ? (long long)hdr[5] : -1ll);
+		if (!ok)
+			break;
+	}
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -1407,6 +1435,7 @@ static int census(struct gorec *g, uint64_t now)
 					      (long long)c->goids[i]);
 	}
 	g->chk.censuses++;
+	check_heapprof(g);
 	for (uint32_t i = 0; i < ntop; i++) {
 		uint64_t pcs[GS_MAX_FRAMES];
 		uint32_t k = 0;

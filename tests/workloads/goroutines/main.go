@@ -17,7 +17,9 @@
 // goroutine's stack to about -deep-kb. Throughout, until the last mark, a
 // leak (leakySpawner starts a goroutine that never exits every
 // -leak-every). -retain-kb makes the allocation phases keep (leak) that
-// much heap, touched, at each step. -park N starts N goroutines that block
+// much heap, touched, at each step. -memprofile writes the runtime's heap
+// profile at the end (and links the memory profiler in, which the linker
+// leaves out of a program that never asks for a profile). -park N starts N goroutines that block
 // and idles for -hold (the census benchmark). With -stress it instead creates -stress
 // goroutines that each grow their stacks and checks every result. With
 // -spin it starts goroutines in batches of 32 for that long, as fast as it
@@ -32,6 +34,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"sync"
 	"syscall"
@@ -225,6 +228,7 @@ func main() {
 	spinFor := flag.Duration("spin", 0, "spin mode: start goroutines this long, counting them every 50 ms")
 	park := flag.Int("park", 0, "park mode: start this many goroutines that block, then idle for -hold")
 	retainKB := flag.Int("retain-kb", 0, "heap kept for good at each allocation step (KB)")
+	memProfile := flag.String("memprofile", "", "write the runtime's heap profile here at the end")
 	churnKB := flag.Int("churn-kb", 2000, "garbage made at each allocation step (KB)")
 	flag.Parse()
 	f := os.Stdout
@@ -314,6 +318,17 @@ func main() {
 		say("cycle %d %d %d", n, ms.PauseEnd[(n-1)%256], ms.PauseNs[(n-1)%256])
 	}
 	say("done %d numgc %d lastgc %d", now(), ms.NumGC, ms.LastGC)
+	if *memProfile != "" {
+		f, err := os.Create(*memProfile)
+		if err == nil {
+			err = pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+	}
 	runtime.KeepAlive(kept)
 	time.Sleep(*hold)
 	close(holdDeep)

@@ -11,6 +11,7 @@
 #   GO=/path/to/go  the Go toolchain that builds the test workloads (default
 #                   Debian's 1.19); the tests use the same one as their oracle
 #   GO_RELEASES="go1.N.M ..."  the releases of the version matrix (below)
+#   GO_OLD_RELEASES="..."      older releases, for the symbol tests alone
 
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -118,17 +119,18 @@ $(O)/tests/golayout: $(O)/tests/tools/golayout.o $(O)/libgs.a
 # first on PATH is the machine's business, and a workload built by another
 # release than intended tests something else. GOCACHE stays under build/ so
 # the build needs no writable home directory; GOTOOLCHAIN=local keeps a newer
-# go command from fetching another release. The workloads are rebuilt when
+# go command from fetching another release; GOENV=off keeps the user's `go
+# env -w` settings out (GOFLAGS=-buildvcs=false, say, which Go 1.17 refuses). The workloads are rebuilt when
 # $(GO) names another release ($(GS)/go-version records which built them).
 # GS is where one release's workloads and Go test tools go: $(O) for $(GO),
 # $(O)/go/RELEASE for each release of the matrix below.
 GO	?= /usr/lib/go-1.19/bin/go
 GS	?= $(O)
-GOENV	:= GOCACHE=$(abspath $(O))/gocache GO111MODULE=off GOTOOLCHAIN=local
+GOENV	:= GOENV=off GOCACHE=$(abspath $(O))/gocache GO111MODULE=off GOTOOLCHAIN=local
 GO_VERSION_STAMP := $(GS)/go-version
 $(GO_VERSION_STAMP): FORCE
 	@mkdir -p $(@D)
-	@v=$$($(GO) version 2>/dev/null) || { echo "gsmapper: no Go toolchain at $(GO):" \
+	@v=$$($(GOENV) $(GO) version 2>/dev/null) || { echo "gsmapper: no Go toolchain at $(GO):" \
 		"run scripts/deps.sh, or name one with GO=/path/to/go" >&2; exit 1; }; \
 	[ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" >$@
 .PHONY: FORCE goworkloads gomatrix
@@ -171,7 +173,7 @@ $(GS)/workloads/releases: tests/workloads/releases/*.go $(GO_VERSION_STAMP)
 	@mkdir -p $(@D)
 	$(call msg,GO,$@)
 	$(Q)cd tests/workloads/releases && \
-		if $(GO) tool link -help 2>&1 | grep -q checklinkname; then lf=-checklinkname=0; fi; \
+		if $(GOENV) $(GO) tool link -help 2>&1 | grep -q checklinkname; then lf=-checklinkname=0; fi; \
 		$(GOENV) $(GO) build -ldflags="$$lf" -o $(abspath $@) .
 $(GS)/workloads/%: tests/workloads/%/*.go $(GO_VERSION_STAMP)
 	@mkdir -p $(@D)
@@ -184,10 +186,13 @@ $(GS)/workloads/%: tests/workloads/%/*.go $(GO_VERSION_STAMP)
 # 1.26.8 here) fetches the others from the Go module proxy the first time
 # (GOTOOLCHAIN=RELEASE, about 70 MB each, kept in the module cache);
 # $(O)/go/RELEASE/go runs that release. GO_RELEASES= (empty) turns it off.
+# GO_OLD_RELEASES, whose runtimes gsmapper reads only where their DWARF
+# says (no version table), run the symbol tests alone.
 GO_BOOTSTRAP ?= /usr/local/go/bin/go
 GO_RELEASES ?= go1.20.14 go1.21.13 go1.22.12 go1.23.12 go1.24.13 go1.25.14 go1.26.8 go1.27.3
+GO_OLD_RELEASES ?= go1.17.13 go1.18.10
 gomatrix:
-	$(Q)for r in $(GO_RELEASES); do \
+	$(Q)for r in $(GO_RELEASES) $(GO_OLD_RELEASES); do \
 		scripts/gorelease.sh "$(GO_BOOTSTRAP)" $$r $(O)/go/$$r/go || exit 1; \
 		$(MAKE) --no-print-directory goworkloads GS=$(O)/go/$$r GO=$(abspath $(O))/go/$$r/go || exit 1; \
 	done
@@ -205,7 +210,7 @@ deps:
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(O)/tests/unit-tests workloads $(O)/fuzz/fuzz_trace gomatrix
-	$(Q)O=$(O) GO=$(GO) GO_RELEASES="$(GO_RELEASES)" tests/run
+	$(Q)O=$(O) GO=$(GO) GO_RELEASES="$(GO_RELEASES)" GO_OLD_RELEASES="$(GO_OLD_RELEASES)" tests/run
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all workloads

@@ -78,7 +78,7 @@ const char *gocheck_what(int field)
 	case GS_GC_HEAP_LIVE:
 	case GS_GC_HEAP_MARKED:
 	case GS_GC_HEAP_INUSE:
-		return "heapMarked no more than heapLive and heapInUse";
+		return "heapMarked no more than heapLive and (from Go 1.19) heapInUse";
 	case GS_GC_HEAP_RELEASED:
 		return "heapReleased whole pages, below 2^48";
 	case GS_ADDR_MBUCKETS:

@@ -922,20 +922,23 @@ static void read_heap(struct gorec *g, uint64_t *live, uint64_t *marked, uint64_
 		}
 		/* The checks. The four are read one after another while the
 		 * runtime moves them: a disagreement is read again once. */
-		int ok = 1;
+		int ok = 1, have = *live != GS_UNKNOWN && *marked != GS_UNKNOWN;
 
-		if (*live != GS_UNKNOWN && *marked != GS_UNKNOWN && *inuse != GS_UNKNOWN)
-			ok = *marked <= *live && *marked <= *inuse;
+		/* (heapInUse is gcController's from Go 1.19 only) */
+		if (have)
+			ok = *marked <= *live && (*inuse == GS_UNKNOWN || *marked <= *inuse);
 		if (!ok && tries == 0)
 			continue;
-		if (*live != GS_UNKNOWN && *marked != GS_UNKNOWN && *inuse != GS_UNKNOWN) {
+		if (have) {
 			static const int fs[] = { GS_ADDR_GCCONTROLLER, GS_GC_HEAP_LIVE,
 						  GS_GC_HEAP_MARKED, GS_GC_HEAP_INUSE };
 
 			for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++)
-				gocheck_field(&g->chk, fs[i], ok, "heapLive %llu, heapMarked %llu, "
-					      "heapInUse %llu", (unsigned long long)*live,
-					      (unsigned long long)*marked, (unsigned long long)*inuse);
+				if (lay(g, fs[i]) >= 0)
+					gocheck_field(&g->chk, fs[i], ok, "heapLive %llu, heapMarked "
+						      "%llu, heapInUse %lld", (unsigned long long)*live,
+						      (unsigned long long)*marked,
+						      *inuse == GS_UNKNOWN ? -1ll : (long long)*inuse);
 		}
 		if (*released != GS_UNKNOWN)
 			gocheck_field(&g->chk, GS_GC_HEAP_RELEASED,

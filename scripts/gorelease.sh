@@ -5,7 +5,8 @@
 # (GOTOOLCHAIN=RELEASE; kept in the module cache), and OUT runs that
 # toolchain's own go command with GOTOOLCHAIN=local: the go command does not
 # switch toolchains in GOPATH mode (GO111MODULE=off), which the workloads
-# use. Fails, naming the problem, when the release cannot be had.
+# use; and GOENV=off: the user's `go env -w` settings may name flags an older
+# release does not know. Fails, naming the problem, when the release cannot be had.
 set -eu
 boot=$1 rel=$2 out=$3
 mkdir -p "$(dirname "$out")"
@@ -16,7 +17,7 @@ if ! root=$(GOTOOLCHAIN=$rel "$boot" env GOROOT 2>"$out.err") || [ ! -x "$root/b
 	exit 1
 fi
 rm -f "$out.err"
-printf '#!/bin/sh\n# runs %s (written by scripts/gorelease.sh)\nGOTOOLCHAIN=local exec %s "$@"\n' \
+printf '#!/bin/sh\n# runs %s (written by scripts/gorelease.sh)\nGOENV=off GOTOOLCHAIN=local exec %s "$@"\n' \
 	"$rel" "$root/bin/go" >"$out.tmp"
 chmod +x "$out.tmp"
 v=$("$out.tmp" env GOVERSION)

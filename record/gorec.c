@@ -705,8 +705,9 @@ static int on_event(void *ctx, void *data, size_t len)
 					found = 1;
 					break;
 				}
-		/* the check: the go statement is on the creating stack */
-		if (e->kind == GS_EV_GO_CREATE && n > 0)
+		/* the check: the go statement is on the creating stack (once
+		 * the text's place is known: a PIE's, from its mapping) */
+		if (e->kind == GS_EV_GO_CREATE && n > 0 && g->bias_known)
 			gocheck_probe(&g->chk, GOREC_NEWPROC1, found && in_text(g, e->startpc),
 				      "gopc %#llx %s the creating stack, startpc %#llx",
 				      (unsigned long long)e->gopc, found ? "on" : "not on",
@@ -726,10 +727,11 @@ static int on_event(void *ctx, void *data, size_t len)
 		g->chk.hits[GOREC_NEWPROC1]++;
 		break;
 	case GS_EV_GO_EXIT:
-		gocheck_probe(&g->chk, GOREC_EXIT, e->goid > 0 && in_text(g, e->gopc) &&
-			      in_text(g, e->startpc), "goid %lld, gopc %#llx, startpc %#llx",
-			      (long long)e->goid, (unsigned long long)e->gopc,
-			      (unsigned long long)e->startpc);
+		if (g->bias_known)
+			gocheck_probe(&g->chk, GOREC_EXIT, e->goid > 0 && in_text(g, e->gopc) &&
+				      in_text(g, e->startpc), "goid %lld, gopc %#llx, startpc %#llx",
+				      (long long)e->goid, (unsigned long long)e->gopc,
+				      (unsigned long long)e->startpc);
 		r.type = GS_REC_GO_EXIT;
 		r.u.go_exit = (struct gs_rec_go_exit){ e->t_ns, e->tid, e->g, e->goid, e->gopc,
 						       e->startpc };
@@ -1643,8 +1645,8 @@ int gorec_write_check(struct gorec *g, uint32_t object)
 
 				say_counts(t, sizeof(t), checked[k], pc, pb, c->peg[k]);
 				snprintf(tail, sizeof(tail), "; %s", t);
-			} else {
-				snprintf(tail, sizeof(tail), "; not checked (no hits)");
+			} else if (c->hits[k]) {
+				snprintf(tail, sizeof(tail), "; none of them could be checked");
 			}
 			snprintf(how[n], sizeof(how[n]), "at +%#llx, %s; found by name in pclntab; "
 				 "%llu hits%s", (unsigned long long)d,

@@ -46,6 +46,18 @@ static inline int gocheck_in_text(const struct gocheck *c, uint64_t pc)
 /* One check of a layout field: ok or not, and what was seen if not. */
 void gocheck_field(struct gocheck *c, int field, int ok, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/*
+ * The same where it runs for every goroutine of a census: an agreement is
+ * only counted, and the arguments that describe a disagreement are not
+ * evaluated unless there is one.
+ */
+#define GOCHECK_FIELD(c, field, ok, ...)					\
+	do {								\
+		if (ok)							\
+			(c)->checked[field]++;				\
+		else							\
+			gocheck_field((c), (field), 0, __VA_ARGS__);	\
+	} while (0)
 /* What a layout field is checked against, in words; NULL: nothing. */
 const char *gocheck_what(int field);
 /* One check of what a probe read. */

@@ -1199,10 +1199,10 @@ static void check_sp_pc(struct gorec *g, const uint8_t *p, long long goid, uint6
 {
 	uint64_t sp = u64at(p, lay(g, fsp)), pc = u64at(p, lay(g, fpc));
 
-	gocheck_field(&g->chk, fsp, sp >= lo && sp < hi, "goroutine %lld: %s %#llx outside "
+	GOCHECK_FIELD(&g->chk, fsp, sp >= lo && sp < hi, "goroutine %lld: %s %#llx outside "
 		      "[%#llx, %#llx)", goid, gs_lay_name(fsp), (unsigned long long)sp,
 		      (unsigned long long)lo, (unsigned long long)hi);
-	gocheck_field(&g->chk, fpc, in_text(g, pc), "goroutine %lld: %s %#llx", goid,
+	GOCHECK_FIELD(&g->chk, fpc, in_text(g, pc), "goroutine %lld: %s %#llx", goid,
 		      gs_lay_name(fpc), (unsigned long long)pc);
 }
 
@@ -1221,27 +1221,27 @@ static void check_g(struct gorec *g, uint64_t gp, const uint8_t *p, uint32_t st)
 	if (st == G_IDLE || st == G_COPYSTACK)
 		return;		/* being made, or its stack moving */
 	ok = lo && hi > lo && pow2(hi - lo) && hi - lo >= 2048;
-	gocheck_field(c, GS_G_STACK_LO, ok, "goroutine %lld: stack [%#llx, %#llx)", goid,
+	GOCHECK_FIELD(c, GS_G_STACK_LO, ok, "goroutine %lld: stack [%#llx, %#llx)", goid,
 		      (unsigned long long)lo, (unsigned long long)hi);
-	gocheck_field(c, GS_G_STACK_HI, ok, "goroutine %lld: stack [%#llx, %#llx)", goid,
+	GOCHECK_FIELD(c, GS_G_STACK_HI, ok, "goroutine %lld: stack [%#llx, %#llx)", goid,
 		      (unsigned long long)lo, (unsigned long long)hi);
-	gocheck_field(c, GS_G_GOID, goid > 0, "goid %lld", goid);
-	gocheck_field(c, GS_G_GOPC, in_text(g, gopc), "goroutine %lld: gopc %#llx", goid,
+	GOCHECK_FIELD(c, GS_G_GOID, goid > 0, "goid %lld", goid);
+	GOCHECK_FIELD(c, GS_G_GOPC, in_text(g, gopc), "goroutine %lld: gopc %#llx", goid,
 		      (unsigned long long)gopc);
-	gocheck_field(c, GS_G_STARTPC, in_text(g, startpc), "goroutine %lld: startpc %#llx", goid,
+	GOCHECK_FIELD(c, GS_G_STARTPC, in_text(g, startpc), "goroutine %lld: startpc %#llx", goid,
 		      (unsigned long long)startpc);
 	if (st == G_WAITING) {
 		check_sp_pc(g, p, goid, lo, hi, GS_G_SCHED_SP, GS_G_SCHED_PC);
 		if (lay(g, GS_G_SCHED_BP) >= 0) {
 			uint64_t bp = u64at(p, lay(g, GS_G_SCHED_BP));
 
-			gocheck_field(c, GS_G_SCHED_BP, !bp || (bp >= lo && bp < hi),
+			GOCHECK_FIELD(c, GS_G_SCHED_BP, !bp || (bp >= lo && bp < hi),
 				      "goroutine %lld: bp %#llx", goid, (unsigned long long)bp);
 		}
 		if (lay(g, GS_G_STACKGUARD0) >= 0) {
 			uint64_t sg = u64at(p, lay(g, GS_G_STACKGUARD0));
 
-			gocheck_field(c, GS_G_STACKGUARD0, sg == STACK_PREEMPT ||
+			GOCHECK_FIELD(c, GS_G_STACKGUARD0, sg == STACK_PREEMPT ||
 				      (sg > lo && sg <= lo + 4096), "goroutine %lld: stackguard0 "
 				      "%#llx, stack.lo %#llx", goid, (unsigned long long)sg,
 				      (unsigned long long)lo);
@@ -1261,9 +1261,9 @@ static void check_g(struct gorec *g, uint64_t gp, const uint8_t *p, uint32_t st)
 			ok = 0;		/* still running on that m: it disagrees */
 		else
 			return;		/* it stopped running meanwhile */
-		gocheck_field(c, GS_G_M, ok, "goroutine %lld runs on m %#llx, whose curg is %#llx",
+		GOCHECK_FIELD(c, GS_G_M, ok, "goroutine %lld runs on m %#llx, whose curg is %#llx",
 			      goid, (unsigned long long)m, (unsigned long long)curg);
-		gocheck_field(c, GS_M_CURG, ok, "goroutine %lld runs on m %#llx, whose curg is "
+		GOCHECK_FIELD(c, GS_M_CURG, ok, "goroutine %lld runs on m %#llx, whose curg is "
 			      "%#llx", goid, (unsigned long long)m, (unsigned long long)curg);
 	}
 }
@@ -1280,7 +1280,7 @@ static void check_heapprof(struct gorec *g)
 
 	if (lay(g, GS_ADDR_MEMPROFILERATE) >= 0 &&
 	    peek(g, rt(g, lay(g, GS_ADDR_MEMPROFILERATE)), &v, 8) == 0)
-		gocheck_field(&g->chk, GS_ADDR_MEMPROFILERATE, v <= (1ull << 31), "%lld",
+		GOCHECK_FIELD(&g->chk, GS_ADDR_MEMPROFILERATE, v <= (1ull << 31), "%lld",
 			      (long long)v);
 	if (lay(g, GS_ADDR_MBUCKETS) < 0 || peek(g, rt(g, lay(g, GS_ADDR_MBUCKETS)), &b, 8) < 0)
 		return;
@@ -1288,7 +1288,7 @@ static void check_heapprof(struct gorec *g)
 		int ok = peek(g, b, hdr, sizeof(hdr)) == 0 && hdr[2] == 1 && hdr[5] >= 1 &&
 			 hdr[5] <= 1024;
 
-		gocheck_field(&g->chk, GS_ADDR_MBUCKETS, ok, "bucket %d at %#llx: type %lld, %lld "
+		GOCHECK_FIELD(&g->chk, GS_ADDR_MBUCKETS, ok, "bucket %d at %#llx: type %lld, %lld "
 			      "frames", i, (unsigned long long)b, ok ? 1ll : (long long)hdr[2],
 			      ok ? (long long)hdr[5] : -1ll);
 		if (!ok)
@@ -1394,7 +1394,7 @@ static int census(struct gorec *g, uint64_t now)
 
 			memcpy(&st, p + lay(g, GS_G_ATOMICSTATUS), 4);
 			st &= ~(uint32_t)G_SCAN;
-			gocheck_field(&g->chk, GS_G_ATOMICSTATUS, st < GS_G_NSTATUS, "status %u", st);
+			GOCHECK_FIELD(&g->chk, GS_G_ATOMICSTATUS, st < GS_G_NSTATUS, "status %u", st);
 			if (st >= GS_G_NSTATUS)
 				continue;
 			rc.status[st]++;

@@ -38,8 +38,10 @@ npause=$(q "SELECT count(*) FROM go_pause")
 # each pause but the last (which the end of the recording closes) lasts to
 # the end of its period, which began at the recording's start or the last
 # pause's end: 10 s, stretched to cover the hits refused meanwhile at the
-# rate (the share and the refused hits at RATE a second)
-gaps=$(q "SELECT group_concat(printf('%.2f/%.2f', (end_ns - coalesce(prev, (SELECT min(t_ns) FROM statm))) / 1e9,
+# rate (the share and the refused hits at RATE a second). The recording's
+# start is its first clock reading, taken before the probes go on (the
+# first statm sample comes after them, and on a busy machine 0.1 s after)
+gaps=$(q "SELECT group_concat(printf('%.2f/%.2f', (end_ns - coalesce(prev, (SELECT min(mono_ns) FROM clock))) / 1e9,
 		max(10.0, ($SHARE + refused) * 1.0 / $RATE)), ' ')
 	  FROM (SELECT t_ns, end_ns, refused, lag(end_ns) OVER (ORDER BY t_ns) AS prev FROM go_pause)
 	  WHERE t_ns < (SELECT max(t_ns) FROM go_pause)")

@@ -1,6 +1,6 @@
-// cpuburn keeps two functions hot in a known ratio: hotA runs 2 ms, then
-// hotB 1 ms, in turn, for -run; each in its own goroutine, handing the turn
-// over through channels. It prints each goroutine's id as the runtime sees
+// cpuburn keeps two functions hot in a known ratio: hotA does twice the
+// work of hotB (about 2 ms and 1 ms), in turn, for -run; each in its own
+// goroutine, handing the turn over through channels. It prints each goroutine's id as the runtime sees
 // it ("goid hotA N"), an oracle for the goroutine ids in samples.
 package main
 
@@ -25,20 +25,33 @@ func goid() int64 {
 }
 
 //go:noinline
-func spin(d time.Duration) {
-	end := time.Now().Add(d)
-	for time.Now().Before(end) {
-		for i := 0; i < 2000; i++ {
-			sink = sink*6364136223846793005 + 1442695040888963407
-		}
+func round() {
+	for i := 0; i < 2000; i++ {
+		sink = sink*6364136223846793005 + 1442695040888963407
 	}
 }
 
+// spin does n rounds of work: a fixed amount of CPU, however often other
+// processes take the CPU away meanwhile (a spin for a span of wall time
+// would get less CPU on a busy machine, and the ratio would drift). It
+// calls round, so that it keeps a frame: a frame-pointer walk (perf's) from
+// a frameless spin would skip hotA and hotB.
+//
 //go:noinline
-func hotA(d time.Duration) { spin(d) }
+func spin(n int) {
+	for r := 0; r < n; r++ {
+		round()
+	}
+}
+
+// A round takes about 2 µs here: hotB about 1 ms, hotA twice as long.
+const rounds = 500
 
 //go:noinline
-func hotB(d time.Duration) { spin(d) }
+func hotA() { spin(2 * rounds) }
+
+//go:noinline
+func hotB() { spin(rounds) }
 
 func main() {
 	run := flag.Duration("run", 3*time.Second, "how long to burn")
@@ -48,7 +61,7 @@ func main() {
 	go func() {
 		fmt.Printf("goid hotA %d\n", goid())
 		for range toA {
-			hotA(2 * time.Millisecond)
+			hotA()
 			toB <- time.Now().Before(end)
 		}
 		close(done)
@@ -56,7 +69,7 @@ func main() {
 	go func() {
 		fmt.Printf("goid hotB %d\n", goid())
 		for more := range toB {
-			hotB(time.Millisecond)
+			hotB()
 			if !more {
 				close(toA)
 				return

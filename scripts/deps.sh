@@ -6,7 +6,7 @@ set -eu
 PKGS="make gcc libc6-dev clang libclang-rt-14-dev
 libzstd-dev libsqlite3-dev libelf-dev libdw-dev libbpf-dev libcapstone-dev zlib1g-dev bpftool
 golang-go golang-1.19-go sqlite3 jq time util-linux bsdutils procps passwd
-caddy prometheus curl binutils wrk linux-perf"
+caddy prometheus curl binutils wrk linux-perf iproute2"
 
 missing=""
 for p in $PKGS; do

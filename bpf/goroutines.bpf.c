@@ -56,6 +56,16 @@ const volatile __u64 exit_lo = 0, exit_hi = 0;		/* goexit0 or gdestroy */
  */
 __u64 go_allow = 0;
 __u64 go_used = 0;
+/*
+ * gsrec --heap-rate on a launched command: stop it at its second goroutine
+ * creation (stop_at_go counts down to it), and gsrec writes the rate and
+ * sends SIGCONT. The first is the main goroutine's, made by rt0_go; the
+ * second is the first that runtime.main makes, in the runtime's own init
+ * (forcegchelper), after runtime.MemProfileRate has its start value (from
+ * schedinit, or up to Go 1.19 from the runtime's variable initializers)
+ * and before any package's init or the program's main.
+ */
+__u32 stop_at_go = 0;
 
 static __always_inline __u64 rd(__u64 addr)
 {
@@ -189,6 +199,14 @@ static __always_inline __u64 current_g(void)
 	return fsbase ? rd(fsbase - 8) : 0;
 }
 
+/* Whether the probed call came from newproc1: a creation. */
+static __always_inline int ret_in_newproc1(__u64 sp, struct pt_regs *ctx)
+{
+	__u64 ret = rd(sp) - (bpf_get_func_ip(ctx) - issys_at);
+
+	return ret >= newproc1_lo && ret < newproc1_hi;
+}
+
 SEC("uprobe")
 int on_issys(struct pt_regs *ctx)
 {
@@ -198,7 +216,11 @@ int on_issys(struct pt_regs *ctx)
 
 	asm volatile("" : "+r"(gp));
 	asm volatile("" : "+r"(sp));
-	if (!is_target() || over_budget())
+	if (!is_target())
+		return 0;
+	if (stop_at_go && ret_in_newproc1(sp, ctx) && --stop_at_go == 0)
+		bpf_send_signal(19);	/* SIGSTOP */
+	if (over_budget())
 		return 0;
 	/* the caller, as a link-time address (PIE: minus the load bias) */
 	ret = rd(sp) - (bpf_get_func_ip(ctx) - issys_at);

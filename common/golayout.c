@@ -64,6 +64,7 @@ static const char *const names[GS_LAY_N] = {
 	[GS_ADDR_GCCONTROLLER] = "addr.gcController",
 	[GS_ADDR_MS_GC] = "addr.memstats.last_gc_unix",
 	[GS_ADDR_MBUCKETS] = "addr.mbuckets", [GS_ADDR_MEMPROFILERATE] = "addr.MemProfileRate",
+	[GS_ADDR_MPROFCYCLE] = "addr.mProfCycle",
 };
 
 const char *gs_lay_name(int field)
@@ -283,6 +284,7 @@ static const struct { int f; const char *sym; } addr_syms[] = {
 	{ GS_ADDR_ALLGS, "runtime.allgs" }, { GS_ADDR_ALLGLEN, "runtime.allglen" },
 	{ GS_ADDR_GCCONTROLLER, "runtime.gcController" }, { GS_ADDR_MBUCKETS, "runtime.mbuckets" },
 	{ GS_ADDR_MEMPROFILERATE, "runtime.MemProfileRate" },
+	{ GS_ADDR_MPROFCYCLE, "runtime.mProfCycle" }, { GS_ADDR_MPROFCYCLE, "runtime.mProf" },
 };
 #define NADDR (sizeof(addr_syms) / sizeof(addr_syms[0]))
 
@@ -435,23 +437,29 @@ static int64_t gc_controller(Elf *e, const struct gs_pcln *p, const struct code 
 static const uint8_t *va_bytes(Elf *e, uint64_t va, uint64_t n);
 
 /*
- * The one writable-data target that functions a and b both refer to, and
- * that, when want is not -1, holds want as a little-endian word in the
- * file; -1 when there is none, or more than one.
+ * The writable-data targets that functions a and b both refer to, and that,
+ * when want is not -1, hold want as a little-endian word in the file: up
+ * to max of them in out. Returns how many there are (possibly more than
+ * max), -1 when a function is missing.
  */
-static int64_t common_target(Elf *e, const struct gs_pcln *p, const char *a, const char *b,
-			     const struct wranges *w, int64_t want)
+static int common_targets(Elf *e, const struct gs_pcln *p, const char *a, const char *b,
+			  const struct wranges *w, int64_t want, int64_t *out, int max)
 {
 	struct code ca, cb;
-	int64_t found = -1;
+	int n = 0;
 
 	if (func_code(e, p, a, &ca) < 0 || func_code(e, p, b, &cb) < 0)
 		return -1;
 	for (uint64_t i = 0; i + 4 <= ca.len; i++) {
 		uint64_t t = rip_target(&ca, i);
 		const uint8_t *v;
+		int seen = 0;
 
-		if (!in_data(w, t) || (int64_t)t == found || !has_target(&cb, t))
+		if (!in_data(w, t) || !has_target(&cb, t))
+			continue;
+		for (int k = 0; k < n && k < max; k++)
+			seen |= out[k] == (int64_t)t;
+		if (seen)
 			continue;
 		if (want != -1) {
 			uint64_t x = 0;
@@ -463,11 +471,20 @@ static int64_t common_target(Elf *e, const struct gs_pcln *p, const char *a, con
 			if (x != (uint64_t)want)
 				continue;
 		}
-		if (found >= 0)
-			return -1;	/* two: neither is known to be it */
-		found = (int64_t)t;
+		if (n < max)
+			out[n] = (int64_t)t;
+		n++;
 	}
-	return found;
+	return n;
+}
+
+/* The one such target; -1 when there is none, or more than one. */
+static int64_t common_target(Elf *e, const struct gs_pcln *p, const char *a, const char *b,
+			     const struct wranges *w, int64_t want)
+{
+	int64_t t[2];
+
+	return common_targets(e, p, a, b, w, want, t, 2) == 1 ? t[0] : -1;
 }
 
 static void from_code(Elf *e, const struct gs_gobin *gb, struct gs_layout *l)
@@ -537,6 +554,30 @@ static void from_code(Elf *e, const struct gs_gobin *gb, struct gs_layout *l)
 			a = -1;
 		if (a >= 0)
 			set(l, GS_ADDR_MEMPROFILERATE, a, GS_SRC_CODE);
+	}
+	/*
+	 * The profile's cycle, which mark termination advances (mProf_NextCycle,
+	 * inlined from Go 1.19) and mProf_Flush marks flushed: from Go 1.19
+	 * the one variable both use. Before, the cycle is mProf, and what
+	 * mProf_NextCycle and mProf_Flush share is proflock and mProf.flushed
+	 * (+4), which follows the cycle that NextCycle also reads. (The two
+	 * store and compare a byte with an immediate after the displacement,
+	 * so their target reads one byte further: mProf + 3.)
+	 */
+	if (l->v[GS_ADDR_MPROFCYCLE] < 0) {
+		int64_t t[4], a = common_target(e, p, "runtime.gcMarkTermination", "runtime.mProf_Flush",
+						&w, -1);
+		int n;
+
+		if (a < 0 && func_code(e, p, "runtime.mProf_NextCycle", &c) == 0 &&
+		    (n = common_targets(e, p, "runtime.mProf_NextCycle", "runtime.mProf_Flush", &w, -1,
+					t, 4)) >= 1 && n <= 4)
+			for (int i = 0; i < n; i++)
+				for (int d = 3; d <= 4; d++)
+					if (has_target(&c, (uint64_t)t[i] - (uint64_t)d))
+						a = a == -1 ? t[i] - d : -2;
+		if (a >= 0)
+			set(l, GS_ADDR_MPROFCYCLE, a, GS_SRC_CODE);
 	}
 	if (l->v[GS_ADDR_MHEAP] < 0 && func_code(e, p, "runtime.mallocinit", &c) == 0) {
 		struct gs_func init;

@@ -44,6 +44,12 @@ enum gs_lay {
 	 * memory-profile buckets, and runtime.MemProfileRate (an int).
 	 */
 	GS_ADDR_MBUCKETS, GS_ADDR_MEMPROFILERATE,
+	/*
+	 * The heap profile's cycle: runtime.mProfCycle from Go 1.19 (a uint32,
+	 * the cycle << 1 | the flushed flag), runtime.mProf before it (a
+	 * struct { cycle uint32; flushed bool }).
+	 */
+	GS_ADDR_MPROFCYCLE,
 	GS_LAY_N
 };
 

@@ -41,6 +41,7 @@ static const char *const rtype_names[GS_REC_MAX_KNOWN + 1] = {
 	[GS_REC_GO_HEAP] = "go_heap",
 	[GS_REC_GO_PAUSE] = "go_pause",
 	[GS_REC_GO_CHECK] = "go_check",
+	[GS_REC_HEAP_BUCKET] = "heap_bucket", [GS_REC_HEAP_PROFILE] = "heap_profile",
 };
 
 const char *gs_rtype_name(unsigned type)
@@ -570,6 +571,34 @@ int gs_encode_body(struct gs_buf *b, const struct gs_record *rec)
 		}
 		break;
 	}
+	case GS_REC_HEAP_BUCKET:
+		gs_put_uv(b, rec->u.heap_bucket.id);
+		gs_put_uv(b, rec->u.heap_bucket.stack);
+		gs_put_uv(b, rec->u.heap_bucket.size);
+		gs_put_uv(b, rec->u.heap_bucket.addr);
+		break;
+	case GS_REC_HEAP_PROFILE: {
+		const struct gs_rec_heap_profile *h = &rec->u.heap_profile;
+		uint32_t prev = 0;
+
+		gs_put_uv(b, h->t_ns);
+		gs_put_uv(b, h->seq);
+		gs_put_uv(b, h->cycle);
+		gs_put_uv(b, h->flags);
+		gs_put_uv(b, h->rate);
+		gs_put_uv(b, h->skipped);
+		gs_put_uv(b, h->cpu_ns);
+		gs_put_uv(b, h->n);
+		for (uint32_t i = 0; i < h->n; i++) {
+			if (h->c[i].bucket <= prev)
+				return -1;	/* ascending, from 1 */
+			gs_put_uv(b, h->c[i].bucket - prev);
+			gs_put_uv(b, h->c[i].allocs);
+			gs_put_uv(b, h->c[i].frees);
+			prev = h->c[i].bucket;
+		}
+		break;
+	}
 	default:
 		return -1;
 	}
@@ -1086,6 +1115,40 @@ int gs_decode_body(unsigned type, const uint8_t *p, size_t len,
 		}
 		k->n = (uint32_t)n;
 		k->e = e;
+		break;
+	}
+	case GS_REC_HEAP_BUCKET:
+		rec->u.heap_bucket.id = gs_get_u32(&c);
+		rec->u.heap_bucket.stack = gs_get_u32(&c);
+		rec->u.heap_bucket.size = gs_get_uv(&c);
+		rec->u.heap_bucket.addr = gs_get_uv(&c);
+		break;
+	case GS_REC_HEAP_PROFILE: {
+		struct gs_rec_heap_profile *h = &rec->u.heap_profile;
+		uint64_t n, id = 0;
+
+		h->t_ns = gs_get_uv(&c);
+		h->seq = gs_get_u32(&c);
+		h->cycle = gs_get_u32(&c);
+		h->flags = gs_get_u32(&c);
+		h->rate = gs_get_uv(&c);
+		h->skipped = gs_get_u32(&c);
+		h->cpu_ns = gs_get_uv(&c);
+		n = gs_get_uv(&c);
+		struct gs_heap_count *e = get_array(&c, a, n, sizeof(*e), 3);
+
+		for (uint64_t i = 0; i < n && !c.bad; i++) {
+			uint64_t d = gs_get_uv(&c);
+
+			id += d;
+			if (!d || id > UINT32_MAX)
+				c.bad = 1;
+			e[i].bucket = (uint32_t)id;
+			e[i].allocs = gs_get_uv(&c);
+			e[i].frees = gs_get_uv(&c);
+		}
+		h->n = (uint32_t)n;
+		h->c = e;
 		break;
 	}
 	default:

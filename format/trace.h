@@ -20,7 +20,7 @@
 #define GS_FILE_MAGIC_LEN	8
 #define GS_FILE_HEADER_LEN	32
 #define GS_VERSION_MAJOR	1
-#define GS_VERSION_MINOR	2
+#define GS_VERSION_MINOR	3
 
 /* §3 Frames: a 24-byte header, then a zstd frame of records. */
 #define GS_FRAME_MAGIC		0x46534721u	/* "!GSF" read as LE u32 */
@@ -64,7 +64,9 @@ enum gs_rtype {
 	GS_REC_GO_HEAP		= 29,
 	GS_REC_GO_PAUSE		= 30,
 	GS_REC_GO_CHECK		= 31,
-	GS_REC_MAX_KNOWN	= 31,
+	GS_REC_HEAP_BUCKET	= 32,
+	GS_REC_HEAP_PROFILE	= 33,
+	GS_REC_MAX_KNOWN	= 33,
 };
 
 /* Name of a record type, or NULL for one this build does not know. */
@@ -407,6 +409,34 @@ struct gs_rec_go_check {
 	const struct gs_check_entry *e;
 };
 
+/* §6.28 a bucket of the runtime's heap profile: one allocation stack and size */
+struct gs_rec_heap_bucket {
+	uint32_t id;			/* numbered from 1 in the order found */
+	uint32_t stack;			/* STACK id: return addresses, one frame each */
+	uint64_t size;			/* bytes of each object it counts */
+	uint64_t addr;			/* the bucket's runtime address */
+};
+
+/* §6.29 the heap profile as the runtime published it */
+#define GS_HEAP_FULL		1u	/* every bucket found so far; else those changed */
+
+struct gs_heap_count {
+	uint32_t bucket;
+	uint64_t allocs, frees;		/* sampled objects, since the program began */
+};
+
+struct gs_rec_heap_profile {
+	uint64_t t_ns;			/* when gsrec read it */
+	uint32_t seq;			/* 1, 2, ...: a gap is a lost snapshot */
+	uint32_t cycle;			/* the GC cycle (NumGC) as of whose mark termination */
+	uint32_t flags;			/* GS_HEAP_* */
+	uint64_t rate;			/* runtime.MemProfileRate when read */
+	uint32_t skipped;		/* published profiles not read since the last, for the budget */
+	uint64_t cpu_ns;		/* what reading it cost gsrec */
+	uint32_t n;
+	const struct gs_heap_count *c;	/* by ascending bucket */
+};
+
 /* §6.24 a census of all goroutines (runtime.allgs) */
 #define GS_G_NSTATUS		10	/* _Gidle .. _Gpreempted */
 #define GS_NO_STACK		UINT32_MAX
@@ -464,6 +494,8 @@ struct gs_record {
 		struct gs_rec_go_heap go_heap;
 		struct gs_rec_go_pause go_pause;
 		struct gs_rec_go_check go_check;
+		struct gs_rec_heap_bucket heap_bucket;
+		struct gs_rec_heap_profile heap_profile;
 	} u;
 	/* Unknown types: the raw body, for tools that want to show it. */
 	const uint8_t *raw;

@@ -82,8 +82,11 @@ const char *gocheck_what(int field)
 	case GS_GC_HEAP_RELEASED:
 		return "heapReleased whole pages, below 2^48";
 	case GS_ADDR_MBUCKETS:
-		return "the first 16 buckets on its list memory-profile buckets of 1 to 1024 "
-		       "frames";
+		return "every bucket on its list a memory-profile bucket of 1 to 1024 frames, "
+		       "with no more frees than allocations and (before Go 1.27) bytes the "
+		       "counts times its size";
+	case GS_ADDR_MPROFCYCLE:
+		return "the heap profile's cycle equal to NumGC at each snapshot";
 	case GS_ADDR_MEMPROFILERATE:
 		return "a sampling rate from 0 to 2^31 bytes";
 	}

@@ -10,6 +10,7 @@
  * end between two ticks. The census walks runtime.allgs.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <pthread.h>
@@ -31,6 +32,7 @@
 #include "common/smaps.h"
 #include "ebpf.h"
 #include "gorec.h"
+#include "heaprof.h"
 #include "cpu.h"		/* GS_MAX_FRAMES */
 #include "goroutines.h"
 #include "goroutines.skel.h"
@@ -364,6 +366,8 @@ void gorec_init(struct gorec *g, pid_t pid, const char *path, const struct gorec
 		       lay(g, GS_G_GOPC) >= 0 && lay(g, GS_G_STARTPC) >= 0 &&
 		       lay(g, GS_G_SCHED_SP) >= 0 && lay(g, GS_G_SCHED_PC) >= 0 &&
 		       lay(g, GS_G_SYSCALLSP) >= 0 && lay(g, GS_G_SYSCALLPC) >= 0 && o->census_ms;
+	if (o->heap_profile)
+		g->hp = heaprof_new(g, g->hp_why, sizeof(g->hp_why));
 	if (!g->gc_ok)
 		snprintf(why, whylen, "runtime.memstats not found: GC cycles' LastGC will be "
 			 "estimated from probe times");
@@ -804,6 +808,10 @@ static int load(struct gorec *g, int multi)
 	}
 	if (goroutines_bpf__load(g->skel))
 		return -1;
+	if (g->o.heap_rate && g->o.wait_exec && g->hp) {
+		g->skel->bss->stop_at_go = 2;
+		g->stop_armed = 1;
+	}
 	/* the period's share of the budget, at least one event */
 	if (g->o.go_rate)
 		g->skel->bss->go_allow = (uint64_t)g->o.go_rate * BUDGET_PERIOD_NS / 1000000000u
@@ -1484,13 +1492,15 @@ static int census(struct gorec *g, uint64_t now)
 	return gs_writer_add(g->w, &r);
 }
 
-int gorec_tick(struct gorec *g, uint64_t now)
+static int tick(struct gorec *g, uint64_t now, int final)
 {
 	if (g->bud && budget_tick(g, now) < 0)
 		return -1;
 	if (!g->have_bin || !g->bias_known)
 		return 0;
 	if (g->gc_ok && read_cycles(g, now) < 0)
+		return -1;
+	if (g->hp && heaprof_tick(g->hp, now, final) < 0)
 		return -1;
 	if ((g->heap_ok || g->gc_ok) && now >= g->next_heap) {
 		g->next_heap = now + (uint64_t)g->o.heap_ms * 1000000u;
@@ -1508,6 +1518,30 @@ int gorec_tick(struct gorec *g, uint64_t now)
 		g->next_census = now + (floor > every ? floor : every);
 	}
 	return 0;
+}
+
+int gorec_tick(struct gorec *g, uint64_t now)
+{
+	return tick(g, now, 0);
+}
+
+int gorec_tick_final(struct gorec *g, uint64_t now)
+{
+	return tick(g, now, 1);
+}
+
+int gorec_say(struct gorec *g, unsigned level, const char *fmt, ...)
+{
+	struct gs_record r = { .type = GS_REC_MESSAGE };
+	char text[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "gsrec: %s%s\n", level == GS_WARNING ? "warning: " : "", text);
+	r.u.message = (struct gs_rec_message){ gs_now_ns(CLOCK_MONOTONIC), level, text };
+	return gs_writer_add(g->w, &r);
 }
 
 int gorec_stop(struct gorec *g, uint64_t now)
@@ -1529,6 +1563,7 @@ int gorec_stop(struct gorec *g, uint64_t now)
 void gorec_close(struct gorec *g)
 {
 	budget_free(g);
+	heaprof_free(g->hp);
 	ring_buffer__free(g->rb);
 	for (int i = 0; g->skel && i < 4; i++)
 		probe_off(g, i);

@@ -25,6 +25,8 @@ struct gorec_opts {
 	unsigned heap_ms;		/* GO_HEAP sampling interval */
 	double census_budget;		/* the census's CPU share of one core, at most */
 	unsigned go_rate;		/* creation, exit and stack-copy events a second; 0: all */
+	int heap_profile;		/* read the runtime's heap profile (heaprof.h) */
+	uint64_t heap_rate;		/* gsrec --heap-rate: write runtime.MemProfileRate; 0: never */
 };
 
 struct goroutines_bpf;
@@ -33,6 +35,7 @@ struct bpf_link;
 struct gs_smaps;
 struct census_scratch;
 struct budget;
+struct heaprof;
 
 /* The runtime functions the uprobes go on, and those they must tell apart. */
 enum gorec_fn {
@@ -91,6 +94,10 @@ struct gorec {
 	uint64_t creates, exits, copies, gc_events, cycles, censuses, census_cpu_ns;
 	uint64_t rec_start;		/* when the probes went on */
 	uint64_t last_census_cpu_ns;
+	/* the runtime's heap profile (heaprof.h); hp_why: why not */
+	struct heaprof *hp;
+	char hp_why[256];
+	int stop_armed;			/* the probes will stop a launched target for --heap-rate */
 	/* what the target's own figures said of the layout and probes */
 	struct gocheck chk;
 	int err;
@@ -139,6 +146,11 @@ int gorec_lost(struct gorec *g, uint64_t now);
  * writer failed.
  */
 int gorec_tick(struct gorec *g, uint64_t now);
+/* The same as the recording ends: what is pending is read whatever the budget. */
+int gorec_tick_final(struct gorec *g, uint64_t now);
+/* Say something about the target's runtime: on stderr, and in the trace. */
+int gorec_say(struct gorec *g, unsigned level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* The recording ends at now: close an open pause (probes_off: the probes
  * could not be put back after it). 0, or -1 with errno. */
 int gorec_stop(struct gorec *g, uint64_t now);

@@ -61,7 +61,8 @@ struct opts {
 	uint32_t interval_ms, smaps_min_ms, smaps_max_ms, flush_ms;
 	double budget_pct;
 	unsigned freq, ringbuf_kb, fault_period, census_ms, census_top, go_rate;
-	int record_cmdline, quiet, no_bpf, release_syscalls;
+	int record_cmdline, quiet, no_bpf, release_syscalls, no_heap_profile;
+	uint64_t heap_rate;
 	pid_t pid;
 	char **cmd;
 };
@@ -157,6 +158,16 @@ static void usage(FILE *f)
 "                         a second on average (default 1000; 0: all); past\n"
 "                         that their probes are off for the rest of a 10 s\n"
 "                         period, and the trace marks the pause\n"
+"      --no-heap-profile  do not read the Go runtime's heap profile (read by\n"
+"                         default after each GC cycle, within 1%% of a core)\n"
+"      --heap-rate BYTES  set runtime.MemProfileRate in the target to BYTES (one\n"
+"                         sampled allocation per BYTES allocated), for programs\n"
+"                         that keep no heap profile (rate 0: they link neither\n"
+"                         runtime/pprof nor net/http/pprof). This is the one\n"
+"                         write gsrec makes to a target's memory, and only\n"
+"                         when asked: a launched command is set at its start,\n"
+"                         before its own code runs; an attached one from then\n"
+"                         on (earlier allocations are not in the profile)\n"
 "      --no-bpf           record /proc data only, no eBPF streams\n"
 "      --record-cmdline   store the target's command line in the trace\n"
 "  -q, --quiet            no status line and no summary line\n"
@@ -198,7 +209,7 @@ static int parse_num(const char *s, double lo, double hi, double *out)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { O_SMAPS_MIN = 256, O_SMAPS_MAX, O_FLUSH, O_CMDLINE, O_VERSION, O_RINGBUF, O_NOBPF, O_FPERIOD,
-	       O_CENSUS_MS, O_CENSUS_TOP, O_GO_RATE, O_RELEASES };
+	       O_CENSUS_MS, O_CENSUS_TOP, O_GO_RATE, O_RELEASES, O_NO_HEAPPROF, O_HEAP_RATE };
 	static const struct option lopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
@@ -216,6 +227,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "census-ms", required_argument, NULL, O_CENSUS_MS },
 		{ "census-top", required_argument, NULL, O_CENSUS_TOP },
 		{ "go-rate", required_argument, NULL, O_GO_RATE },
+		{ "no-heap-profile", no_argument, NULL, O_NO_HEAPPROF },
+		{ "heap-rate", required_argument, NULL, O_HEAP_RATE },
 		{ "releases", required_argument, NULL, O_RELEASES },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -307,6 +320,17 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case O_NOBPF:
 			o->no_bpf = 1;
 			break;
+		case O_NO_HEAPPROF:
+			o->no_heap_profile = 1;
+			break;
+		case O_HEAP_RATE:
+			if (parse_num(optarg, 1, INT32_MAX, &v) || v != (double)(uint64_t)v) {
+				msg("invalid --heap-rate '%s': give bytes from 1 (every allocation) to "
+				    "2147483647, e.g. 524288, the runtime's default", optarg);
+				return -1;
+			}
+			o->heap_rate = (uint64_t)v;
+			break;
 		case O_RELEASES:
 			if (strcmp(optarg, "probes") && strcmp(optarg, "syscalls")) {
 				msg("invalid --releases '%s': give probes or syscalls", optarg);
@@ -365,6 +389,16 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		msg(o->pid ? "give either -p PID or a command after --, not both"
 			   : "nothing to record: give -p PID or -- COMMAND [ARGS]");
 		fprintf(stderr, "Try 'gsrec --help'.\n");
+		return -1;
+	}
+	if (o->heap_rate && o->no_heap_profile) {
+		msg("--heap-rate turns the heap profile on, --no-heap-profile leaves it unread: "
+		    "give one");
+		return -1;
+	}
+	if (o->heap_rate && o->cmd && o->no_bpf) {
+		msg("--heap-rate on a launched command needs the eBPF probes, which stop it at its "
+		    "start for the write: drop --no-bpf, or start it and attach with -p");
 		return -1;
 	}
 	return 0;
@@ -595,7 +629,8 @@ static void go_init(struct bpfstate *b, pid_t pid, const struct opts *o, const c
 	struct gorec_opts go = { .ringbuf_kb = o->ringbuf_kb, .wait_exec = wait_exec,
 				 .census_ms = o->census_ms, .census_top = o->census_top,
 				 .heap_ms = 100, .census_budget = 0.01,
-				 .go_rate = o->go_rate };
+				 .go_rate = o->go_rate, .heap_profile = !o->no_heap_profile,
+				 .heap_rate = o->heap_rate };
 
 	b->stacks.w = w;
 	gorec_init(&b->go, pid, path, &go, &b->stacks, w, b->go_why, sizeof(b->go_why));
@@ -696,9 +731,24 @@ static int bpf_report(struct bpfstate *b, struct gs_writer *w)
 			     "release memory (runtime.madvise at %s)", at);
 }
 
+/* --heap-rate where the rate cannot be written: why. */
+static void heap_rate_refused(const struct bpfstate *b, const char *exe)
+{
+	if (!b->go.have_bin)
+		msg("--heap-rate: %s is not a Go program whose runtime gsrec can read (%s); "
+		    "drop --heap-rate", exe, b->go_why[0] ? b->go_why : "no Go runtime found");
+	else
+		msg("--heap-rate: %s; drop --heap-rate", b->go.hp_why);
+}
+
 /* Say what of the runtime cannot be read (memstats, allgs). */
 static int go_report(struct bpfstate *b, struct gs_writer *w)
 {
+	if (b->go.have_bin && b->go.hp_why[0]) {
+		msg("warning: %s", b->go.hp_why);
+		if (write_message(w, GS_WARNING, "%s", b->go.hp_why) < 0)
+			return -1;
+	}
 	if (!b->go_why[0])
 		return 0;
 	if (b->go.have_bin)
@@ -808,6 +858,10 @@ int main(int argc, char **argv)
 		if (resolve_command(o.cmd[0], exe, sizeof(exe)) == 0) {
 			go_init(&bs, o.pid, &o, exe, 1, w);
 			go_started = 1;
+			if (o.heap_rate && !bs.go.hp) {
+				heap_rate_refused(&bs, exe);
+				FAIL(EX_USAGE);
+			}
 			if (!o.no_bpf) {
 				bpf_start(&bs, o.pid, &o, 1, w);
 				bpf_started = 1;
@@ -865,6 +919,10 @@ int main(int argc, char **argv)
 
 		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
 		go_init(&bs, pid, &o, exe, 0, w);
+		if (o.heap_rate && !bs.go.hp) {
+			heap_rate_refused(&bs, exe);
+			FAIL(EX_USAGE);
+		}
 	}
 	m.on_maps = scan_objects;
 	m.on_maps_ctx = &os;
@@ -1055,7 +1113,8 @@ int main(int argc, char **argv)
 	if (bs.have_go && (gorec_poll(&bs.go) < 0 || gorec_lost(&bs.go, gs_now_ns(CLOCK_MONOTONIC)) < 0))
 		goto write_error;
 	/* the cycles that ended since the last tick; then an open pause closes */
-	if (stop_reason != GS_END_TARGET_EXIT && gorec_tick(&bs.go, gs_now_ns(CLOCK_MONOTONIC)) < 0)
+	if (stop_reason != GS_END_TARGET_EXIT &&
+	    gorec_tick_final(&bs.go, gs_now_ns(CLOCK_MONOTONIC)) < 0)
 		goto write_error;
 	if (bs.have_go && gorec_stop(&bs.go, gs_now_ns(CLOCK_MONOTONIC)) < 0)
 		goto write_error;

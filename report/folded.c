@@ -15,6 +15,7 @@
 
 #include "goroutines.h"
 #include "gsreport.h"
+#include "heap.h"
 #include "symbols.h"
 
 struct range {
@@ -162,6 +163,14 @@ struct symctx {
 	struct agg plain;		/* "id" -> 1: its leaf needs no fix, sp_word is moot */
 	struct buf line;
 	int leaf_returns;		/* the leaf is a return address too (goroutine stacks) */
+	/*
+	 * The heap profile's stacks: each pc is one logical frame, inlined
+	 * ones included, as runtime.Callers gives them, so it is symbolized
+	 * at pc-1 to its innermost function alone; and, as runtime/pprof
+	 * writes a heap profile, the runtime's frames under the first of the
+	 * program's are left out (mallocgc, makeslice, ...).
+	 */
+	int logical;
 };
 
 static int sym_open(struct symctx *c, sqlite3 *db)
@@ -247,7 +256,9 @@ static const char *sym_stack(struct symctx *c, int64_t id, uint64_t sp_word)
 
 	/* Most stacks' leaves have a frame: then sp_word changes nothing, and
 	 * the stack's text is cached under its id alone. */
-	snprintf(key, sizeof(key), "#%lld", (long long)id);
+	if (c->logical)
+		sp_word = 0;
+	snprintf(key, sizeof(key), "%s#%lld", c->logical ? "L" : "", (long long)id);
 	if (c->plain.size) {
 		size_t j = hstr(key) & (c->plain.size - 1);
 
@@ -284,7 +295,7 @@ static const char *sym_stack(struct symctx *c, int64_t id, uint64_t sp_word)
 			}
 	}
 	sqlite3_reset(c->get);
-	uint64_t extra = missing_caller(c, pcs, depth, sp_word);
+	uint64_t extra = c->logical ? 0 : missing_caller(c, pcs, depth, sp_word);
 	const struct range *lr = depth ? range_of(c, pcs[0]) : NULL;
 
 	/* a leaf that has pushed something: no sp_word will ever matter */
@@ -298,7 +309,7 @@ static const char *sym_stack(struct symctx *c, int64_t id, uint64_t sp_word)
 		depth++;
 		snprintf(key, sizeof(key), "#%lld:%llx", (long long)id, (unsigned long long)extra);
 	} else {
-		snprintf(key, sizeof(key), "#%lld", (long long)id);
+		snprintf(key, sizeof(key), "%s#%lld", c->logical ? "L" : "", (long long)id);
 	}
 	size_t j = c->cache.size ? hstr(key) & (c->cache.size - 1) : 0;
 
@@ -312,7 +323,7 @@ static const char *sym_stack(struct symctx *c, int64_t id, uint64_t sp_word)
 		for (int i = 0; i < depth && nf < 255; i++) {
 			uint64_t pc = pcs[i];
 
-			if ((i > 0 || c->leaf_returns) && pc)
+			if ((i > 0 || c->leaf_returns || c->logical) && pc)
 				pc--;	/* a return address: the call is before it */
 			struct gs_symframe fr[16];
 			int k = 0;
@@ -323,6 +334,8 @@ static const char *sym_stack(struct symctx *c, int64_t id, uint64_t sp_word)
 								1, fr, 16);
 					break;
 				}
+			if (c->logical && k > 1)
+				k = 1;	/* its innermost frame; the others have pcs of their own */
 			if (!k) {
 				frames[nf] = "[unknown]";
 				flen[nf] = 9;
@@ -346,6 +359,17 @@ static const char *sym_stack(struct symctx *c, int64_t id, uint64_t sp_word)
 			}
 			if (bottom)
 				break;
+		}
+	}
+	if (c->logical) {	/* the runtime's frames under the program's first */
+		int skip = 0;
+
+		while (skip < nf && flen[skip] > 8 && !memcmp(frames[skip], "runtime.", 8))
+			skip++;
+		if (skip < nf) {
+			memmove(frames, frames + skip, (size_t)(nf - skip) * sizeof(*frames));
+			memmove(flen, flen + skip, (size_t)(nf - skip) * sizeof(*flen));
+			nf -= skip;
 		}
 	}
 	c->line.len = 0;
@@ -660,7 +684,36 @@ static int pick_read(sqlite3 *db, const char *at, int64_t *read_id, int64_t *t)
 	return *read_id < 0 ? -1 : 0;
 }
 
-/* Pss at a read, by class, mapping and the stack that made it resident, into agg. */
+static int holder_lines(struct symctx *c, const struct gs_folded_opts *o, int64_t t,
+			uint64_t pss, struct agg *agg, int *used);
+
+/* Seconds from the recording's start to t_ns t. */
+static double pick_secs(sqlite3 *db, int64_t t)
+{
+	sqlite3_stmt *s;
+	double v = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT (? - min(mono_ns)) / 1e9 FROM clock", -1, &s, NULL) ==
+	    SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, t);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			v = sqlite3_column_double(s, 0);
+		sqlite3_finalize(s);
+	}
+	return v;
+}
+
+/* Whether the weight gives the heap class by holder (pss, pss-growth). */
+static int by_holder(const struct gs_folded_opts *o)
+{
+	return !strcmp(o->weight, "pss") || !strcmp(o->weight, "pss-growth");
+}
+
+/*
+ * Pss at a read, by class, mapping and the stack that made it resident,
+ * into agg; with by_holder(o), the heap class by the allocation stacks
+ * that hold it (holder_lines) when the trace has a heap profile by then.
+ */
 static int pss_agg(struct symctx *c, const struct gs_folded_opts *o, int64_t read_id, int64_t t,
 		   struct agg *out, char *msg, size_t msglen)
 {
@@ -778,13 +831,22 @@ static int pss_agg(struct symctx *c, const struct gs_folded_opts *o, int64_t rea
 	/* each mapping's Pss over its pages: attributed ones to their stacks,
 	 * the rest [unattributed]; integer bytes that add up exactly */
 	struct buf line = { 0 };
+	int holder = 0;
+	uint64_t heap_pss = 0;
 
+	if (by_holder(o)) {
+		for (size_t i = 0; i < nlv; i++)
+			if (!strcmp(lv[i].cls, "heap"))
+				heap_pss += lv[i].pss_bytes;
+		if (holder_lines(c, o, t, heap_pss, &agg, &holder) < 0)
+			goto out;
+	}
 	for (size_t i = 0; i < nlv; i++) {
 		struct live *l = &lv[i];
 		uint64_t pages = l->rss_pages > l->attributed ? l->rss_pages : l->attributed;
 		uint64_t given = 0;
 
-		if (!l->pss_bytes)
+		if (!l->pss_bytes || (holder && !strcmp(l->cls, "heap")))
 			continue;
 		for (size_t k = 0; pages && k < l->per_stack.size; k++) {
 			if (!l->per_stack.e[k].s)
@@ -836,6 +898,9 @@ static int pss_agg(struct symctx *c, const struct gs_folded_opts *o, int64_t rea
 			goto out;
 	}
 	free(line.p);
+	if (by_holder(o) && !holder && heap_pss)
+		fprintf(stderr, "gsreport: no heap profile snapshot by %.3f s: the heap class is given "
+			"by first fault there, as pss-faults gives it\n", pick_secs(db, t));
 	*out = agg;
 	memset(&agg, 0, sizeof(agg));
 	ret = 0;
@@ -1118,6 +1183,225 @@ out:
 	return ret;
 }
 
+/* ---- the runtime's heap profile: heap, heap-growth ---- */
+
+/*
+ * The heap class's Pss (pss bytes at t) by holder: the allocation stacks of
+ * the last heap profile snapshot read at or before t, each given its share
+ * of the in-use bytes; integer bytes that add up to pss exactly (the
+ * rounding goes to the largest). *used: 0 when there is no such snapshot.
+ */
+static int holder_lines(struct symctx *c, const struct gs_folded_opts *o, int64_t t,
+			uint64_t pss, struct agg *agg, int *used)
+{
+	struct gs_heap_snap snap;
+	struct gs_heap_site *v;
+	sqlite3_stmt *s;
+	size_t n;
+	struct buf line = { 0 };
+	uint64_t total = 0, given = 0;
+	int ret = -1;
+
+	*used = 0;
+	if (sqlite3_prepare_v2(c->db, "SELECT seq, cycle, t_ns, rate FROM heap_snapshot WHERE "
+			       "known AND t_ns <= ? ORDER BY seq DESC LIMIT 1", -1, &s, NULL))
+		return 0;	/* no heap_snapshot table: an older database */
+	sqlite3_bind_int64(s, 1, t);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		return 0;
+	}
+	snap.seq = sqlite3_column_int64(s, 0);
+	snap.cycle = sqlite3_column_int64(s, 1);
+	snap.t_ns = sqlite3_column_int64(s, 2);
+	snap.rate = (uint64_t)sqlite3_column_int64(s, 3);
+	sqlite3_finalize(s);
+	if (gs_heap_state(c->db, &snap, &v, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		total += v[i].inuse_bytes > 0 ? (uint64_t)v[i].inuse_bytes : 0;
+	if (!total) {
+		free(v);
+		return 0;
+	}
+	size_t big = 0;
+	char *bigline = NULL;
+
+	c->logical = 1;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].inuse_bytes <= 0)
+			continue;
+		uint64_t w = (uint64_t)((double)pss * (double)v[i].inuse_bytes / (double)total);
+
+		line.len = 0;
+		if (!o->no_class)
+			put(&line, "heap", 4, 0);
+		if (!o->no_mapping)
+			put(&line, "[heap-profile]", 14, line.len > 0);
+		const char *frames = sym_stack(c, v[i].stack_id, 0);
+		size_t fl = strlen(frames);
+		char *np = realloc(line.p, line.len + fl + 2);
+
+		if (!np)
+			goto out;
+		line.p = np;
+		line.cap = line.len + fl + 2;
+		if (line.len)
+			line.p[line.len++] = ';';
+		memcpy(line.p + line.len, frames, fl + 1);
+		line.len += fl;
+		if (agg_add(agg, line.p, w) < 0)
+			goto out;
+		given += w;
+		if ((uint64_t)v[i].inuse_bytes > big) {
+			big = (size_t)v[i].inuse_bytes;
+			free(bigline);
+			bigline = strdup(line.p);
+		}
+	}
+	if (bigline && given < pss && agg_add(agg, bigline, pss - given) < 0)
+		goto out;
+	*used = 1;
+	ret = 0;
+out:
+	c->logical = 0;
+	free(bigline);
+	free(line.p);
+	free(v);
+	return ret;
+}
+
+/* In-use bytes by symbolized allocation stack in one snapshot. */
+static int heap_agg(struct symctx *c, const struct gs_heap_snap *snap, struct agg *a,
+		    uint64_t *total)
+{
+	struct gs_heap_site *v;
+	size_t n;
+	int ret = 0;
+
+	if (gs_heap_state(c->db, snap, &v, &n) < 0)
+		return -1;
+	c->logical = 1;
+	*total = 0;
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		if (v[i].inuse_bytes <= 0)
+			continue;
+		ret = agg_add(a, sym_stack(c, v[i].stack_id, 0), (uint64_t)v[i].inuse_bytes);
+		*total += (uint64_t)v[i].inuse_bytes;
+	}
+	c->logical = 0;
+	free(v);
+	return ret;
+}
+
+static int heap_weight(struct symctx *c, FILE *out, const struct gs_folded_opts *o,
+		       char *msg, size_t msglen)
+{
+	struct gs_heap_snap snap;
+	struct agg a = { 0 };
+	uint64_t total;
+	int ret = gs_heap_pick(c->db, o->at, o->cycle, &snap, msg, msglen);
+
+	if (ret)
+		return ret;
+	if (heap_agg(c, &snap, &a, &total) < 0) {
+		agg_free(&a);
+		return -1;
+	}
+	if (o->unit_kb)
+		for (size_t i = 0; i < a.size; i++)
+			a.e[i].n = (a.e[i].n + 512) / 1024;
+	ret = print_sorted(&a, out);
+	fprintf(stderr, "gsreport: the Go heap in use as of GC cycle %lld's mark termination: "
+		"%llu bytes (sampled 1 in %llu bytes, scaled up as pprof does)\n",
+		(long long)snap.cycle, (unsigned long long)total, (unsigned long long)snap.rate);
+	agg_free(&a);
+	return ret;
+}
+
+static int heap_growth(struct symctx *c, FILE *out, const struct gs_folded_opts *o,
+		       char *msg, size_t msglen)
+{
+	struct gs_heap_snap sa, sb;
+	struct agg a = { 0 }, b = { 0 };
+	uint64_t ta, tb, shrank = 0, nshrank = 0;
+	int ret;
+
+	/* from the first snapshot (or the last at or before --from) to the
+	 * last (or the last at or before --to) */
+	if ((ret = gs_heap_pick(c->db, o->from ? o->from : "0", -1, &sa, msg, msglen)) == 1 &&
+	    !o->from) {
+		sqlite3_stmt *s;
+
+		ret = 1;
+		if (sqlite3_prepare_v2(c->db, "SELECT seq, cycle, t_ns, rate FROM heap_snapshot "
+				       "WHERE known ORDER BY seq LIMIT 1", -1, &s, NULL) == SQLITE_OK) {
+			if (sqlite3_step(s) == SQLITE_ROW) {
+				sa.seq = sqlite3_column_int64(s, 0);
+				sa.cycle = sqlite3_column_int64(s, 1);
+				sa.t_ns = sqlite3_column_int64(s, 2);
+				sa.rate = (uint64_t)sqlite3_column_int64(s, 3);
+				ret = 0;
+			}
+			sqlite3_finalize(s);
+		}
+	}
+	if (ret || (ret = gs_heap_pick(c->db, o->to ? o->to : "end", -1, &sb, msg, msglen)))
+		return ret;
+	if (sb.seq <= sa.seq) {
+		snprintf(msg, msglen, "the window from %s to %s s holds one heap profile snapshot "
+			 "(GC cycle %lld): there is no growth to show", o->from ? o->from : "the start",
+			 o->to ? o->to : "end", (long long)sa.cycle);
+		return 1;
+	}
+	if (heap_agg(c, &sa, &a, &ta) < 0 || heap_agg(c, &sb, &b, &tb) < 0) {
+		ret = -1;
+		goto out;
+	}
+	/* b - a by line; lines that shrank are said on stderr, one by one */
+	for (size_t i = 0; i < b.size; i++) {
+		if (!b.e[i].s)
+			continue;
+		uint64_t before = 0;
+
+		if (a.size)
+			for (size_t j = hstr(b.e[i].s) & (a.size - 1); a.e[j].s; j = (j + 1) & (a.size - 1))
+				if (!strcmp(a.e[j].s, b.e[i].s)) {
+					before = a.e[j].n;
+					a.e[j].n = 0;
+					break;
+				}
+		if (b.e[i].n >= before) {
+			b.e[i].n -= before;
+		} else {
+			fprintf(stderr, "gsreport: shrank by %llu bytes: %s\n",
+				(unsigned long long)(before - b.e[i].n), b.e[i].s);
+			shrank += before - b.e[i].n;
+			nshrank++;
+			b.e[i].n = 0;
+		}
+	}
+	for (size_t j = 0; j < a.size; j++)
+		if (a.e[j].s && a.e[j].n) {
+			fprintf(stderr, "gsreport: shrank by %llu bytes: %s\n",
+				(unsigned long long)a.e[j].n, a.e[j].s);
+			shrank += a.e[j].n;
+			nshrank++;
+		}
+	if (o->unit_kb)
+		for (size_t i = 0; i < b.size; i++)
+			b.e[i].n = (b.e[i].n + 512) / 1024;
+	ret = print_sorted(&b, out);
+	fprintf(stderr, "gsreport: the Go heap in use went from %llu bytes (GC cycle %lld) to %llu "
+		"bytes (GC cycle %lld); %llu stacks shrank, by %llu bytes in all (above)\n",
+		(unsigned long long)ta, (long long)sa.cycle, (unsigned long long)tb,
+		(long long)sb.cycle, (unsigned long long)nshrank, (unsigned long long)shrank);
+out:
+	agg_free(&a);
+	agg_free(&b);
+	return ret;
+}
+
 int gs_folded(sqlite3 *db, FILE *out, const struct gs_folded_opts *o, char *msg, size_t msglen)
 {
 	struct symctx c;
@@ -1126,9 +1410,12 @@ int gs_folded(sqlite3 *db, FILE *out, const struct gs_folded_opts *o, char *msg,
 	if (strcmp(o->weight, "cpu") && strcmp(o->weight, "faults") &&
 	    strcmp(o->weight, "fault-bytes") && strcmp(o->weight, "pss") &&
 	    strcmp(o->weight, "pss-growth") && strcmp(o->weight, "goroutines") &&
-	    strcmp(o->weight, "goroutine-creations") && strcmp(o->weight, "stack-growth")) {
-		snprintf(msg, msglen, "--weight %s is not available: use pss, pss-growth, cpu, faults, "
-			 "fault-bytes, goroutines, goroutine-creations or stack-growth", o->weight);
+	    strcmp(o->weight, "goroutine-creations") && strcmp(o->weight, "stack-growth") &&
+	    strcmp(o->weight, "heap") && strcmp(o->weight, "heap-growth") &&
+	    strcmp(o->weight, "pss-faults") && strcmp(o->weight, "pss-faults-growth")) {
+		snprintf(msg, msglen, "--weight %s is not available: use pss, pss-growth, pss-faults, "
+			 "pss-faults-growth, heap, heap-growth, cpu, faults, fault-bytes, goroutines, "
+			 "goroutine-creations or stack-growth", o->weight);
 		return 1;
 	}
 	if (sym_open(&c, db) < 0) {
@@ -1140,10 +1427,16 @@ int gs_folded(sqlite3 *db, FILE *out, const struct gs_folded_opts *o, char *msg,
 	if (!strcmp(o->weight, "goroutines") || !strcmp(o->weight, "goroutine-creations") ||
 	    !strcmp(o->weight, "stack-growth"))
 		ret = goroutine_weight(&c, out, o, msg, msglen);
+	else if (!strcmp(o->weight, "heap"))
+		ret = heap_weight(&c, out, o, msg, msglen);
+	else if (!strcmp(o->weight, "heap-growth"))
+		ret = heap_growth(&c, out, o, msg, msglen);
 	else
-		ret = !strcmp(o->weight, "pss")	       ? pss_weight(&c, out, o, msg, msglen)
-		      : !strcmp(o->weight, "pss-growth") ? pss_growth(&c, out, o, msg, msglen)
-							 : count_weight(&c, out, o, msg, msglen);
+		ret = !strcmp(o->weight, "pss") || !strcmp(o->weight, "pss-faults")
+			      ? pss_weight(&c, out, o, msg, msglen)
+		      : !strcmp(o->weight, "pss-growth") || !strcmp(o->weight, "pss-faults-growth")
+			      ? pss_growth(&c, out, o, msg, msglen)
+			      : count_weight(&c, out, o, msg, msglen);
 	sym_close(&c);
 	return ret;
 }

@@ -33,7 +33,8 @@ static void usage(FILE *f)
 "       gsreport addr2line TRACE|DB [--object PATH|BUILDID] [--inlines] [ADDR...]\n"
 "       gsreport info TRACE|DB\n"
 "       gsreport gc TRACE|DB [--format csv|json] [-o FILE]\n"
-"       gsreport folded TRACE|DB [--weight W] [--at end|peak|SECONDS] [-o FILE]\n"
+"       gsreport folded TRACE|DB [--weight W] [--at end|peak|SECONDS] [--cycle N]\n"
+"                [--from S] [--to S] [-o FILE]\n"
 "       gsreport goroutines TRACE|DB [--at end|peak|SECONDS] [--top N] [--sites N]\n"
 "                [--format text|json] [-o FILE]\n"
 "\n"
@@ -61,12 +62,20 @@ static void usage(FILE *f)
 "             read from memstats), pause, RSS and Pss before and after, heap,\n"
 "             live goroutines\n"
 "  folded     stacks for flamegraph.pl (\"root;...;leaf COUNT\"), weighted by\n"
-"             --weight: pss (default: resident memory at --at, bytes, by the\n"
-"             stack that made each page resident, each mapping scaled to its\n"
-"             smaps Pss; first frames: class, mapping), pss-growth (the same,\n"
-"             grown over --from S --to S, by default from the first per-mapping\n"
-"             read to the last, net of what was given back), cpu\n"
-"             (samples), faults,\n"
+"             --weight: pss (default: resident memory at --at, bytes, each\n"
+"             mapping's smaps Pss; first frames: class, mapping; the Go heap\n"
+"             by the allocation stacks that hold it, from the runtime's heap\n"
+"             profile, each its share of the heap's in-use bytes; other\n"
+"             memory by the stack that made each page resident), pss-growth\n"
+"             (the same, grown over --from S --to S, by default from the first\n"
+"             per-mapping read to the last, net of what was given back),\n"
+"             pss-faults and pss-faults-growth (every class, the heap too, by\n"
+"             the stack of each page's first fault: who touched it first, not\n"
+"             who holds it now, as the runtime reuses heap pages unseen),\n"
+"             heap (the Go heap's in-use bytes by allocation stack, as of the\n"
+"             last GC cycle published by --at, or of --cycle N; unsampled as\n"
+"             pprof does), heap-growth (its change over --from/--to; stacks\n"
+"             that shrank are listed on stderr), cpu (samples), faults,\n"
 "             fault-bytes; --by-goroutine puts the goroutine first (cpu, faults),\n"
 "             --no-class, --no-mapping, --unit kb; goroutines (live at --at, by\n"
 "             creation stack; those older than the recording by creation site),\n"
@@ -90,8 +99,8 @@ static void usage(FILE *f)
 "      --version       print the version\n"
 "\n"
 "Each command takes only the options listed with it above; folded's --at,\n"
-"--from, --to, --by-goroutine, --no-class, --no-mapping and --unit apply to\n"
-"the weights that use them, and any other is refused.\n"
+"--cycle, --from, --to, --by-goroutine, --no-class, --no-mapping and --unit\n"
+"apply to the weights that use them, and any other is refused.\n"
 "\n"
 "Exit status: 0 success (a damaged trace, or one cut short, is reported from\n"
 "everything intact, with a warning saying what was skipped); 1 internal\n"
@@ -515,11 +524,13 @@ enum {
 	OP_INLINES = 1 << 4, OP_WEIGHT = 1 << 5, OP_BYG = 1 << 6, OP_AT = 1 << 7,
 	OP_NOCLASS = 1 << 8, OP_NOMAP = 1 << 9, OP_UNIT = 1 << 10, OP_FROM = 1 << 11,
 	OP_TO = 1 << 12, OP_TOP = 1 << 13, OP_SITES = 1 << 14, OP_ALIGN = 1 << 15,
-	OP_N = 16,
+	OP_CYCLE = 1 << 16,
+	OP_N = 17,
 };
 static const char *const op_name[OP_N] = {
 	"-o", "--db", "--format", "--object", "--inlines", "--weight", "--by-goroutine", "--at",
 	"--no-class", "--no-mapping", "--unit", "--from", "--to", "--top", "--sites", "--align",
+	"--cycle",
 };
 
 static const struct command {
@@ -534,7 +545,7 @@ static const struct command {
 	{ "info", OP_OUTPUT | OP_DB, { NULL } },
 	{ "gc", OP_OUTPUT | OP_DB | OP_FORMAT, { "csv", "json" } },
 	{ "folded", OP_OUTPUT | OP_DB | OP_WEIGHT | OP_BYG | OP_AT | OP_NOCLASS | OP_NOMAP |
-		    OP_UNIT | OP_FROM | OP_TO, { NULL } },
+		    OP_UNIT | OP_FROM | OP_TO | OP_CYCLE, { NULL } },
 	{ "goroutines", OP_OUTPUT | OP_DB | OP_FORMAT | OP_AT | OP_TOP | OP_SITES,
 	  { "text", "json" } },
 };
@@ -546,6 +557,10 @@ static const struct weight {
 } weights[] = {
 	{ "pss", OP_AT | OP_BYG | OP_NOCLASS | OP_NOMAP | OP_UNIT },
 	{ "pss-growth", OP_FROM | OP_TO | OP_BYG | OP_NOCLASS | OP_NOMAP | OP_UNIT },
+	{ "pss-faults", OP_AT | OP_BYG | OP_NOCLASS | OP_NOMAP | OP_UNIT },
+	{ "pss-faults-growth", OP_FROM | OP_TO | OP_BYG | OP_NOCLASS | OP_NOMAP | OP_UNIT },
+	{ "heap", OP_AT | OP_CYCLE | OP_UNIT },
+	{ "heap-growth", OP_FROM | OP_TO | OP_UNIT },
 	{ "cpu", OP_BYG },
 	{ "faults", OP_BYG },
 	{ "fault-bytes", OP_BYG },
@@ -583,8 +598,9 @@ static int check_options(const struct command *c, const char *weight, unsigned g
 			if (!strcmp(weights[i].name, weight))
 				w = &weights[i];
 		if (!w) {
-			msg("--weight %s is not available: use pss, pss-growth, cpu, faults, "
-			    "fault-bytes, goroutines, goroutine-creations or stack-growth", weight);
+			msg("--weight %s is not available: use pss, pss-growth, pss-faults, "
+			    "pss-faults-growth, heap, heap-growth, cpu, faults, fault-bytes, "
+			    "goroutines, goroutine-creations or stack-growth", weight);
 			return RX_USAGE;
 		}
 	}
@@ -690,7 +706,7 @@ static int report_failed(sqlite3 *db, FILE *out, const char *what)
 int main(int argc, char **argv)
 {
 	enum { O_DB = 256, O_FORMAT, O_VERSION, O_OBJECT, O_INLINES, O_WEIGHT, O_BYG, O_AT,
-	       O_NOCLASS, O_NOMAP, O_UNIT, O_FROM, O_TO, O_TOP, O_SITES, O_ALIGN };
+	       O_NOCLASS, O_NOMAP, O_UNIT, O_FROM, O_TO, O_TOP, O_SITES, O_ALIGN, O_CYCLE };
 	static const struct option lopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "db", required_argument, NULL, O_DB },
@@ -708,6 +724,7 @@ int main(int argc, char **argv)
 		{ "top", required_argument, NULL, O_TOP },
 		{ "align", required_argument, NULL, O_ALIGN },
 		{ "sites", required_argument, NULL, O_SITES },
+		{ "cycle", required_argument, NULL, O_CYCLE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ 0 }
@@ -716,7 +733,7 @@ int main(int argc, char **argv)
 	struct gs_goroutines_opts go = { .at = "end", .top = 10, .sites = 20 };
 	int json = 0, c, rc, inlines = 0, align_gc = 0;
 	unsigned given = 0;
-	struct gs_folded_opts fo = { .weight = "pss", .at = "end" };
+	struct gs_folded_opts fo = { .weight = "pss", .at = "end", .cycle = -1 };
 	const struct command *command = NULL;
 	sqlite3 *db = NULL;
 	FILE *out = stdout;
@@ -817,6 +834,19 @@ int main(int argc, char **argv)
 			given |= c == O_FROM ? OP_FROM : OP_TO;
 			break;
 		}
+		case O_CYCLE: {
+			char *end;
+			long long v = strtoll(optarg, &end, 10);
+
+			if (end == optarg || *end || v < 0 || v > UINT32_MAX) {
+				msg("invalid --cycle '%s': give a GC cycle's number (NumGC after it, as "
+				    "gsreport gc lists them)", optarg);
+				return RX_USAGE;
+			}
+			fo.cycle = v;
+			given |= OP_CYCLE;
+			break;
+		}
 		case O_NOCLASS:
 			fo.no_class = 1;
 			given |= OP_NOCLASS;
@@ -855,6 +885,10 @@ int main(int argc, char **argv)
 	rc = check_options(command, fo.weight, given, format);
 	if (rc)
 		return rc;
+	if ((given & OP_CYCLE) && (given & OP_AT)) {
+		msg("--cycle and --at both pick the heap profile's moment: give one");
+		return RX_USAGE;
+	}
 	if (fo.from && fo.to && strcmp(fo.from, "end") && strcmp(fo.to, "end") &&
 	    strtod(fo.from, NULL) > strtod(fo.to, NULL)) {
 		msg("--from %s is after --to %s: give a window that ends after it starts", fo.from,

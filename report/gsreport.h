@@ -11,7 +11,7 @@
 #include "format/trace.h"
 
 /* Bumped when the database schema changes: older databases are re-imported. */
-#define GS_SCHEMA_VERSION 9
+#define GS_SCHEMA_VERSION 10
 
 /* Exit codes (README.md "Exit codes"). */
 enum {
@@ -35,6 +35,7 @@ struct gs_folded_opts {
 	const char *weight;		/* pss, cpu, faults, fault-bytes */
 	const char *at;			/* pss: end, peak or seconds */
 	const char *from, *to;		/* pss-growth: seconds (or end/peak) */
+	int64_t cycle;			/* heap: a GC cycle, -1 for --at */
 	int by_goroutine, no_class, no_mapping, unit_kb;
 };
 /* Folded stacks (flamegraph.pl input). 0, -1 on output errors, 1 when

@@ -79,6 +79,12 @@ static const char schema[] =
 "CREATE TABLE census_g(census_id INTEGER, rank INTEGER, g INTEGER, goid INTEGER,\n"
 "  status INTEGER, stack_size INTEGER, gopc INTEGER, startpc INTEGER, stack_id INTEGER,\n"
 "  sp_word INTEGER);\n"
+"CREATE TABLE heap_bucket(id INTEGER PRIMARY KEY, stack_id INTEGER, size INTEGER,\n"
+"  addr INTEGER);\n"
+"CREATE TABLE heap_snapshot(seq INTEGER PRIMARY KEY, t_ns INTEGER, cycle INTEGER,\n"
+"  full INTEGER, known INTEGER, rate INTEGER, skipped INTEGER, cpu_ns INTEGER,\n"
+"  changed INTEGER);\n"
+"CREATE TABLE heap_count(seq INTEGER, bucket_id INTEGER, allocs INTEGER, frees INTEGER);\n"
 "CREATE TABLE damage(offset INTEGER, bytes INTEGER, frames_lost INTEGER, why TEXT);\n"
 "CREATE TABLE recording(t_ns INTEGER, reason TEXT, statm_samples INTEGER,\n"
 "  smaps_reads INTEGER, rollup_reads INTEGER, cgroup_samples INTEGER, lost INTEGER,\n"
@@ -96,7 +102,8 @@ static const char indexes[] =
 "CREATE INDEX mapping_value_map ON mapping_value(mapping_id, read_id);\n"
 "CREATE INDEX cpu_sample_stack ON cpu_sample(stack_id);\n"
 "CREATE INDEX fault_stack ON fault(stack_id);\n"
-"CREATE INDEX census_site_census ON census_site(census_id);\n";
+"CREATE INDEX census_site_census ON census_site(census_id);\n"
+"CREATE INDEX heap_count_bucket ON heap_count(bucket_id, seq);\n";
 
 /* Column name of an smaps field in mapping_value: "pss_anon_kb". */
 static void field_column(int f, char *buf, size_t n)
@@ -118,7 +125,7 @@ enum {
 	S_STATM_BATCH, S_TARGET, S_CLOCK, S_STATM, S_READ, S_CLASS, S_MAPPING, S_MAPPING_END,
 	S_VALUE, S_CGROUP, S_LOST, S_MESSAGE, S_EXIT, S_END, S_OBJECT, S_TABLE, S_LAYOUT, S_CHECK, S_STACK, S_CPU, S_FAULT, S_RELEASE,
 	S_GO_CREATE, S_GO_EXIT, S_GO_EXITED, S_GO_STACK, S_GC_EVENT, S_GC_CYCLE, S_GO_HEAP, S_GO_PAUSE, S_CENSUS,
-	S_CENSUS_SITE, S_CENSUS_G, S_NSTMT
+	S_CENSUS_SITE, S_CENSUS_G, S_HEAP_BUCKET, S_HEAP_SNAP, S_HEAP_COUNT, S_NSTMT
 };
 
 /*
@@ -153,6 +160,8 @@ struct importer {
 	size_t gmap_n, gmap_cap;
 	int64_t census_id;
 	int64_t smaps_lost;	/* per-mapping reads that could not be rebuilt */
+	uint32_t heap_seq;	/* the last heap profile snapshot */
+	int heap_known;		/* its counts are all known */
 	char err[256];
 };
 
@@ -732,6 +741,55 @@ static int on_check(void *ctx, const struct gs_rec_go_check *k)
 	return 0;
 }
 
+static int on_heap_bucket(void *ctx, const struct gs_rec_heap_bucket *b)
+{
+	struct importer *im = ctx;
+	sqlite3_stmt *s = im->st[S_HEAP_BUCKET];
+
+	BI(s, 1, b->id);
+	BI(s, 2, b->stack);
+	BI(s, 3, b->size);
+	BI(s, 4, b->addr);
+	return step(im, s);
+}
+
+/*
+ * A snapshot's counts are those it holds and, for buckets it leaves out, the
+ * latest before it back to a full one (FORMAT.md §6.29): known says that
+ * chain is whole, no snapshot in it lost to damage.
+ */
+static int on_heap_profile(void *ctx, const struct gs_rec_heap_profile *h)
+{
+	struct importer *im = ctx;
+	sqlite3_stmt *s = im->st[S_HEAP_SNAP];
+	int full = !!(h->flags & GS_HEAP_FULL);
+	int known = full || (im->heap_known && h->seq == im->heap_seq + 1);
+
+	im->heap_known = known;
+	im->heap_seq = h->seq;
+	BI(s, 1, h->seq);
+	BI(s, 2, h->t_ns);
+	BI(s, 3, h->cycle);
+	BI(s, 4, full);
+	BI(s, 5, known);
+	BI(s, 6, h->rate);
+	BI(s, 7, h->skipped);
+	BI(s, 8, h->cpu_ns);
+	BI(s, 9, h->n);
+	if (step(im, s) < 0)
+		return -1;
+	s = im->st[S_HEAP_COUNT];
+	for (uint32_t i = 0; i < h->n; i++) {
+		BI(s, 1, h->seq);
+		BI(s, 2, h->c[i].bucket);
+		BI(s, 3, h->c[i].allocs);
+		BI(s, 4, h->c[i].frees);
+		if (step(im, s) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int on_layout(void *ctx, const struct gs_rec_go_layout *l)
 {
 	struct importer *im = ctx;
@@ -1164,6 +1222,9 @@ int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
 		[S_CENSUS] = "INSERT INTO census VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		[S_CENSUS_SITE] = "INSERT INTO census_site VALUES(?,?,?,?,?)",
 		[S_CENSUS_G] = "INSERT INTO census_g VALUES(?,?,?,?,?,?,?,?,?,?)",
+		[S_HEAP_BUCKET] = "INSERT OR REPLACE INTO heap_bucket VALUES(?,?,?,?)",
+		[S_HEAP_SNAP] = "INSERT OR REPLACE INTO heap_snapshot VALUES(?,?,?,?,?,?,?,?,?)",
+		[S_HEAP_COUNT] = "INSERT INTO heap_count VALUES(?,?,?,?)",
 	};
 	struct importer im = { .db = db, .page_size = 4096, .progress = progress };
 	struct gs_tool tool = {
@@ -1175,7 +1236,7 @@ int gs_import(sqlite3 *db, struct gs_reader *r, const char *trace_path,
 		.go_create = on_go_create, .go_exit = on_go_exit, .go_stack = on_go_stack,
 		.gc_event = on_gc_event, .gc_cycle = on_gc_cycle, .go_heap = on_go_heap,
 		.go_pause = on_go_pause,
-		.census = on_census,
+		.census = on_census, .heap_bucket = on_heap_bucket, .heap_profile = on_heap_profile,
 		.progress = on_progress, .smaps_lost = on_smaps_lost,
 	};
 	char cols[2048] = "", value_sql[1024], ddl[sizeof(schema) + 2048];

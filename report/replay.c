@@ -223,6 +223,14 @@ int gs_replay(struct gs_reader *r, const struct gs_tool *tool, void *ctx)
 			if (tool->go_check)
 				ret = tool->go_check(ctx, &rec.u.go_check);
 			break;
+		case GS_REC_HEAP_BUCKET:
+			if (tool->heap_bucket)
+				ret = tool->heap_bucket(ctx, &rec.u.heap_bucket);
+			break;
+		case GS_REC_HEAP_PROFILE:
+			if (tool->heap_profile)
+				ret = tool->heap_profile(ctx, &rec.u.heap_profile);
+			break;
 		default:
 			break;	/* a newer record type: skipped, counted by the reader */
 		}

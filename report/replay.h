@@ -50,6 +50,8 @@ struct gs_tool {
 	int (*census)(void *ctx, const struct gs_rec_census *c);
 	int (*go_heap)(void *ctx, const struct gs_rec_go_heap *h);
 	int (*go_pause)(void *ctx, const struct gs_rec_go_pause *p);
+	int (*heap_bucket)(void *ctx, const struct gs_rec_heap_bucket *b);
+	int (*heap_profile)(void *ctx, const struct gs_rec_heap_profile *h);
 	/* called every 2^16 records with the bytes read so far */
 	void (*progress)(void *ctx, uint64_t bytes, uint64_t total);
 	/*

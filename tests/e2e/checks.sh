@@ -29,7 +29,8 @@ exit_name=$(awk '$1 == "runtime.gdestroy" || $1 == "runtime.goexit0" { print $1 
 fields="g.stack.lo g.stack.hi g.stackguard0 g.sched.sp g.sched.pc g.sched.bp g.atomicstatus
 	g.goid g.gopc g.startpc addr.allgs addr.allglen addr.memstats.last_gc_unix
 	gcController.heapLive gcController.heapMarked gcController.heapInUse
-	gcController.heapReleased addr.gcController addr.mbuckets addr.MemProfileRate"
+	gcController.heapReleased addr.gcController addr.mbuckets addr.MemProfileRate
+	addr.mProfCycle"
 probes="runtime.newproc1 ${exit_name:-runtime.gdestroy} runtime.copystack
 	runtime.gcBgMarkStartWorkers runtime.gcMarkTermination"
 # shellcheck disable=SC2086

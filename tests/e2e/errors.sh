@@ -1,7 +1,7 @@
 # Bad input to gsrec and gsreport: a clear message and the documented exit
 # code (gsrec --help, gsreport --help, README "Exit codes"), never a crash.
 . "$(dirname "$0")/lib.bash"
-plan 59
+plan 63
 
 expect() {	# expect NAME WANT-EXIT PATTERN COMMAND...
 	local name=$1 want=$2 pat=$3; shift 3
@@ -177,13 +177,23 @@ expect "gsreport: addr2line writes to stdout (no -o)" 2 "\-o does not apply to a
 expect "gsreport: import takes -o, not --db" 2 "\-\-db does not apply to import" \
 	"$GSREPORT" import "$G" --db "$T/x.db"
 expect "gsreport: folded --weight cpu has no --at" 2 \
-	"\-\-at does not apply to folded --weight cpu; it applies to pss and goroutines" \
+	"\-\-at does not apply to folded --weight cpu; it applies to pss, pss-faults, heap and goroutines" \
 	"$GSREPORT" folded "$G" --db :memory: --weight cpu --at peak
 expect "gsreport: folded --weight cpu has no --unit" 2 "\-\-unit does not apply to folded --weight cpu" \
 	"$GSREPORT" folded "$G" --db :memory: --weight cpu --unit kb
 expect "gsreport: folded --weight pss has no window" 2 \
-	"\-\-from does not apply to folded --weight pss; it applies to pss-growth, goroutine-creations and stack-growth" \
+	"\-\-from does not apply to folded --weight pss; it applies to pss-growth, pss-faults-growth, heap-growth, goroutine-creations and stack-growth" \
 	"$GSREPORT" folded "$G" --db :memory: --weight pss --from 5 --to 10
+expect "gsreport: folded --weight heap has no window" 2 \
+	"\-\-from does not apply to folded --weight heap; it applies to" \
+	"$GSREPORT" folded "$G" --db :memory: --weight heap --from 5
+expect "gsreport: --cycle is for folded --weight heap" 2 \
+	"\-\-cycle does not apply to folded --weight pss; it applies to heap" \
+	"$GSREPORT" folded "$G" --db :memory: --weight pss --cycle 3
+expect "gsreport: --cycle and --at together" 2 "\-\-cycle and --at both pick" \
+	"$GSREPORT" folded "$G" --db :memory: --weight heap --cycle 3 --at 1
+expect "gsreport: --cycle must be a number" 2 "invalid --cycle 'x'" \
+	"$GSREPORT" folded "$G" --db :memory: --weight heap --cycle x
 expect "gsreport: --at past the end of the recording" 2 "\-\-at 99999 is past the end of the recording, which lasts" \
 	"$GSREPORT" folded "$G" --db :memory: --at 99999
 expect "gsreport: --to past the end of the recording" 2 "\-\-to 600 is past the end" \

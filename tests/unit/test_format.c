@@ -55,6 +55,8 @@ static const struct gs_segment segs[] = { { 0, 0x400000, 0x812b0, 0x812b0, 5 },
 					   { 0xbf000, 0x4bf000, 0x6e730, 0x9a000, 6 } };
 static const struct gs_layout_entry lay[] = { { "g.goid", 152, 1 }, { "addr.allglen", -1, 0 },
 					       { "addr.memstats", 0x7fffffffffffll, 5 } };
+static const struct gs_heap_count hcounts[] = {
+	{ 1, 5, 0 }, { 2, 1ull << 40, (1ull << 40) - 1 }, { 1000000, 3, 3 } };
 static const struct gs_check_entry chk[] = {
 	{ "g.goid", GS_CHECK_VERIFIED, "unique and above 0 in 60 goroutines at 3 censuses" },
 	{ "probe.runtime.newproc1", GS_CHECK_NONE, "" },
@@ -161,6 +163,13 @@ static void build(unsigned type, struct gs_record *r)
 		break;
 	case GS_REC_GO_CHECK:
 		r->u.go_check = (struct gs_rec_go_check){ 4, 3, chk };
+		break;
+	case GS_REC_HEAP_BUCKET:
+		r->u.heap_bucket = (struct gs_rec_heap_bucket){ 7, 77, 1ull << 33, 0xc000123456 };
+		break;
+	case GS_REC_HEAP_PROFILE:
+		r->u.heap_profile = (struct gs_rec_heap_profile){ 123456789, 9, 1u << 31, GS_HEAP_FULL,
+			524288, 3, 45678, 3, hcounts };
 		break;
 	case GS_REC_STACK:
 		r->u.stack = (struct gs_rec_stack){ 77, 5, stackpcs };
@@ -396,6 +405,21 @@ static int same(const struct gs_record *a, const struct gs_record *b)
 				return 0;
 		return 1;
 	}
+	case GS_REC_HEAP_BUCKET:
+		return !memcmp(&a->u.heap_bucket, &b->u.heap_bucket, sizeof(a->u.heap_bucket));
+	case GS_REC_HEAP_PROFILE: {
+		const struct gs_rec_heap_profile *x = &a->u.heap_profile, *y = &b->u.heap_profile;
+
+		if (x->t_ns != y->t_ns || x->seq != y->seq || x->cycle != y->cycle ||
+		    x->flags != y->flags || x->rate != y->rate || x->skipped != y->skipped ||
+		    x->cpu_ns != y->cpu_ns || x->n != y->n)
+			return 0;
+		for (uint32_t i = 0; i < x->n; i++)
+			if (x->c[i].bucket != y->c[i].bucket || x->c[i].allocs != y->c[i].allocs ||
+			    x->c[i].frees != y->c[i].frees)
+				return 0;
+		return 1;
+	}
 	case GS_REC_GO_CHECK: {
 		const struct gs_rec_go_check *x = &a->u.go_check, *y = &b->u.go_check;
 
@@ -419,7 +443,8 @@ static const unsigned covered[] = {
 	GS_REC_MESSAGE, GS_REC_EXIT, GS_REC_END, GS_REC_OBJECT, GS_REC_OBJECT_TABLE,
 	GS_REC_GO_LAYOUT, GS_REC_STACK, GS_REC_CPU_SAMPLE, GS_REC_FAULT, GS_REC_RELEASE,
 	GS_REC_GO_CREATE, GS_REC_GO_EXIT, GS_REC_GO_STACK, GS_REC_GC_EVENT, GS_REC_GC_CYCLE,
-	GS_REC_CENSUS, GS_REC_GO_HEAP, GS_REC_GO_PAUSE, GS_REC_GO_CHECK,
+	GS_REC_CENSUS, GS_REC_GO_HEAP, GS_REC_GO_PAUSE, GS_REC_GO_CHECK, GS_REC_HEAP_BUCKET,
+	GS_REC_HEAP_PROFILE,
 };
 #define NCOVERED (sizeof(covered) / sizeof(covered[0]))
 

@@ -1467,6 +1467,15 @@ const char *gs_stacks_text(struct gs_stacks *s, int64_t id, uint64_t sp_word)
 	return sym_stack(&s->c, id, sp_word);
 }
 
+struct gs_stacks *gs_stacks_open_heap(sqlite3 *db)
+{
+	struct gs_stacks *s = gs_stacks_open(db, 0);
+
+	if (s)
+		s->c.logical = 1;
+	return s;
+}
+
 void gs_stacks_close(struct gs_stacks *s)
 {
 	if (!s)

@@ -37,6 +37,8 @@ static void usage(FILE *f)
 "                [--from S] [--to S] [-o FILE]\n"
 "       gsreport goroutines TRACE|DB [--at end|peak|SECONDS] [--top N] [--sites N]\n"
 "                [--format text|json] [-o FILE]\n"
+"       gsreport heap TRACE|DB [--at end|peak|SECONDS | --cycle N] [--top N]\n"
+"                [--sites N] [--format text|json] [-o FILE]\n"
 "\n"
 "Replay a gsmapper trace into SQLite and report on it.\n"
 "\n"
@@ -81,6 +83,11 @@ static void usage(FILE *f)
 "             creation stack; those older than the recording by creation site),\n"
 "             goroutine-creations and stack-growth (bytes grown, by the growing\n"
 "             goroutine's stack), in --from/--to (default: all)\n"
+"  heap       the Go heap in use by allocation site (function) over the GC\n"
+"             cycles, from the runtime's own heap profile, at 8 snapshots and at\n"
+"             --at (default end) or --cycle N; sites whose in-use bytes kept\n"
+"             rising flagged LEAK with their rate; the --top N (default 10)\n"
+"             largest allocation stacks in full; --sites N (default 20, 0: all)\n"
 "  goroutines live goroutines by creation site at 8 censuses over the recording\n"
 "             and at --at (default end), sites whose least live count rose\n"
 "             quarter after quarter flagged LEAK, and the --top N (default 10)\n"
@@ -90,8 +97,8 @@ static void usage(FILE *f)
 "  -o, --output FILE   write the report (or, for import, the database) here\n"
 "      --db PATH       where a trace given to timeline/summary is imported\n"
 "                      (default TRACE.db; ':memory:' keeps nothing)\n"
-"      --format F      timeline and gc: csv (default) or json; goroutines: text\n"
-"                      (default) or json\n"
+"      --format F      timeline and gc: csv (default) or json; goroutines and\n"
+"                      heap: text (default) or json\n"
 "      --object O      addr2line: the object (path, file name or build-id;\n"
 "                      default the main executable)\n"
 "      --inlines       addr2line: inlined frames too\n"
@@ -548,6 +555,8 @@ static const struct command {
 		    OP_UNIT | OP_FROM | OP_TO | OP_CYCLE, { NULL } },
 	{ "goroutines", OP_OUTPUT | OP_DB | OP_FORMAT | OP_AT | OP_TOP | OP_SITES,
 	  { "text", "json" } },
+	{ "heap", OP_OUTPUT | OP_DB | OP_FORMAT | OP_AT | OP_CYCLE | OP_TOP | OP_SITES,
+	  { "text", "json" } },
 };
 
 /* folded's weights and the options each uses (the others are refused) */
@@ -879,7 +888,7 @@ int main(int argc, char **argv)
 			command = &commands[i];
 	if (!command) {
 		msg("unknown command '%s': use import, timeline, summary, addr2line, info, "
-		    "folded, gc or goroutines", cmd);
+		    "folded, gc, goroutines or heap", cmd);
 		return RX_USAGE;
 	}
 	rc = check_options(command, fo.weight, given, format);
@@ -950,6 +959,18 @@ int main(int argc, char **argv)
 			rc = report_failed(db, out, "timeline");
 		else if (why[0])
 			msg("%s", why);
+	} else if (!strcmp(cmd, "heap")) {
+		char why[400] = "";
+		struct gs_heap_opts ho = { .at = fo.at, .cycle = fo.cycle, .top = go.top,
+					   .sites = go.sites, .json = json };
+		int k = gs_heap_report(db, out, &ho, why, sizeof(why));
+
+		if (k == 1) {
+			msg("%s", why);
+			rc = RX_NODATA;
+		} else if (k < 0) {
+			rc = report_failed(db, out, "heap report");
+		}
 	} else if (!strcmp(cmd, "goroutines")) {
 		char why[300] = "";
 		int k = gs_goroutines(db, out, &go, why, sizeof(why));

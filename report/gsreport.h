@@ -49,6 +49,21 @@ struct gs_stacks;
 struct gs_stacks *gs_stacks_open(sqlite3 *db, int leaf_returns);
 const char *gs_stacks_text(struct gs_stacks *s, int64_t id, uint64_t sp_word);
 void gs_stacks_close(struct gs_stacks *s);
+/* The same for the heap profile's stacks: one logical frame a pc, the
+ * runtime's allocation frames left out (folded.c, struct symctx). */
+struct gs_stacks *gs_stacks_open_heap(sqlite3 *db);
+
+struct gs_heap_opts {
+	const char *at;			/* end, peak or seconds */
+	int64_t cycle;			/* or a GC cycle, -1 */
+	int top, sites, json;
+};
+/* `gsreport heap`. 0, -1 on output errors, 1 when the trace has no heap
+ * profile (msg says why). */
+int gs_heap_report(sqlite3 *db, FILE *out, const struct gs_heap_opts *o, char *msg,
+		   size_t msglen);
+/* A line for each of the first max likely heap leaks; returns how many there are, -1 on errors. */
+int gs_heap_leaks(sqlite3 *db, FILE *out, int max);
 
 struct gs_goroutines_opts {
 	const char *at;			/* end, peak or seconds */

@@ -110,10 +110,43 @@ static int cmp_top(const void *a, const void *b)
 	return x->w < y->w ? 1 : x->w > y->w ? -1 : strcmp(x->text, y->text);
 }
 
+/* The likely heap leaks' functions, "\nNAME\nNAME\n" (malloc'd; NULL: none). */
+static char *heap_leak_names(sqlite3 *db)
+{
+	char *buf = NULL, *names = NULL;
+	size_t len = 0, nl = 0;
+	FILE *mem = open_memstream(&buf, &len);
+
+	if (!mem)
+		return NULL;
+	int n = gs_heap_leaks(db, mem, 1000);
+
+	fclose(mem);
+	if (n > 0 && buf && (names = malloc(len + 2))) {
+		names[nl++] = '\n';
+		for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+			char *colon = strstr(line, ": in-use heap rising");
+
+			if (!colon)
+				continue;
+			while (*line == ' ')
+				line++;
+			memcpy(names + nl, line, (size_t)(colon - line));
+			nl += (size_t)(colon - line);
+			names[nl++] = '\n';
+		}
+		names[nl] = 0;
+	}
+	free(buf);
+	return names;
+}
+
 /* The heaviest folded stacks of a weight, their last frames shown. */
 static void top_stacks(sqlite3 *db, FILE *out, const char *weight, const char *title,
 		       int bytes)
 {
+	char *leaks = strcmp(weight, "pss") ? NULL : heap_leak_names(db);
+
 	struct gs_folded_opts o = { .weight = weight, .at = "end" };
 	char *buf = NULL, msg[160], b1[32];
 	size_t len = 0;
@@ -158,11 +191,20 @@ static void top_stacks(sqlite3 *db, FILE *out, const char *weight, const char *t
 			hb(b1, sizeof(b1), (double)t[i].w);
 		else
 			snprintf(b1, sizeof(b1), "%" PRIu64, t[i].w);
-		fprintf(out, "  %12s %5.1f%%  %s%s\n", b1, total ? 100.0 * (double)t[i].w / (double)total : 0.0,
-			s == t[i].text ? "" : "...;", s);
+		/* a heap line whose allocating function is a likely leak */
+		const char *leaf = strrchr(t[i].text, ';'), *tag = "";
+		char key[512];
+
+		snprintf(key, sizeof(key), "\n%s\n", leaf ? leaf + 1 : t[i].text);
+		if (leaks && !strncmp(t[i].text, "heap;[heap-profile];", 20) && strstr(leaks, key))
+			tag = "  <- likely leak";
+		fprintf(out, "  %12s %5.1f%%  %s%s%s\n", b1,
+			total ? 100.0 * (double)t[i].w / (double)total : 0.0,
+			s == t[i].text ? "" : "...;", s, tag);
 	}
 	free(t);
 	free(buf);
+	free(leaks);
 }
 
 /* GC cycles, their floors, goroutines, stacks, likely leaks. */
@@ -263,6 +305,35 @@ static void go_section(sqlite3 *db, FILE *out)
 		if (n == 0)
 			fprintf(out, "  likely leaks: none (%s)\n", ncensus >= 4 ? "no creation site's "
 				"live count kept rising" : "too few censuses to judge");
+	}
+	/* the runtime's heap profile */
+	int64_t nsnap = q_int(db, "SELECT count(*) FROM heap_snapshot", 0);
+
+	if (nsnap) {
+		int64_t skipped = q_int(db, "SELECT coalesce(sum(skipped), 0) FROM heap_snapshot", 0);
+
+		fprintf(out, "  heap profile: %" PRId64 " snapshots (runtime.MemProfileRate %" PRId64
+			"), %" PRId64 " allocation stacks", nsnap,
+			q_int(db, "SELECT rate FROM heap_snapshot ORDER BY seq DESC LIMIT 1", 0),
+			q_int(db, "SELECT count(*) FROM heap_bucket", 0));
+		if (skipped)
+			fprintf(out, "; %" PRId64 " published profiles passed over to stay within "
+				"gsrec's budget", skipped);
+		fputc('\n', out);
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *mem = open_memstream(&buf, &len);
+		int n = mem ? gs_heap_leaks(db, mem, 5) : -1;
+
+		if (mem)
+			fclose(mem);
+		if (n == 0)
+			fprintf(out, "  likely heap leaks: none (no allocation site's in-use bytes kept "
+				"rising)\n");
+		else if (n > 0)
+			fprintf(out, "  likely heap leaks (in-use bytes kept rising; gsreport heap):\n%s",
+				buf);
+		free(buf);
 	}
 }
 
@@ -486,7 +557,10 @@ int gs_summary(sqlite3 *db, FILE *out)
 
 	go_section(db, out);
 	if (q_int(db, "SELECT count(*) FROM fault", 0) > 0)
-		top_stacks(db, out, "pss", "Pss at the end (which code made it resident)", 1);
+		top_stacks(db, out, "pss", q_int(db, "SELECT count(*) FROM heap_snapshot", 0) ?
+			   "Pss at the end (the Go heap by the allocation stacks that hold it, other "
+			   "memory by the code that made it resident)" :
+			   "Pss at the end (which code made it resident)", 1);
 	if (q_int(db, "SELECT count(*) FROM cpu_sample", 0) > 0)
 		top_stacks(db, out, "cpu", "CPU samples", 0);
 

@@ -5,7 +5,7 @@
 # program that leaks while churning garbage at a steady heap: heap-growth
 # over the leak gives the leak, where the first-fault view does not.
 . "$(dirname "$0")/lib.bash"
-plan 17
+plan 20
 
 need_bpf "heap profile" || exit 0
 
@@ -88,6 +88,24 @@ check "and its bytes are what the workload leaked in the window, within 25% ($gr
 	awk -v g="${grown:-0}" -v l="${leaked:-0}" 'BEGIN { exit !(g >= 0.5 * l * 1048576 && g <= 1.25 * l * 1048576) }'
 check "the churning function's lines that shrank are reported, not dropped" \
 	eval 'grep -q "stacks shrank" "$T/hg.err"'
+# gsreport heap: the leak flagged, nothing else, at about its rate
+"$GSREPORT" heap "$T/leak.db" >"$T/heap.txt" 2>&1
+flagged=$(awk '/^  LEAK [^ ]*: / { sub(/:$/, "", $2); print $2 }' "$T/heap.txt" | tr '\n' ' ')
+rate=$(awk '/^  LEAK main\.leak:/ { for (i = 1; i <= NF; i++) if ($i ~ /^\(/) { v = substr($i, 2); u = $(i + 1) } }
+	    END { if (u ~ /^MiB/) print v; else print 0 }' "$T/heap.txt")
+check "gsreport heap flags main.leak and nothing else (flagged: ${flagged:-none}), at ${rate} MiB/min where 480 were leaked" \
+	eval '[ "$flagged" = "main.leak " ] && awk -v r="$rate" "BEGIN { exit !(r >= 360 && r <= 600) }"'
+"$GSREPORT" heap "$T/sites.db" --format json >"$T/heap.json" 2>/dev/null
+check "a heap held steady has no likely leak, and --format json is valid JSON with the five holders" \
+	eval 'grep -q "^Likely leaks: none" <("$GSREPORT" heap "$T/sites.db" 2>&1) &&
+	      [ "$(sqlite3 :memory: "SELECT json_valid(readfile('"'"'$T/heap.json'"'"'))")" = 1 ] &&
+	      [ "$(grep -o "\"function\": \"main\.alloc[A-E]\"" "$T/heap.json" | wc -l)" = 5 ]'
+
+check "the summary names it as the likely heap leak, and marks its line among the top Pss stacks" \
+	eval '"$GSREPORT" summary "$T/leak.db" >"$T/sum" 2>&1 &&
+	      grep -A1 "likely heap leaks (" "$T/sum" | grep -q "^    main\.leak: in-use heap rising" &&
+	      grep -q "main\.leak  <- likely leak" "$T/sum" && ! grep -q "main\.churn.*likely leak" "$T/sum"'
+
 # Pss: the heap class by holder (pss-growth), against the first-fault view
 # (pss-faults-growth), which gives new heap pages to whoever touched them
 heapshare() {	# FOLDED: main.leak's share of the heap class's lines, in %

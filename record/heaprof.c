@@ -92,6 +92,8 @@ struct heaprof {
 	struct hbucket *b;
 	uint32_t n, cap;
 	uint32_t *order;
+	int unsorted;			/* order needs sorting again */
+	uint64_t *cur;			/* allocs, frees as just read, by id - 1 */
 	uint64_t head;			/* the newest bucket found */
 	int broken;			/* the list did not look like buckets: stop */
 	/* reads */
@@ -101,6 +103,7 @@ struct heaprof {
 	size_t buflen;
 	int ranges_stale;
 	struct gs_heap_count *out;
+	size_t outcap;
 	/* cycles */
 	uint32_t done_cycle;		/* the profile cycle last snapshotted */
 	int have_done;
@@ -161,6 +164,7 @@ void heaprof_free(struct heaprof *h)
 		return;
 	free(h->b);
 	free(h->order);
+	free(h->cur);
 	free(h->r);
 	free(h->buf);
 	free(h->out);
@@ -212,47 +216,74 @@ static int cmp_rec(const void *x, const void *y, void *ctx)
 }
 
 /*
- * New buckets: walk from the head to the newest one already known. Each is
- * checked to be a memory-profile bucket; a list that is not one stops the
- * stream (the layout was wrong) and is reported in GO_CHECK.
+ * Read each bucket at addrs[0..n) with its first STK_READ frames into
+ * buf (BUCKET_HDR + 8 * STK_READ bytes each), 512 to a system call. A
+ * bucket near the end of what is mapped fails as a batch (the call stops
+ * at the first fault), so then each is read alone, as far as it can be.
+ */
+#define STK_READ	32
+#define BUCKET_READ	(BUCKET_HDR + 8 * STK_READ)
+
+static void read_buckets(const struct heaprof *h, const uint64_t *addrs, size_t n, uint8_t *buf,
+			 uint8_t *ok)
+{
+	struct iovec l[512], r[512];
+
+	for (size_t i = 0; i < n; i += 512) {
+		size_t k = n - i < 512 ? n - i : 512;
+
+		for (size_t j = 0; j < k; j++) {
+			l[j] = (struct iovec){ buf + (i + j) * BUCKET_READ, BUCKET_READ };
+			r[j] = (struct iovec){ (void *)addrs[i + j], BUCKET_READ };
+		}
+		if (process_vm_readv(h->g->pid, l, k, r, k, 0) == (ssize_t)(k * BUCKET_READ)) {
+			memset(ok + i, 1, k);
+			continue;
+		}
+		for (size_t j = 0; j < k; j++)
+			ok[i + j] = peek(h, addrs[i + j], buf + (i + j) * BUCKET_READ, BUCKET_READ) == 0 ||
+				    peek(h, addrs[i + j], buf + (i + j) * BUCKET_READ, BUCKET_HDR) == 0;
+	}
+}
+
+/*
+ * New buckets: walk from the head to the newest one already known, then
+ * read them in batches. Each is checked to be a memory-profile bucket; a
+ * list that is not one stops the stream (the layout was wrong) and is
+ * reported in GO_CHECK.
  */
 static int find_new(struct heaprof *h)
 {
-	uint64_t head, b;
-	uint64_t *found = NULL;
+	uint64_t head, b, next[2];
+	uint64_t *found = NULL, *stk = NULL;
+	uint8_t *buf = NULL, *ok = NULL;
 	size_t nf = 0, fcap = 0;
-	uint64_t word[BUCKET_HDR / 8 + 64];
-	uint64_t *stk = NULL;
+	int ret = -1;
 
 	if (peek(h, h->g->bias + h->mbuckets, &head, 8) < 0)
 		return 0;
-	for (b = head; b && b != h->head; b = word[1]) {
+	for (b = head; b && b != h->head; b = next[1]) {
 		if (nf == fcap) {
 			size_t nc = fcap ? fcap * 2 : 256;
 			uint64_t *p = realloc(found, nc * sizeof(*p));
 
-			if (!p) {
-				free(found);
-				return -1;
-			}
+			if (!p)
+				goto out;
 			found = p;
 			fcap = nc;
 		}
-		if (nf > (1u << 24) || peek(h, b, word, BUCKET_HDR) < 0) {
+		if (nf > (1u << 24) || peek(h, b, next, sizeof(next)) < 0) {
+			gocheck_field(&h->g->chk, GS_ADDR_MBUCKETS, 0, "bucket list unreadable at %#llx",
+				      (unsigned long long)b);
 			h->broken = 1;
-			break;
+			ret = 0;
+			goto out;
 		}
 		found[nf++] = b;
 	}
-	if (h->broken) {
-		gocheck_field(&h->g->chk, GS_ADDR_MBUCKETS, 0, "bucket list unreadable at %#llx",
-			      (unsigned long long)b);
-		free(found);
-		return 0;
-	}
 	if (!nf) {
-		free(found);
-		return 0;
+		ret = 0;
+		goto out;
 	}
 	if (h->n + nf > h->cap) {
 		size_t nc = h->cap ? h->cap : 1024;
@@ -260,87 +291,103 @@ static int find_new(struct heaprof *h)
 		while (nc < h->n + nf)
 			nc *= 2;
 		struct hbucket *nb = realloc(h->b, nc * sizeof(*nb));
-		uint32_t *no = nb ? realloc(h->order, nc * sizeof(*no)) : NULL;
 
 		if (nb)
 			h->b = nb;
+		uint32_t *no = nb ? realloc(h->order, nc * sizeof(*no)) : NULL;
+
 		if (no)
 			h->order = no;
-		if (!nb || !no) {
-			free(found);
-			return -1;
-		}
+		uint64_t *na = no ? realloc(h->cur, nc * 2 * sizeof(*na)) : NULL;
+
+		if (!na)
+			goto out;
+		h->cur = na;
 		h->cap = (uint32_t)nc;
 	}
+	if (!(buf = malloc(nf * BUCKET_READ)) || !(ok = malloc(nf)))
+		goto out;
+	read_buckets(h, found, nf, buf, ok);
 	/* oldest first, so ids rise with age */
 	for (size_t k = nf; k-- > 0;) {
 		uint64_t hdr[BUCKET_HDR / 8];
+		const uint8_t *p = buf + k * BUCKET_READ;
 
 		b = found[k];
-		if (peek(h, b, word, sizeof(word)) < 0 && peek(h, b, word, BUCKET_HDR) < 0) {
-			h->broken = 1;
-			break;
-		}
-		memcpy(hdr, word, sizeof(hdr));
-		int ok = hdr[2] == MEM_PROFILE && hdr[5] >= 1 && hdr[5] <= MAX_NSTK && hdr[4] > 0;
+		memcpy(hdr, p, sizeof(hdr));
+		int good = ok[k] && hdr[2] == MEM_PROFILE && hdr[5] >= 1 && hdr[5] <= MAX_NSTK &&
+			   hdr[4] > 0;
 
-		GOCHECK_FIELD(&h->g->chk, GS_ADDR_MBUCKETS, ok, "bucket at %#llx: type %lld, %lld "
+		GOCHECK_FIELD(&h->g->chk, GS_ADDR_MBUCKETS, good, "bucket at %#llx: type %lld, %lld "
 			      "frames, size %lld", (unsigned long long)b, (long long)hdr[2],
 			      (long long)hdr[5], (long long)hdr[4]);
-		if (!ok) {
+		if (!good) {
 			h->broken = 1;
 			break;
 		}
 		uint32_t nstk = (uint32_t)hdr[5];
-		const uint64_t *pcs = word + BUCKET_HDR / 8;
+		uint64_t *pcs = stk;
 
-		if (nstk > 64) {
-			uint64_t *p = realloc(stk, nstk * 8);
-
-			if (!p) {
-				free(found);
-				free(stk);
-				return -1;
-			}
-			stk = p;
-			if (peek(h, b + BUCKET_HDR, stk, nstk * 8) < 0) {
-				h->broken = 1;
-				break;
-			}
-			pcs = stk;
+		if (!(pcs = realloc(stk, (nstk > STK_READ ? nstk : STK_READ) * 8)))
+			goto out;
+		stk = pcs;
+		if (nstk <= STK_READ)
+			memcpy(pcs, p + BUCKET_HDR, nstk * 8);
+		else if (peek(h, b + BUCKET_HDR, pcs, nstk * 8) < 0) {
+			h->broken = 1;
+			break;
 		}
 		int64_t sid = stacks_id(h->g->stacks, pcs, nstk);
 
-		if (sid < 0) {
-			free(found);
-			free(stk);
-			return -1;
-		}
+		if (sid < 0)
+			goto out;
 		struct hbucket *nb = &h->b[h->n];
 
 		*nb = (struct hbucket){ b, b + BUCKET_HDR + 8ull * nstk, hdr[4], 0, 0, h->n + 1 };
-		h->order[h->n] = h->n;
+		/* by address: a few new ones go in their place, many are sorted
+		 * with the rest */
+		if (nf > 64 || h->unsorted || !h->n || nb->rec >= h->b[h->order[h->n - 1]].rec) {
+			if (h->n && nb->rec < h->b[h->order[h->n - 1]].rec)
+				h->unsorted = 1;
+			h->order[h->n] = h->n;
+		} else {
+			uint32_t lo = 0, hi = h->n;
+
+			while (lo < hi) {
+				uint32_t mid = (lo + hi) / 2;
+
+				if (h->b[h->order[mid]].rec < nb->rec)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			memmove(h->order + lo + 1, h->order + lo, (h->n - lo) * sizeof(*h->order));
+			h->order[lo] = h->n;
+		}
 		h->n++;
 		struct gs_record r = { .type = GS_REC_HEAP_BUCKET };
 
 		r.u.heap_bucket = (struct gs_rec_heap_bucket){ nb->id, (uint32_t)sid, nb->size, b };
-		if (gs_writer_add(h->g->w, &r) < 0) {
-			free(found);
-			free(stk);
-			return -1;
-		}
+		if (gs_writer_add(h->g->w, &r) < 0)
+			goto out;
 		h->head = b;
 		h->ranges_stale = 1;
 	}
+	ret = 0;
+out:
 	free(found);
 	free(stk);
-	return 0;
+	free(buf);
+	free(ok);
+	return ret;
 }
 
 /* The address ranges that cover every bucket's memRecord, by address. */
 static int plan_ranges(struct heaprof *h)
 {
-	qsort_r(h->order, h->n, sizeof(*h->order), cmp_rec, h);
+	if (h->unsorted)
+		qsort_r(h->order, h->n, sizeof(*h->order), cmp_rec, h);
+	h->unsorted = 0;
 	h->nr = 0;
 	size_t off = 0;
 
@@ -370,19 +417,25 @@ static int plan_ranges(struct heaprof *h)
 		h->r[h->nr++] = (struct hrange){ b->rec, h->rec_len, off };
 		off += h->rec_len;
 	}
+	/* grown by half again: buckets come a few at a time */
 	if (off > h->buflen) {
-		uint8_t *p = realloc(h->buf, off);
+		size_t nl = off + off / 2;
+		uint8_t *p = realloc(h->buf, nl);
 
 		if (!p)
 			return -1;
 		h->buf = p;
-		h->buflen = off;
+		h->buflen = nl;
 	}
-	struct gs_heap_count *o = realloc(h->out, (h->n ? h->n : 1) * sizeof(*o));
+	if (h->n > h->outcap) {
+		size_t nc = h->n + h->n / 2;
+		struct gs_heap_count *o = realloc(h->out, nc * sizeof(*o));
 
-	if (!o)
-		return -1;
-	h->out = o;
+		if (!o)
+			return -1;
+		h->out = o;
+		h->outcap = nc;
+	}
 	h->ranges_stale = 0;
 	return 0;
 }
@@ -405,28 +458,6 @@ static int read_ranges(struct heaprof *h)
 			return -1;
 	}
 	return 0;
-}
-
-/* A bucket's memRecord as read, by its place in buf. */
-static const uint64_t *rec_of(const struct heaprof *h, const struct hbucket *b,
-			      const struct hrange **hint)
-{
-	const struct hrange *r = *hint;
-
-	if (!r || b->rec < r->lo || b->rec + h->rec_len > r->lo + r->len) {
-		size_t lo = 0, hi = h->nr;
-
-		while (hi - lo > 1) {
-			size_t mid = (lo + hi) / 2;
-
-			if (h->r[mid].lo <= b->rec)
-				lo = mid;
-			else
-				hi = mid;
-		}
-		r = *hint = &h->r[lo];
-	}
-	return (const uint64_t *)(h->buf + r->off + (b->rec - r->lo));
 }
 
 static void say_off(struct heaprof *h)
@@ -578,11 +609,16 @@ int heaprof_tick(struct heaprof *h, uint64_t now, int final)
 	/* skipped: published cycles not read (the budget) */
 	uint32_t skipped = h->have_done && cycle - h->done_cycle > 1 ? cycle - h->done_cycle - 1 : 0;
 	int full = h->seq % HEAPROF_FULL_EVERY == 0;
-	const struct hrange *hint = NULL;
 	uint32_t nout = 0, settled = 1, fut = (cycle + 1) % NFUTURE, now_slot = cycle % NFUTURE;
+	size_t ri = 0;
 
-	for (uint32_t i = 0; i < h->n; i++) {
-		const uint64_t *w = rec_of(h, &h->b[i], &hint);
+	/* by address, the ranges in step */
+	for (uint32_t k = 0; k < h->n; k++) {
+		const struct hbucket *b = &h->b[h->order[k]];
+
+		while (ri + 1 < h->nr && b->rec >= h->r[ri + 1].lo)
+			ri++;
+		const uint64_t *w = (const uint64_t *)(h->buf + h->r[ri].off + (b->rec - h->r[ri].lo));
 		const uint64_t *f = w + (size_t)(1 + fut) * (size_t)h->words;
 		const uint64_t *c = w + (size_t)(1 + now_slot) * (size_t)h->words;
 
@@ -595,23 +631,25 @@ int heaprof_tick(struct heaprof *h, uint64_t now, int final)
 			h->cpu_ns += gs_now_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
 			return 0;
 		}
-	}
-	for (uint32_t i = 0; i < h->n; i++) {
-		struct hbucket *b = &h->b[i];
-		const uint64_t *w = rec_of(h, b, &hint);
-		uint64_t allocs = w[0], frees = w[1];
-
 		/* the runtime's own identities: no more frees than allocs, and
 		 * (before Go 1.27) bytes the counts times the bucket's size */
-		int ok = frees <= allocs &&
-			 (h->words == 2 || (w[2] == allocs * b->size && w[3] == frees * b->size));
+		int ok = w[1] <= w[0] &&
+			 (h->words == 2 || (w[2] == w[0] * b->size && w[3] == w[1] * b->size));
 
 		GOCHECK_FIELD(&h->g->chk, GS_ADDR_MBUCKETS, ok, "bucket %u: %llu allocs, %llu "
 			      "frees, size %llu, %llu and %llu bytes", b->id,
-			      (unsigned long long)allocs, (unsigned long long)frees,
+			      (unsigned long long)w[0], (unsigned long long)w[1],
 			      (unsigned long long)b->size,
 			      (unsigned long long)(h->words == 4 ? w[2] : 0),
 			      (unsigned long long)(h->words == 4 ? w[3] : 0));
+		h->cur[2 * (b->id - 1)] = w[0];
+		h->cur[2 * (b->id - 1) + 1] = w[1];
+	}
+	/* by id, for the record */
+	for (uint32_t i = 0; i < h->n; i++) {
+		struct hbucket *b = &h->b[i];
+		uint64_t allocs = h->cur[2 * i], frees = h->cur[2 * i + 1];
+
 		if (!full && allocs == b->allocs && frees == b->frees)
 			continue;
 		b->allocs = allocs;

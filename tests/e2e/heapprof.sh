@@ -5,7 +5,7 @@
 # program that leaks while churning garbage at a steady heap: heap-growth
 # over the leak gives the leak, where the first-fault view does not.
 . "$(dirname "$0")/lib.bash"
-plan 20
+plan 22
 
 need_bpf "heap profile" || exit 0
 
@@ -163,3 +163,22 @@ check "--heap-rate is refused, before any write, for a program that is not Go an
 	      grep -q "heap-rate.*not a Go program" "$T/x.err" &&
 	      "$GSREC" -q -o "$T/x.trace" --no-bpf --heap-rate 4096 -- /bin/true 2>"$T/x.err"; [ $? = 125 ] &&
 	      grep -q "needs the eBPF probes" "$T/x.err" && [ ! -e "$T/x.trace" ]'
+
+# --- stress: 20,000 allocation stacks, every allocation sampled ---
+mkdir -p "$T/st"
+"$GSREC" -q -o "$T/st.trace" -- "$W/heapprof" -mode stacks -stacks 20000 -rate 1 -dir "$T/st" \
+	-marks 3 >"$T/st.out" 2>"$T/st.err"
+rc=$?
+"$GSREPORT" import "$T/st.trace" -o "$T/st.db" >/dev/null 2>&1
+"$GSREPORT" folded "$T/st.db" --weight heap >"$T/st.f" 2>/dev/null
+read -r nst got < <(awk '/main\.pick /{ n++; s += $NF } END { print n + 0, s + 0 }' "$T/st.f")
+want=$("$GO" tool pprof -top -unit=B -nodecount=100000 -sample_index=inuse_space "$T/st/heap.3.pb.gz" 2>/dev/null |
+	awk '$NF == "main.pick" { sub(/B$/, "", $1); print $1 }')
+check "20,000 allocation stacks: $nst of them in the last snapshot, whose main.pick bytes equal pprof's at the last mark ($got and ${want:-none}; rc $rc)" \
+	eval '[ $rc = 0 ] && grep -qx ok "$T/st.out" && [ "$nst" -ge 20000 ] && [ "$got" = "${want:-x}" ]'
+# within the budget: 1% of a core over the recording, plus the one
+# snapshot that may overrun it (its cost delays the next)
+read -r spent most secs n < <(sqlite3 -separator ' ' "$T/st.db" "SELECT sum(cpu_ns), max(cpu_ns),
+	((SELECT max(t_ns) FROM statm) - (SELECT min(mono_ns) FROM clock)) / 1e9, count(*) FROM heap_snapshot")
+check "and reading them kept within 1% of a core: $n snapshots, $((spent / 1000)) us in all over $secs s, at most $((most / 1000)) us" \
+	awk -v s="$spent" -v m="$most" -v d="$secs" 'BEGIN { exit !(s > 0 && s <= 0.01 * d * 1e9 + 2 * m) }'

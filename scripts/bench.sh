@@ -10,7 +10,8 @@
 #   3. Go symbol tables of Debian's caddy and prometheus: load time and
 #      memory, lookups per second, and the bytes they add to a trace.
 # BENCH_SECONDS (default 30) sets the recording length.
-# Then scripts/bench-goroutines.sh adds the goroutine and GC streams' costs.
+# Then scripts/bench-goroutines.sh adds the goroutine and GC streams' costs,
+# and scripts/bench-heapprof.sh the heap profile's.
 set -eu
 cd "$(dirname "$0")/.."
 O="${O:-build}"
@@ -145,5 +146,6 @@ if [ -x /usr/bin/caddy ] && command -v wrk >/dev/null && command -v perf >/dev/n
 fi
 say ""
 O=$O scripts/bench-goroutines.sh
+O=$O scripts/bench-heapprof.sh
 say ""
 say "(raw results in $res)"

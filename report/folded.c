@@ -1194,7 +1194,7 @@ out:
 static int holder_lines(struct symctx *c, const struct gs_folded_opts *o, int64_t t,
 			uint64_t pss, struct agg *agg, int *used)
 {
-	struct gs_heap_snap snap;
+	struct gs_heap_snap snap = { 0 };
 	struct gs_heap_site *v;
 	sqlite3_stmt *s;
 	size_t n;
@@ -1297,7 +1297,7 @@ static int heap_agg(struct symctx *c, const struct gs_heap_snap *snap, struct ag
 static int heap_weight(struct symctx *c, FILE *out, const struct gs_folded_opts *o,
 		       char *msg, size_t msglen)
 {
-	struct gs_heap_snap snap;
+	struct gs_heap_snap snap = { 0 };
 	struct agg a = { 0 };
 	uint64_t total;
 	int ret = gs_heap_pick(c->db, o->at, o->cycle, &snap, msg, msglen);
@@ -1322,7 +1322,7 @@ static int heap_weight(struct symctx *c, FILE *out, const struct gs_folded_opts 
 static int heap_growth(struct symctx *c, FILE *out, const struct gs_folded_opts *o,
 		       char *msg, size_t msglen)
 {
-	struct gs_heap_snap sa, sb;
+	struct gs_heap_snap sa = { 0 }, sb = { 0 };
 	struct agg a = { 0 }, b = { 0 };
 	uint64_t ta, tb, shrank = 0, nshrank = 0;
 	int ret;

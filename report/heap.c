@@ -161,20 +161,28 @@ int gs_heap_state(sqlite3 *db, const struct gs_heap_snap *snap, struct gs_heap_s
 {
 	sqlite3_stmt *s;
 	struct gs_heap_site *v = NULL;
-	size_t nv = 0, cap = 0;
+	size_t nv = 0, cap = 0, lost = 0;
 
 	*out = NULL;
 	*n = 0;
 	if (sqlite3_prepare_v2(db,
-			       "SELECT b.id, b.stack_id, b.size, c.allocs, c.frees FROM heap_count c "
-			       "JOIN heap_bucket b ON b.id = c.bucket_id WHERE c.seq BETWEEN "
+			       "SELECT c.bucket_id, b.stack_id, b.size, c.allocs, c.frees FROM heap_count c "
+			       "LEFT JOIN heap_bucket b ON b.id = c.bucket_id WHERE c.seq BETWEEN "
 			       "(SELECT max(seq) FROM heap_snapshot WHERE full AND seq <= ?1) AND ?1 "
 			       "AND NOT EXISTS (SELECT 1 FROM heap_count d WHERE d.bucket_id = "
-			       "c.bucket_id AND d.seq > c.seq AND d.seq <= ?1) ORDER BY b.id",
+			       "c.bucket_id AND d.seq > c.seq AND d.seq <= ?1) ORDER BY c.bucket_id",
 			       -1, &s, NULL))
 		return -1;
 	sqlite3_bind_int64(s, 1, snap->seq);
 	while (sqlite3_step(s) == SQLITE_ROW) {
+		/* a bucket whose HEAP_BUCKET was lost to damage: its size and
+		 * stack are unknown, so are its bytes */
+		if (sqlite3_column_type(s, 2) == SQLITE_NULL) {
+			uint64_t a = (uint64_t)sqlite3_column_int64(s, 3), f = (uint64_t)sqlite3_column_int64(s, 4);
+
+			lost += a > f;
+			continue;
+		}
 		if (nv == cap) {
 			size_t nc = cap ? cap * 2 : 256;
 			struct gs_heap_site *p = realloc(v, nc * sizeof(*p));
@@ -198,6 +206,10 @@ int gs_heap_state(sqlite3 *db, const struct gs_heap_snap *snap, struct gs_heap_s
 				 snap->rate, &e->inuse_objects, &e->inuse_bytes);
 	}
 	sqlite3_finalize(s);
+	if (lost && !snap->quiet)
+		fprintf(stderr, "gsreport: %zu allocation stacks in use as of GC cycle %lld were lost to "
+			"damage in the trace: their bytes are unknown and left out\n", lost,
+			(long long)snap->cycle);
 	*out = v;
 	*n = nv;
 	return 0;

@@ -20,6 +20,7 @@ struct gs_heap_site {
 struct gs_heap_snap {
 	int64_t seq, cycle, t_ns;
 	uint64_t rate;
+	int quiet;			/* gs_heap_state: do not warn of lost buckets */
 };
 
 /*
@@ -34,7 +35,8 @@ int gs_heap_pick(sqlite3 *db, const char *at, int64_t cycle, struct gs_heap_snap
 /*
  * Every bucket's counts in snapshot seq, unsampled at rate the way
  * runtime/pprof does (1 / (1 - exp(-size / rate))). *out is malloc'd.
- * 0, or -1 on errors.
+ * Buckets in use whose HEAP_BUCKET was lost to damage are left out, and
+ * said on stderr (unless snap->quiet). 0, or -1 on errors.
  */
 int gs_heap_state(sqlite3 *db, const struct gs_heap_snap *snap, struct gs_heap_site **out,
 		  size_t *n);

@@ -273,7 +273,7 @@ static void hstate_free(struct hstate *h)
 /* Load, replay and judge; 1 with msg when there is no heap profile. */
 static int analyse(sqlite3 *db, struct hstate *h, struct gs_stacks **st, char *msg, size_t msglen)
 {
-	struct gs_heap_snap any;
+	struct gs_heap_snap any = { 0 };
 	int r = gs_heap_pick(db, "end", -1, &any, msg, msglen);
 
 	memset(h, 0, sizeof(*h));
@@ -340,7 +340,7 @@ int gs_heap_report(sqlite3 *db, FILE *out, const struct gs_heap_opts *o, char *m
 {
 	struct hstate h;
 	struct gs_stacks *st = NULL;
-	struct gs_heap_snap at;
+	struct gs_heap_snap at = { 0 };
 	struct gs_heap_site *v = NULL;
 	size_t nv = 0;
 	int ret = analyse(db, &h, &st, msg, msglen);

@@ -5,7 +5,7 @@
 # program that leaks while churning garbage at a steady heap: heap-growth
 # over the leak gives the leak, where the first-fault view does not.
 . "$(dirname "$0")/lib.bash"
-plan 22
+plan 23
 
 need_bpf "heap profile" || exit 0
 
@@ -67,6 +67,31 @@ check "at mark 1 every function's bytes equal pprof's ($(diff "$T/want.1" "$T/go
 check "the layout's checks verified the bucket list and the profile cycle" \
 	eval '"$GSREPORT" info "$T/sites.db" >"$T/info" 2>&1 &&
 	      [ "$(grep -A1 -E "^  addr\.(mbuckets|mProfCycle) " "$T/info" | grep -c "verified:")" = 2 ]'
+
+# --- damage: a snapshot is known only when its chain is whole ---
+# state DB SEQ: every bucket's counts in snapshot SEQ, as SCHEMA.md says
+state() {
+	sqlite3 "$1" "SELECT c.bucket_id, c.allocs, c.frees FROM heap_count c
+		WHERE c.seq BETWEEN (SELECT max(seq) FROM heap_snapshot WHERE full AND seq <= $2) AND $2
+		AND NOT EXISTS (SELECT 1 FROM heap_count d WHERE d.bucket_id = c.bucket_id
+		                AND d.seq > c.seq AND d.seq <= $2) ORDER BY c.bucket_id"
+}
+size=$(stat -c %s "$T/sites.trace")
+bad=0 known=0 unknown=0
+for k in 1 2 3 4 5 6 7 8; do
+	cp "$T/sites.trace" "$T/dmg.trace"
+	pos=$((32 + (size - 32) * k / 9))
+	printf '\xff' | dd of="$T/dmg.trace" bs=1 seek=$pos conv=notrunc 2>/dev/null
+	"$GSREPORT" import "$T/dmg.trace" -o "$T/dmg.db" >/dev/null 2>&1
+	for q in $(sqlite3 "$T/dmg.db" "SELECT seq FROM heap_snapshot WHERE known" 2>/dev/null); do
+		known=$((known + 1))
+		[ "$(state "$T/dmg.db" $q)" = "$(state "$T/sites.db" $q)" ] || bad=$((bad + 1))
+	done
+	unknown=$((unknown + $(sqlite3 "$T/dmg.db" "SELECT count(*) FROM heap_snapshot WHERE NOT known" 2>/dev/null || echo 0)))
+	rm -f "$T/dmg.db"
+done
+check "a byte flipped at 8 places: every snapshot still called known has the intact trace's counts ($known known, $bad wrong, $unknown unknown)" \
+	eval '[ $bad = 0 ] && [ $known -gt 0 ]'
 
 # --- a leak beside churn: the holder, not the first toucher ---
 "$GSREC" -q -o "$T/leak.trace" -- "$W/heapprof" -mode leak -churn 4s -for 8s -leak 8 \

@@ -3,7 +3,7 @@
 # found reads what the program's own runtime.ReadMemStats says; a Go version
 # outside the table is reported and symbolization still works.
 . "$(dirname "$0")/lib.bash"
-plan 21
+plan 22
 LAY="$O/tests/golayout"
 
 # The oracles come from outside gsmapper: struct offsets from the binary's
@@ -81,6 +81,11 @@ grep -q "runtime layout: not found: g.stack.lo" "$T/err" && [ $rc -eq 0 ] &&
 	ok "Go 1.99 (outside the table): recorded, and the missing layout is named" ||
 	notok "Go 1.99: rc $rc: $(cat "$T/err")"
 "$GSREPORT" info "$T/go99.trace" | grep -q "go1.99.8" && ok "info shows the unknown version" || notok "info"
+check "Go 1.99: the heap profile stays off, and gsrec says why, on stderr and in the trace" \
+	eval 'grep -q "heap profile not recorded: the buckets of Go 1.99 are not known" "$T/err" &&
+	      "$GSREPORT" import "$T/go99.trace" -o "$T/go99.db" >/dev/null 2>&1 &&
+	      [ "$(sqlite3 "$T/go99.db" "SELECT count(*) FROM message WHERE text LIKE '"'"'heap profile not recorded: the buckets of Go 1.99%'"'"'")" = 1 ] &&
+	      [ "$(sqlite3 "$T/go99.db" "SELECT count(*) FROM heap_snapshot")" = 0 ]'
 entry=$("$O/tests/pcln-addr2line" --entries "$T/go99" | sed -n 100p)
 check "Go 1.99: addr2line still works from pclntab" \
 	[ "$("$GSREPORT" addr2line "$T/go99.trace" "$entry" | paste - -)" = "$(echo "$entry" | "$GO" tool addr2line "$T/go99" | paste - -)" ]

@@ -11,7 +11,7 @@
 #   GO=/path/to/go  the Go toolchain that builds the test workloads (default
 #                   Debian's 1.19); the tests use the same one as their oracle
 #   GO_RELEASES="go1.N.M ..."  the releases of the version matrix (below)
-#   GO_OLD_RELEASES="..."      older releases, for the symbol tests alone
+#   GO_OLD_RELEASES="..."      older releases, for the symbol and heap profile tests alone
 
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -187,7 +187,7 @@ $(GS)/workloads/%: tests/workloads/%/*.go $(GO_VERSION_STAMP)
 # (GOTOOLCHAIN=RELEASE, about 70 MB each, kept in the module cache);
 # $(O)/go/RELEASE/go runs that release. GO_RELEASES= (empty) turns it off.
 # GO_OLD_RELEASES, whose runtimes gsmapper reads only where their DWARF
-# says (no version table), run the symbol tests alone.
+# says (no version table), run the symbol and heap profile tests alone.
 GO_BOOTSTRAP ?= /usr/local/go/bin/go
 GO_RELEASES ?= go1.20.14 go1.21.13 go1.22.12 go1.23.12 go1.24.13 go1.25.14 go1.26.8 go1.27.3
 GO_OLD_RELEASES ?= go1.17.13 go1.18.10

@@ -211,13 +211,13 @@ func main() {
 		ring = make([][]byte, *ringN)
 		t0 := time.Now()
 		for time.Since(t0) < *churnFor {
-			churn(2)
+			churn(1)
 			time.Sleep(10 * time.Millisecond)
 		}
 		fmt.Printf("leak from numgc %d\n", numgc())
 		t1 := time.Now()
 		for time.Since(t1) < *leakFor {
-			churn(2)
+			churn(1)
 			if want := int(time.Since(t1).Seconds() * float64(*leakRate)); want > len(leaked) {
 				leak(want - len(leaked))
 			}

@@ -1525,6 +1525,12 @@ int gorec_tick(struct gorec *g, uint64_t now)
 	return tick(g, now, 0);
 }
 
+void gorec_disarm_stop(struct gorec *g)
+{
+	if (g->skel && g->skel->bss)
+		g->skel->bss->stop_at_go = 0;
+}
+
 int gorec_tick_final(struct gorec *g, uint64_t now)
 {
 	return tick(g, now, 1);

@@ -148,6 +148,8 @@ int gorec_lost(struct gorec *g, uint64_t now);
 int gorec_tick(struct gorec *g, uint64_t now);
 /* The same as the recording ends: what is pending is read whatever the budget. */
 int gorec_tick_final(struct gorec *g, uint64_t now);
+/* The probes no longer stop a launched target for --heap-rate. */
+void gorec_disarm_stop(struct gorec *g);
 /* Say something about the target's runtime: on stderr, and in the trace. */
 int gorec_say(struct gorec *g, unsigned level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

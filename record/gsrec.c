@@ -41,6 +41,7 @@
 #include "cpurec.h"
 #include "faultrec.h"
 #include "gorec.h"
+#include "heaprof.h"
 #include "memrec.h"
 #include "objects.h"
 
@@ -1153,6 +1154,11 @@ int main(int argc, char **argv)
 			  "budget, the target's RSS having moved with none for --smaps-max-ms %u",
 			  m.forced_reads, o.smaps_max_ms) < 0)
 		goto write_error;
+	if (launched && bs.go.stop_armed) {
+		/* --heap-rate: a stop the recording ended before answering */
+		gorec_disarm_stop(&bs.go);
+		kill(pid, SIGCONT);
+	}
 	if (stop_reason == GS_END_DURATION && launched)
 		kill(pid, SIGTERM);
 	if (launched && child_status < 0) {
@@ -1218,6 +1224,14 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s: wrote %s (%" PRIu64 " samples, %" PRIu64
 				" smaps reads, %" PRIu64 " bytes)\n", prog, o.output, samples,
 				reads, bytes);
+		uint64_t hsnaps, hskipped, hbuckets, hcpu;
+
+		heaprof_counts(bs.go.hp, &hsnaps, &hskipped, &hbuckets, &hcpu);
+		if (!o.quiet && hskipped)
+			fprintf(stderr, "%s: heap profile: %" PRIu64 " snapshots of %" PRIu64 " buckets "
+				"(%.1f ms); %" PRIu64 " profiles the runtime published were passed over "
+				"to keep within 1%% of a core\n", prog, hsnaps, hbuckets,
+				(double)hcpu / 1e6, hskipped);
 		if (!o.quiet && bs.have_go && bs.go.pauses) {
 			uint64_t span = gs_now_ns(CLOCK_MONOTONIC) - bs.go.rec_start;
 

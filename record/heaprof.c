@@ -497,11 +497,12 @@ static int poke(const struct heaprof *h, uint64_t addr, const void *buf, size_t 
 /*
  * gsrec --heap-rate: the one write gsrec makes to a target's memory, asked
  * for by that option alone. A launched target is written while the probes
- * hold it stopped at its first goroutine creation (after schedinit, which
- * zeroes the rate in a program that cannot read its profile, before any of
- * the program's code); an attached one at once. For RATE_WATCH_NS after,
- * a rate that is no longer ours (schedinit came after a write made without
- * the stop) is written again.
+ * hold it stopped at its second goroutine creation (bpf/goroutines.bpf.c:
+ * after the runtime has set the rate it starts with, before any package's
+ * init); an attached one at once. Should the stop not come within
+ * RATE_WAIT_NS, the probes are told not to stop it any more and the rate is
+ * written as it runs; then, for RATE_WATCH_NS, a rate set back by the
+ * runtime's start is written again.
  */
 static int rate_tick(struct heaprof *h, uint64_t now)
 {
@@ -527,6 +528,11 @@ static int rate_tick(struct heaprof *h, uint64_t now)
 		stopped = proc_state(g->pid) == 'T';
 		if (!stopped && now - h->rate_first_ns < RATE_WAIT_NS)
 			return 0;	/* not there yet */
+		if (!stopped) {
+			/* no stop now, and none later that nobody would end */
+			gorec_disarm_stop(g);
+			stopped = proc_state(g->pid) == 'T';
+		}
 	}
 	if (peek(h, addr, &was, 8) < 0 || poke(h, addr, &want, 8) < 0) {
 		int e = errno;
@@ -540,7 +546,9 @@ static int rate_tick(struct heaprof *h, uint64_t now)
 	}
 	if (stopped)
 		kill(g->pid, SIGCONT);
-	h->rate_state = RATE_SET;
+	/* watched only when written as it ran from its start, never when it
+	 * was held stopped or attached to (it may set the rate itself) */
+	h->rate_state = g->stop_armed && !stopped ? RATE_SET : RATE_DONE;
 	h->rate_first_ns = now;
 	if (g->stop_armed && !stopped)
 		return gorec_say(g, GS_WARNING, "heap profile: --heap-rate: the target was not seen "

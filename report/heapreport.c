@@ -424,7 +424,10 @@ int gs_heap_report(sqlite3 *db, FILE *out, const struct gs_heap_opts *o, char *m
 	fprintf(out, "Go heap in use at %.1f s (as of GC cycle %lld): %s in %lld objects, %zu "
 		"allocation sites (sampled 1 in %s, scaled up as pprof does)\n\n", at_s,
 		(long long)at.cycle, tb, (long long)objects, live, rb);
-	if (!nleak) {
+	if (!nleak && h.ns < 9) {
+		fprintf(out, "Likely leaks: too few snapshots to judge (%zu; a site needs 8 from the "
+			"first that holds anything)\n\n", h.ns);
+	} else if (!nleak) {
 		fprintf(out, "Likely leaks: none (no site's in-use bytes kept rising over %zu "
 			"snapshots, %.1f s)\n\n", h.ns,
 			h.ns ? (double)(h.s[h.ns - 1].t_ns - h.s[0].t_ns) / 1e9 : 0.0);

@@ -328,8 +328,8 @@ static void go_section(sqlite3 *db, FILE *out)
 		if (mem)
 			fclose(mem);
 		if (n == 0)
-			fprintf(out, "  likely heap leaks: none (no allocation site's in-use bytes kept "
-				"rising)\n");
+			fprintf(out, "  likely heap leaks: %s\n", nsnap < 9 ? "too few snapshots to judge" :
+				"none (no allocation site's in-use bytes kept rising)");
 		else if (n > 0)
 			fprintf(out, "  likely heap leaks (in-use bytes kept rising; gsreport heap):\n%s",
 				buf);

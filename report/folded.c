@@ -1186,9 +1186,10 @@ out:
 /* ---- the runtime's heap profile: heap, heap-growth ---- */
 
 /*
- * The heap class's Pss (pss bytes at t) by holder: the allocation stacks of
- * the last heap profile snapshot read at or before t, each given its share
- * of the in-use bytes; integer bytes that add up to pss exactly (the
+ * The heap class's Pss (pss bytes at t) by holder: the goroutine stacks in
+ * it as the last census counted them, and the rest to the allocation stacks
+ * of the last heap profile snapshot read at or before t, each given its
+ * share of the in-use bytes; integer bytes that add up to pss exactly (the
  * rounding goes to the largest). *used: 0 when there is no such snapshot.
  */
 static int holder_lines(struct symctx *c, const struct gs_folded_opts *o, int64_t t,
@@ -1226,6 +1227,31 @@ static int holder_lines(struct symctx *c, const struct gs_folded_opts *o, int64_
 	}
 	size_t big = 0;
 	char *bigline = NULL;
+
+	/* goroutine stacks live in the heap's arenas but not in its profile:
+	 * the last census's stack bytes are theirs */
+	if (sqlite3_prepare_v2(c->db, "SELECT stack_bytes FROM census WHERE t_ns <= ? ORDER BY t_ns "
+			       "DESC LIMIT 1", -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, t);
+		if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 0) > 0) {
+			uint64_t sb = (uint64_t)sqlite3_column_int64(s, 0);
+
+			if (sb > pss)
+				sb = pss;
+			line.len = 0;
+			if (!o->no_class)
+				put(&line, "heap", 4, 0);
+			put(&line, "[goroutine-stacks]", 18, line.len > 0);
+			if (agg_add(agg, line.p, sb) < 0) {
+				sqlite3_finalize(s);
+				free(v);
+				free(line.p);
+				return -1;
+			}
+			pss -= sb;
+		}
+		sqlite3_finalize(s);
+	}
 
 	c->logical = 1;
 	for (size_t i = 0; i < n; i++) {

@@ -5,7 +5,7 @@
 # program that leaks while churning garbage at a steady heap: heap-growth
 # over the leak gives the leak, where the first-fault view does not.
 . "$(dirname "$0")/lib.bash"
-plan 23
+plan 24
 
 need_bpf "heap profile" || exit 0
 
@@ -143,6 +143,14 @@ rcp=$?
 rcf=$?
 pshare=$(heapshare "$T/pg")
 fshare=$(heapshare "$T/pf")
+"$GSREPORT" folded "$T/leak.db" --weight pss >"$T/p" 2>/dev/null
+psum=$(awk '{ s += $NF } END { print s + 0 }' "$T/p")
+kpss=$(sqlite3 "$T/leak.db" "SELECT pss_kb * 1024 FROM smaps_read WHERE kind != 'rollup' ORDER BY id DESC LIMIT 1")
+stk=$(awk '/^heap;\[goroutine-stacks\] / { print $NF }' "$T/p")
+cst=$(sqlite3 "$T/leak.db" "SELECT stack_bytes FROM census WHERE t_ns <= (SELECT t_ns FROM smaps_read
+	WHERE kind != 'rollup' ORDER BY id DESC LIMIT 1) ORDER BY t_ns DESC LIMIT 1")
+check "pss by holder still sums to the kernel's Pss ($psum of $kpss bytes), the goroutine stacks in the heap class given as the census counts them (${stk:-none} of $cst)" \
+	eval '[ "$psum" = "$kpss" ] && [ "${stk:-x}" = "$cst" ]'
 check "pss-growth gives main.leak ${pshare}% of the heap class's growth (at least 80%)" \
 	eval '[ $rcp = 0 ] && awk -v s="$pshare" "BEGIN { exit !(s >= 80) }"'
 check "the first-fault view (pss-faults-growth) gives it ${fshare}%, not the holder's share" \

@@ -85,6 +85,26 @@ static void put(struct buf *b, const char *s, size_t n, int sep)
 	b->p[b->len] = 0;
 }
 
+/* Append folded frames as they are ("a;b;c"), after a ';' if b has any. */
+static int put_frames(struct buf *b, const char *frames)
+{
+	size_t fl = strlen(frames);
+
+	if (b->len + fl + 2 > b->cap) {
+		char *p = realloc(b->p, b->len + fl + 2);
+
+		if (!p)
+			return -1;
+		b->p = p;
+		b->cap = b->len + fl + 2;
+	}
+	if (b->len)
+		b->p[b->len++] = ';';
+	memcpy(b->p + b->len, frames, fl + 1);
+	b->len += fl;
+	return 0;
+}
+
 /* Aggregation of folded lines: an open-addressing table of strings. */
 struct agg {
 	struct { char *s; uint64_t n; } *e;
@@ -870,21 +890,8 @@ static int pss_agg(struct symctx *c, const struct gs_folded_opts *o, int64_t rea
 				if (id != 0)	/* put() made the space a '_' */
 					line.p[line.len - strlen(g) + strlen("goroutine")] = ' ';
 			}
-			const char *frames = sym_stack(c, atoll(l->per_stack.e[k].s), 0);
-
-			put(&line, "", 0, 0);
-			if (line.len)
-				line.p[line.len++] = ';';
-			line.p[line.len] = 0;
-			size_t fl = strlen(frames);
-			char *np = realloc(line.p, line.len + fl + 1);
-
-			if (!np)
-				goto out;
-			line.p = np;
-			line.cap = line.len + fl + 1;
-			memcpy(line.p + line.len, frames, fl + 1);
-			if (agg_add(&agg, line.p, w) < 0)
+			if (put_frames(&line, sym_stack(c, atoll(l->per_stack.e[k].s), 0)) < 0 ||
+			    agg_add(&agg, line.p, w) < 0)
 				goto out;
 			given += w;
 		}
@@ -949,6 +956,52 @@ static int pss_weight(struct symctx *c, FILE *out, const struct gs_folded_opts *
  * takes no negative weights: lines that shrank are left out, and their
  * total is said on stderr.
  */
+/*
+ * b - a, line by line: what is left of b is what grew. Returns what shrank
+ * (lines of a that b has less of, or lacks); with nsay, each such line is
+ * said on stderr and counted there.
+ */
+static uint64_t agg_minus(struct agg *b, struct agg *a, uint64_t *nsay)
+{
+	uint64_t shrank = 0;
+
+	for (size_t i = 0; i < b->size; i++) {
+		if (!b->e[i].s)
+			continue;
+		uint64_t before = 0;
+
+		if (a->size)
+			for (size_t j = hstr(b->e[i].s) & (a->size - 1); a->e[j].s;
+			     j = (j + 1) & (a->size - 1))
+				if (!strcmp(a->e[j].s, b->e[i].s)) {
+					before = a->e[j].n;
+					a->e[j].n = 0;	/* matched */
+					break;
+				}
+		if (b->e[i].n >= before) {
+			b->e[i].n -= before;
+			continue;
+		}
+		if (nsay) {
+			fprintf(stderr, "gsreport: shrank by %llu bytes: %s\n",
+				(unsigned long long)(before - b->e[i].n), b->e[i].s);
+			(*nsay)++;
+		}
+		shrank += before - b->e[i].n;
+		b->e[i].n = 0;
+	}
+	for (size_t j = 0; j < a->size; j++)	/* lines gone entirely */
+		if (a->e[j].s && a->e[j].n) {
+			if (nsay) {
+				fprintf(stderr, "gsreport: shrank by %llu bytes: %s\n",
+					(unsigned long long)a->e[j].n, a->e[j].s);
+				(*nsay)++;
+			}
+			shrank += a->e[j].n;
+		}
+	return shrank;
+}
+
 static int pss_growth(struct symctx *c, FILE *out, const struct gs_folded_opts *o,
 		      char *msg, size_t msglen)
 {
@@ -985,28 +1038,7 @@ static int pss_growth(struct symctx *c, FILE *out, const struct gs_folded_opts *
 	if ((ra >= 0 && (ret = pss_agg(c, o, ra, ta, &a, msg, msglen)) != 0) ||
 	    (ret = pss_agg(c, o, rb, tb, &b, msg, msglen)) != 0)
 		goto out;
-	for (size_t i = 0; i < b.size; i++) {	/* b.n - a.n, per line */
-		if (!b.e[i].s)
-			continue;
-		uint64_t before = 0;
-
-		if (a.size)
-			for (size_t j = hstr(b.e[i].s) & (a.size - 1); a.e[j].s; j = (j + 1) & (a.size - 1))
-				if (!strcmp(a.e[j].s, b.e[i].s)) {
-					before = a.e[j].n;
-					a.e[j].n = 0;	/* matched */
-					break;
-				}
-		if (b.e[i].n >= before) {
-			b.e[i].n -= before;
-		} else {
-			shrank += before - b.e[i].n;
-			b.e[i].n = 0;
-		}
-	}
-	for (size_t j = 0; j < a.size; j++)	/* lines gone entirely */
-		if (a.e[j].s)
-			shrank += a.e[j].n;
+	shrank = agg_minus(&b, &a, NULL);
 	if (o->unit_kb)
 		for (size_t i = 0; i < b.size; i++)
 			b.e[i].n = (b.e[i].n + 512) / 1024;
@@ -1264,19 +1296,7 @@ static int holder_lines(struct symctx *c, const struct gs_folded_opts *o, int64_
 			put(&line, "heap", 4, 0);
 		if (!o->no_mapping)
 			put(&line, "[heap-profile]", 14, line.len > 0);
-		const char *frames = sym_stack(c, v[i].stack_id, 0);
-		size_t fl = strlen(frames);
-		char *np = realloc(line.p, line.len + fl + 2);
-
-		if (!np)
-			goto out;
-		line.p = np;
-		line.cap = line.len + fl + 2;
-		if (line.len)
-			line.p[line.len++] = ';';
-		memcpy(line.p + line.len, frames, fl + 1);
-		line.len += fl;
-		if (agg_add(agg, line.p, w) < 0)
+		if (put_frames(&line, sym_stack(c, v[i].stack_id, 0)) < 0 || agg_add(agg, line.p, w) < 0)
 			goto out;
 		given += w;
 		if ((uint64_t)v[i].inuse_bytes > big) {
@@ -1384,36 +1404,8 @@ static int heap_growth(struct symctx *c, FILE *out, const struct gs_folded_opts 
 		ret = -1;
 		goto out;
 	}
-	/* b - a by line; lines that shrank are said on stderr, one by one */
-	for (size_t i = 0; i < b.size; i++) {
-		if (!b.e[i].s)
-			continue;
-		uint64_t before = 0;
-
-		if (a.size)
-			for (size_t j = hstr(b.e[i].s) & (a.size - 1); a.e[j].s; j = (j + 1) & (a.size - 1))
-				if (!strcmp(a.e[j].s, b.e[i].s)) {
-					before = a.e[j].n;
-					a.e[j].n = 0;
-					break;
-				}
-		if (b.e[i].n >= before) {
-			b.e[i].n -= before;
-		} else {
-			fprintf(stderr, "gsreport: shrank by %llu bytes: %s\n",
-				(unsigned long long)(before - b.e[i].n), b.e[i].s);
-			shrank += before - b.e[i].n;
-			nshrank++;
-			b.e[i].n = 0;
-		}
-	}
-	for (size_t j = 0; j < a.size; j++)
-		if (a.e[j].s && a.e[j].n) {
-			fprintf(stderr, "gsreport: shrank by %llu bytes: %s\n",
-				(unsigned long long)a.e[j].n, a.e[j].s);
-			shrank += a.e[j].n;
-			nshrank++;
-		}
+	/* lines that shrank are said on stderr, one by one */
+	shrank = agg_minus(&b, &a, &nshrank);
 	if (o->unit_kb)
 		for (size_t i = 0; i < b.size; i++)
 			b.e[i].n = (b.e[i].n + 512) / 1024;

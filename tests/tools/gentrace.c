@@ -7,6 +7,9 @@
  *   gentrace OUT.trace N [STATM_PER_READ [UPDATES]]
  *   gentrace OUT.trace N cpu      N CPU samples over 2000 distinct stacks
  *                                 (depth 24), for folding benchmarks
+ *   gentrace OUT.trace N heap     N heap profile snapshots of 200 buckets (a
+ *                                 full one every 32, a few changed in the
+ *                                 others), for the fuzzer's seeds
  *
  * The defaults, 35 and 3, are the mix of a real recording (make demo: 1111
  * statm samples, 32 smaps reads, 88 mapping updates); 10 and 5 is a
@@ -64,6 +67,67 @@ static int cpu_trace(const char *path, uint64_t n)
 	return 0;
 }
 
+static int heap_trace(const char *path, uint64_t n)
+{
+	struct gs_writer *w = gs_writer_open(path, -1, NULL);
+	struct gs_record r;
+	struct gs_heap_count c[200];
+	uint64_t allocs[200] = { 0 }, frees[200] = { 0 }, pcs[6], t = 1000000000ull, seed = 7;
+	static const char *const argvx[] = { "gentrace" };
+
+	if (!w) {
+		perror(path);
+		return 1;
+	}
+	memset(&r, 0, sizeof(r));
+	r.type = GS_REC_TARGET;
+	r.u.target = (struct gs_rec_target){ .pid = 42, .flags = GS_TARGET_GO, .page_size = 4096,
+		.clk_tck = 100, .exe_path = "/usr/bin/synthetic", .go_version = "go1.19.8",
+		.go_build_id = "", .go_module = "", .comm = "synthetic", .host = "bench",
+		.kernel = "6.1", .machine = "x86_64", .argv = argvx };
+	gs_writer_add(w, &r);
+	r.type = GS_REC_CLOCK;
+	r.u.clock = (struct gs_rec_clock){ t, 1700000000000000000ull, t };
+	gs_writer_add(w, &r);
+	for (uint32_t id = 1; id <= 200; id++) {
+		for (int d = 0; d < 6; d++)
+			pcs[d] = 0x401000 + (uint64_t)((id * 7919u + (uint32_t)d * 104729u) % 0x80000);
+		r.type = GS_REC_STACK;
+		r.u.stack = (struct gs_rec_stack){ id, 6, pcs };
+		gs_writer_add(w, &r);
+		r.type = GS_REC_HEAP_BUCKET;
+		r.u.heap_bucket = (struct gs_rec_heap_bucket){ id, id, 16u << (id % 12),
+							       0xc000000000ull + id * 4096 };
+		gs_writer_add(w, &r);
+	}
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t m = 0;
+
+		t += 100000000;
+		for (uint32_t i = 0; i < 200; i++) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			int changed = (seed >> 60) < 2;
+
+			if (changed) {
+				allocs[i] += (seed >> 40) & 15;
+				frees[i] += ((seed >> 44) & 15) % (allocs[i] - frees[i] + 1);
+			}
+			if (changed || k % 32 == 0)
+				c[m++] = (struct gs_heap_count){ i + 1, allocs[i], frees[i] };
+		}
+		r.type = GS_REC_HEAP_PROFILE;
+		r.u.heap_profile = (struct gs_rec_heap_profile){ t, k + 1, k + 3,
+			k % 32 == 0 ? GS_HEAP_FULL : 0, 524288, k % 5 == 4, 100000, m, c };
+		gs_writer_add(w, &r);
+	}
+	if (gs_writer_close(w) < 0) {
+		perror(path);
+		return 1;
+	}
+	printf("%llu\n", (unsigned long long)n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3 || argc > 5) {
@@ -72,6 +136,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 4 && !strcmp(argv[3], "cpu"))
 		return cpu_trace(argv[1], strtoull(argv[2], NULL, 10));
+	if (argc == 4 && !strcmp(argv[3], "heap"))
+		return heap_trace(argv[1], strtoull(argv[2], NULL, 10));
 	uint64_t per_read = argc > 3 ? strtoull(argv[3], NULL, 10) : 35;
 	int nupd = argc > 4 ? atoi(argv[4]) : 3;
 

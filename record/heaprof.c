@@ -31,10 +31,10 @@
  * empty: the flush empties it and nothing fills it again before the next
  * mark termination; from Go 1.19 the flushed flag goes up before the flush
  * runs), and only if the cycle agrees with NumGC and did not move during
- * the read. Its cost is kept
- * within HEAPROF_BUDGET of a core: a snapshot that cost more delays the
- * next, and the published cycles passed over are counted in the next
- * HEAP_PROFILE.
+ * the read. Its cost is kept within HEAPROF_BUDGET of a core: each read,
+ * taken or given up, delays the next by its cost over the budget (finding
+ * new buckets aside: each bucket costs that once), and the published
+ * cycles passed over are counted in the next HEAP_PROFILE.
  *
  * How: the counts of all buckets are read in a few process_vm_readv calls
  * over address ranges that cover many buckets each (they lie packed in
@@ -63,6 +63,7 @@
 #define RANGE_GAP		2048	/* join reads of records this close */
 #define RANGE_MAX		(1u << 20)
 #define NFUTURE			3
+#define CYCLE_WRAP		(NFUTURE * (2u << 24))	/* runtime mProfCycleWrap */
 #define RATE_NONE		0	/* not asked */
 #define RATE_WANTED		1
 #define RATE_SET		2	/* written; kept an eye on for RATE_WATCH_NS */
@@ -111,6 +112,8 @@ struct heaprof {
 	uint32_t seq, skipped_carry;
 	uint32_t last_described;	/* the cycle of the last snapshot written */
 	int warned_off;
+	int mismatch;			/* ticks on end the cycle was not NumGC */
+	uint64_t find_ns;		/* of the last read, finding new buckets */
 	/* gsrec --heap-rate */
 	int rate_state;			/* RATE_* */
 	uint64_t rate_first_ns;		/* the first tick that could write it */
@@ -561,6 +564,28 @@ static int rate_tick(struct heaprof *h, uint64_t now)
 			 (unsigned long long)want, stopped ? "its start" : "now");
 }
 
+/*
+ * What a read cost, counted in full, and what it delays the next by: its
+ * cost less that of finding new buckets, which each bucket costs once (a
+ * program's first 50,000 take 80 ms, which would otherwise hold the next
+ * snapshot back 8 s).
+ */
+static uint64_t charge(struct heaprof *h, uint64_t now, uint64_t c0)
+{
+	uint64_t cost = gs_now_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+
+	h->cpu_ns += cost;
+	h->next_ok = now + (uint64_t)((double)(cost - h->find_ns) / HEAPROF_BUDGET);
+	return cost;
+}
+
+/* A read given up: charged as a snapshot is. */
+static int spent(struct heaprof *h, uint64_t now, uint64_t c0)
+{
+	charge(h, now, c0);
+	return 0;
+}
+
 int heaprof_tick(struct heaprof *h, uint64_t now, int final)
 {
 	uint32_t cycle, cycle2, numgc, numgc2;
@@ -584,6 +609,20 @@ int heaprof_tick(struct heaprof *h, uint64_t now, int final)
 
 	if (read_numgc(h, &numgc) < 0 || peek(h, h->g->bias + h->rate_at, &rate, 8) < 0)
 		return 0;
+	/*
+	 * The profile's cycle moves with NumGC, both at mark termination: apart,
+	 * they are in the middle of one (the next tick), or, three ticks on end,
+	 * the runtime advances the cycle otherwise (its sweep does, a second
+	 * time each GC, under GODEBUG=gcstoptheworld=2), and no snapshot could
+	 * be placed.
+	 */
+	if (numgc % CYCLE_WRAP != cycle) {
+		if (++h->mismatch == 3)
+			gocheck_field(&h->g->chk, GS_ADDR_MPROFCYCLE, 0, "profile cycle %u at NumGC %u, "
+				      "three reads on end", cycle, numgc);
+		return 0;
+	}
+	h->mismatch = 0;
 	if (rate <= 0 && h->n == 0) {
 		if (h->rate_state == RATE_WANTED)
 			return 0;	/* --heap-rate is about to turn it on */
@@ -592,27 +631,22 @@ int heaprof_tick(struct heaprof *h, uint64_t now, int final)
 		h->done_cycle = cycle;
 		return 0;
 	}
+	uint64_t f0 = gs_now_ns(CLOCK_THREAD_CPUTIME_ID);
+
 	if (find_new(h) < 0)
 		return -1;
+	h->find_ns = gs_now_ns(CLOCK_THREAD_CPUTIME_ID) - f0;
 	if (h->broken)
-		return 0;
+		return spent(h, now, c0);
 	if (h->ranges_stale && plan_ranges(h) < 0)
 		return -1;
 	int readok = read_ranges(h) == 0;
 
-	int same = read_cycle(h, &cycle2, &flushed2) == 0 && read_numgc(h, &numgc2) == 0 &&
-		   cycle2 == cycle && flushed2 && numgc2 == numgc;
-
-	/* it moved while we read, or NumGC is between mark termination and
-	 * the profile's cycle: the next tick */
-	if (same)
-		GOCHECK_FIELD(&h->g->chk, GS_ADDR_MPROFCYCLE,
-			      numgc % (NFUTURE * (2u << 24)) == cycle,
-			      "profile cycle %u at NumGC %u", cycle, numgc);
-	if (!readok || !same || numgc % (NFUTURE * (2u << 24)) != cycle) {
-		h->cpu_ns += gs_now_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
-		return 0;
-	}
+	/* it moved while we read: again when the budget allows */
+	if (!readok || read_cycle(h, &cycle2, &flushed2) < 0 || read_numgc(h, &numgc2) < 0 ||
+	    cycle2 != cycle || !flushed2 || numgc2 != numgc)
+		return spent(h, now, c0);
+	h->g->chk.checked[GS_ADDR_MPROFCYCLE]++;	/* equal to NumGC, and stayed so */
 
 	/* skipped: published cycles not read (the budget) */
 	uint32_t skipped = h->have_done && cycle - h->done_cycle > 1 ? cycle - h->done_cycle - 1 : 0;
@@ -635,10 +669,8 @@ int heaprof_tick(struct heaprof *h, uint64_t now, int final)
 		/* the flush empties the cycle's own slot, which nothing fills
 		 * again until mark termination: one not empty is yet to be
 		 * flushed (from Go 1.19 the flag goes up first) */
-		if (c[0] || c[1]) {
-			h->cpu_ns += gs_now_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
-			return 0;
-		}
+		if (c[0] || c[1])
+			return spent(h, now, c0);
 		/* the runtime's own identities: no more frees than allocs, and
 		 * (before Go 1.27) bytes the counts times the bucket's size */
 		int ok = w[1] <= w[0] &&
@@ -664,14 +696,12 @@ int heaprof_tick(struct heaprof *h, uint64_t now, int final)
 		b->frees = frees;
 		h->out[nout++] = (struct gs_heap_count){ b->id, allocs, frees };
 	}
-	uint64_t cost = gs_now_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+	uint64_t cost = charge(h, now, c0);
 	struct gs_record r = { .type = GS_REC_HEAP_PROFILE };
 	uint32_t described = settled ? numgc : numgc - 1;
 
 	h->have_done = 1;
 	h->done_cycle = cycle;
-	h->next_ok = now + (uint64_t)((double)cost / HEAPROF_BUDGET);
-	h->cpu_ns += cost;
 	/* the same cycle again (published early by runtime.GC, then by the
 	 * next mark termination) and nothing changed: nothing to say */
 	if (!full && !nout && h->seq && described == h->last_described) {

@@ -71,16 +71,26 @@ UP="uprobes on the target's functions that release memory (runtime.madvise at it
 check_releases "default, Go and C library calls from the start, from uprobes" "$T/up.trace" "$T/up.out" $((6 * N))
 hook "default" "$T/up.trace" "$UP"
 
-# Oracle: both hooks on one run, which also gives a 64 MiB heap back
-"$W/releases" -n 5 -c -free 64 -wait 2s -after 300ms >"$T/both.out" 2>&1 &
+# Oracle: both hooks on one run, which also gives a 64 MiB heap back. The
+# calls wait for all three recorders: a trace file takes its name once its
+# recording has begun, probes on (on a busy machine one of three could take
+# longer than a fixed wait and miss the first calls).
+rm -f "$T/go"
+"$W/releases" -n 5 -c -free 64 -wait 0 -go "$T/go" -after 300ms >"$T/both.out" 2>&1 &
 wp=$!
 execd $wp "$W/releases" || notok "releases did not start"
 "$GSREC" -q -o "$T/bp.trace" -p $wp 2>"$T/bp.err" &
 gp=$!
 GSMAPPER_WITHHOLD=madvise_calls "$GSREC" -q -o "$T/be.trace" -p $wp 2>"$T/be.err" &
 ge=$!
-"$GSREC" -q --releases syscalls -o "$T/bs.trace" -p $wp 2>"$T/bs.err"
-wait $gp $ge
+"$GSREC" -q --releases syscalls -o "$T/bs.trace" -p $wp 2>"$T/bs.err" &
+gs=$!
+for _ in $(seq 600); do
+	[ -e "$T/bp.trace" ] && [ -e "$T/be.trace" ] && [ -e "$T/bs.trace" ] && break
+	sleep 0.05
+done
+touch "$T/go"
+wait $gp $ge $gs
 for k in bp be bs; do
 	"$GSREPORT" import -o "$T/$k.db" "$T/$k.trace" >/dev/null 2>&1
 	sqlite3 -separator ' ' "$T/$k.db" "SELECT kind, printf('%x', addr), len, arg, tid FROM release" |

@@ -50,8 +50,15 @@ func main() {
 	free := flag.Int("free", 0, "MiB of Go heap to give back at the end")
 	after := flag.Duration("after", 0, "wait this long before exiting")
 	spins := flag.Int("spin", 0, "call runtime.madvise this many times, print µs a call")
+	goFile := flag.String("go", "", "then wait until this file exists")
 	flag.Parse()
 	time.Sleep(*wait)
+	for *goFile != "" {
+		if _, err := os.Stat(*goFile); err == nil {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	if *spins > 0 {
 		spin(*spins)
 		return

@@ -64,6 +64,8 @@
 #define RANGE_MAX		(1u << 20)
 #define NFUTURE			3
 #define CYCLE_WRAP		(NFUTURE * (2u << 24))	/* runtime mProfCycleWrap */
+#define CONFIRM_NS		500000000ull
+#define CONFIRM_READS		2
 #define RATE_NONE		0	/* not asked */
 #define RATE_WANTED		1
 #define RATE_SET		2	/* written; kept an eye on for RATE_WATCH_NS */
@@ -113,6 +115,8 @@ struct heaprof {
 	uint32_t last_described;	/* the cycle of the last snapshot written */
 	int warned_off;
 	int mismatch;			/* ticks on end the cycle was not NumGC */
+	int confirm;			/* read the cycle again until confirm_until */
+	uint64_t confirm_until;
 	uint64_t find_ns;		/* of the last read, finding new buckets */
 	/* gsrec --heap-rate */
 	int rate_state;			/* RATE_* */
@@ -600,8 +604,11 @@ int heaprof_tick(struct heaprof *h, uint64_t now, int final)
 		return 0;
 	if (read_cycle(h, &cycle, &flushed) < 0 || !flushed)
 		return 0;
-	if (h->have_done && cycle == h->done_cycle)
+	/* a cycle read once, then again at most CONFIRM_READS times (below) */
+	if (h->have_done && cycle == h->done_cycle && (!h->confirm || now > h->confirm_until))
 		return 0;
+	if (h->have_done && cycle == h->done_cycle)
+		h->confirm--;
 	if (!final && now < h->next_ok)
 		return 0;
 
@@ -700,6 +707,20 @@ int heaprof_tick(struct heaprof *h, uint64_t now, int final)
 	struct gs_record r = { .type = GS_REC_HEAP_PROFILE };
 	uint32_t described = settled ? numgc : numgc - 1;
 
+	/*
+	 * runtime.GC() publishes its own cycle once it has swept
+	 * (mProf_PostSweep), within milliseconds of the mark termination a read
+	 * may have come between; and every bucket's future[(C+1) % 3] empty
+	 * says it did, or that nothing was sampled in the cycle and its sweep
+	 * has freed nothing yet (those frees come later). So each published
+	 * profile is read again, up to CONFIRM_READS times within CONFIRM_NS
+	 * as the budget allows, and written again if it changed: a reader
+	 * takes a cycle's last snapshot.
+	 */
+	if (!h->have_done || cycle != h->done_cycle) {
+		h->confirm = CONFIRM_READS;
+		h->confirm_until = now + CONFIRM_NS;
+	}
 	h->have_done = 1;
 	h->done_cycle = cycle;
 	/* the same cycle again (published early by runtime.GC, then by the

@@ -458,6 +458,15 @@ static int print_sorted(struct agg *agg, FILE *out)
 }
 
 
+/* print_sorted, in kB (rounded) when unit_kb. */
+static int print_lines(struct agg *agg, FILE *out, int unit_kb)
+{
+	if (unit_kb)
+		for (size_t i = 0; i < agg->size; i++)
+			agg->e[i].n = (agg->e[i].n + 512) / 1024;
+	return print_sorted(agg, out);
+}
+
 /* ---- weights from samples: cpu, faults, fault-bytes ---- */
 
 /*
@@ -940,10 +949,7 @@ static int pss_weight(struct symctx *c, FILE *out, const struct gs_folded_opts *
 	}
 	ret = pss_agg(c, o, read_id, t, &agg, msg, msglen);
 	if (ret == 0) {
-		if (o->unit_kb)
-			for (size_t i = 0; i < agg.size; i++)
-				agg.e[i].n = (agg.e[i].n + 512) / 1024;
-		ret = print_sorted(&agg, out);
+		ret = print_lines(&agg, out, o->unit_kb);
 	}
 	agg_free(&agg);
 	return ret;
@@ -1039,10 +1045,7 @@ static int pss_growth(struct symctx *c, FILE *out, const struct gs_folded_opts *
 	    (ret = pss_agg(c, o, rb, tb, &b, msg, msglen)) != 0)
 		goto out;
 	shrank = agg_minus(&b, &a, NULL);
-	if (o->unit_kb)
-		for (size_t i = 0; i < b.size; i++)
-			b.e[i].n = (b.e[i].n + 512) / 1024;
-	ret = print_sorted(&b, out);
+	ret = print_lines(&b, out, o->unit_kb);
 	if (shrank)
 		fprintf(stderr, "gsreport: %llu bytes of Pss were given back or shrank in the window "
 			"(lines that shrank are not shown)\n", (unsigned long long)shrank);
@@ -1206,10 +1209,7 @@ static int goroutine_weight(struct symctx *c, FILE *out, const struct gs_folded_
 		ret = 1;
 		goto out;
 	}
-	if (o->unit_kb && !strcmp(o->weight, "stack-growth"))
-		for (size_t i = 0; i < agg.size; i++)
-			agg.e[i].n = (agg.e[i].n + 512) / 1024;
-	ret = print_sorted(&agg, out);
+	ret = print_lines(&agg, out, o->unit_kb && !strcmp(o->weight, "stack-growth"));
 out:
 	agg_free(&agg);
 	return ret;
@@ -1354,10 +1354,7 @@ static int heap_weight(struct symctx *c, FILE *out, const struct gs_folded_opts 
 		agg_free(&a);
 		return -1;
 	}
-	if (o->unit_kb)
-		for (size_t i = 0; i < a.size; i++)
-			a.e[i].n = (a.e[i].n + 512) / 1024;
-	ret = print_sorted(&a, out);
+	ret = print_lines(&a, out, o->unit_kb);
 	fprintf(stderr, "gsreport: the Go heap in use as of GC cycle %lld's mark termination: "
 		"%llu bytes (sampled 1 in %llu bytes, scaled up as pprof does)\n",
 		(long long)snap.cycle, (unsigned long long)total, (unsigned long long)snap.rate);
@@ -1406,10 +1403,7 @@ static int heap_growth(struct symctx *c, FILE *out, const struct gs_folded_opts 
 	}
 	/* lines that shrank are said on stderr, one by one */
 	shrank = agg_minus(&b, &a, &nshrank);
-	if (o->unit_kb)
-		for (size_t i = 0; i < b.size; i++)
-			b.e[i].n = (b.e[i].n + 512) / 1024;
-	ret = print_sorted(&b, out);
+	ret = print_lines(&b, out, o->unit_kb);
 	fprintf(stderr, "gsreport: the Go heap in use went from %llu bytes (GC cycle %lld) to %llu "
 		"bytes (GC cycle %lld); %llu stacks shrank, by %llu bytes in all (above)\n",
 		(unsigned long long)ta, (long long)sa.cycle, (unsigned long long)tb,

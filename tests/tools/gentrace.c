@@ -23,27 +23,36 @@
 
 #define NMAP 64
 
+/* TARGET (a Go program when go, with module mod) and CLOCK at t. */
+static void header(struct gs_writer *w, uint64_t t, int go, const char *mod)
+{
+	static const char *const argvx[] = { "gentrace" };
+	struct gs_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = GS_REC_TARGET;
+	r.u.target = (struct gs_rec_target){ .pid = 42, .flags = go ? GS_TARGET_GO : 0,
+		.page_size = 4096, .clk_tck = 100, .exe_path = "/usr/bin/synthetic",
+		.go_version = go ? "go1.19.8" : "", .go_build_id = "", .go_module = mod,
+		.comm = "synthetic", .host = "bench", .kernel = "6.1", .machine = "x86_64",
+		.argv = argvx };
+	gs_writer_add(w, &r);
+	r.type = GS_REC_CLOCK;
+	r.u.clock = (struct gs_rec_clock){ t, 1700000000000000000ull, t };
+	gs_writer_add(w, &r);
+}
+
 static int cpu_trace(const char *path, uint64_t n)
 {
 	struct gs_writer *w = gs_writer_open(path, -1, NULL);
 	struct gs_record r;
 	uint64_t pcs[24], t = 1000000000ull, seed = 1;
-	static const char *const argvx[] = { "gentrace" };
-
 	if (!w) {
 		perror(path);
 		return 1;
 	}
 	memset(&r, 0, sizeof(r));
-	r.type = GS_REC_TARGET;
-	r.u.target = (struct gs_rec_target){ .pid = 42, .page_size = 4096, .clk_tck = 100,
-		.exe_path = "/usr/bin/synthetic", .go_version = "", .go_build_id = "",
-		.go_module = "", .comm = "synthetic", .host = "bench", .kernel = "6.1",
-		.machine = "x86_64", .argv = argvx };
-	gs_writer_add(w, &r);
-	r.type = GS_REC_CLOCK;
-	r.u.clock = (struct gs_rec_clock){ t, 1700000000000000000ull, t };
-	gs_writer_add(w, &r);
+	header(w, t, 0, "");
 	for (uint32_t id = 0; id < 2000; id++) {
 		for (int d = 0; d < 24; d++)
 			pcs[d] = 0x401000 + (uint64_t)((id * 7919u + (uint32_t)d * 104729u) % 0x80000);
@@ -73,22 +82,12 @@ static int heap_trace(const char *path, uint64_t n)
 	struct gs_record r;
 	struct gs_heap_count c[200];
 	uint64_t allocs[200] = { 0 }, frees[200] = { 0 }, pcs[6], t = 1000000000ull, seed = 7;
-	static const char *const argvx[] = { "gentrace" };
-
 	if (!w) {
 		perror(path);
 		return 1;
 	}
 	memset(&r, 0, sizeof(r));
-	r.type = GS_REC_TARGET;
-	r.u.target = (struct gs_rec_target){ .pid = 42, .flags = GS_TARGET_GO, .page_size = 4096,
-		.clk_tck = 100, .exe_path = "/usr/bin/synthetic", .go_version = "go1.19.8",
-		.go_build_id = "", .go_module = "", .comm = "synthetic", .host = "bench",
-		.kernel = "6.1", .machine = "x86_64", .argv = argvx };
-	gs_writer_add(w, &r);
-	r.type = GS_REC_CLOCK;
-	r.u.clock = (struct gs_rec_clock){ t, 1700000000000000000ull, t };
-	gs_writer_add(w, &r);
+	header(w, t, 1, "");
 	for (uint32_t id = 1; id <= 200; id++) {
 		for (int d = 0; d < 6; d++)
 			pcs[d] = 0x401000 + (uint64_t)((id * 7919u + (uint32_t)d * 104729u) % 0x80000);
@@ -151,22 +150,12 @@ int main(int argc, char **argv)
 	struct gs_mapping maps[NMAP];
 	char paths[NMAP][32];
 	uint32_t ids[NMAP], next_id = 0, reads = 0;
-	static const char *const argvx[] = { "gentrace" };
-
 	if (!w) {
 		perror(argv[1]);
 		return 1;
 	}
 	memset(&r, 0, sizeof(r));
-	r.type = GS_REC_TARGET;
-	r.u.target = (struct gs_rec_target){ .pid = 42, .flags = GS_TARGET_GO, .page_size = 4096,
-		.clk_tck = 100, .exe_path = "/usr/bin/synthetic", .go_version = "go1.19.8",
-		.go_build_id = "", .go_module = "example.com/synthetic", .comm = "synthetic",
-		.host = "bench", .kernel = "6.1", .machine = "x86_64", .argc = 0, .argv = argvx };
-	gs_writer_add(w, &r);
-	r.type = GS_REC_CLOCK;
-	r.u.clock = (struct gs_rec_clock){ t, 1700000000000000000ull, t };
-	gs_writer_add(w, &r);
+	header(w, t, 1, "example.com/synthetic");
 	written = 2;
 	for (int i = 0; i < NMAP; i++) {
 		memset(&maps[i], 0, sizeof(maps[i]));

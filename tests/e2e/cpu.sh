@@ -24,8 +24,20 @@ perf record -q -F 499 -g -p $pid -o "$T/perf.data" -- sleep 2.5 >/dev/null 2>&1
 wait $rec
 wait $pid
 read -r total a b < <(shares "$T/burn.trace")
-check "hotA:hotB is 2:1 within 10% ($a% : $b% of $total samples)" \
-	awk -v a="$a" -v b="$b" 'BEGIN { r = a / b; exit !(r > 1.8 && r < 2.2 && a + b > 80) }'
+# The truth is the CPU time each function took by its own thread's clock:
+# about 2:1, but not exactly when other processes share the cores. Sampled
+# at 499 Hz, hotA's share of the samples in the two differs from its share
+# of their CPU time by sampling noise: 3.5 standard errors of a share of
+# that many samples, and never under 2 points.
+read -r ca cb < <(awk '/^cpu hotA/ {print $3, $5}' "$T/burn.out")
+read -r sa ta tol < <(awk -v a="$a" -v b="$b" -v n="$total" -v ca="$ca" -v cb="$cb" 'BEGIN {
+	if (a + b == 0 || ca + cb == 0) { print 0, 0, 0; exit }
+	p = ca / (ca + cb); n *= (a + b) / 100
+	t = 350 * sqrt(p * (1 - p) / n)
+	printf "%.1f %.1f %.1f\n", 100 * a / (a + b), 100 * p, t < 2 ? 2 : t }')
+check "hotA takes its share of the CPU time hotA and hotB took: $sa% of the samples in them, $ta% by their threads' clocks, within $tol points ($a% : $b% of $total samples; ${ca:-?} : ${cb:-?} ns)" \
+	awk -v sa="$sa" -v ta="$ta" -v t="$tol" -v a="$a" -v b="$b" \
+	'BEGIN { d = sa - ta; exit !(ta > 55 && ta < 75 && a + b > 80 && d < t && d > -t) }'
 perf script -i "$T/perf.data" 2>/dev/null |
 	awk 'BEGIN { RS = "" } { t++; if ($0 ~ /main\.hotA/) a++; if ($0 ~ /main\.hotB/) b++ }
 	     END { printf "%d %.1f %.1f\n", t, 100 * a / t, 100 * b / t }' >"$T/perf.shares"

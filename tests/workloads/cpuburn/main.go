@@ -1,7 +1,11 @@
 // cpuburn keeps two functions hot in a known ratio: hotA does twice the
 // work of hotB (about 2 ms and 1 ms), in turn, for -run; each in its own
-// goroutine, handing the turn over through channels. It prints each goroutine's id as the runtime sees
-// it ("goid hotA N"), an oracle for the goroutine ids in samples.
+// goroutine, handing the turn over through channels. It prints each
+// goroutine's id as the runtime sees it ("goid hotA N"), an oracle for the
+// goroutine ids in samples, and at its end the CPU time each function took
+// by its thread's own clock ("cpu hotA NS hotB NS"): the same work costs
+// more CPU time when other processes share the cores (caches, a hypervisor
+// taking the CPU away), so twice the work is only about twice the time.
 package main
 
 import (
@@ -11,7 +15,9 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"syscall"
 	"time"
+	"unsafe"
 )
 
 var sink uint64
@@ -53,23 +59,41 @@ func hotA() { spin(2 * rounds) }
 //go:noinline
 func hotB() { spin(rounds) }
 
+// threadCPU is the calling thread's CPU time in ns (CLOCK_THREAD_CPUTIME_ID).
+func threadCPU() int64 {
+	var ts syscall.Timespec
+	syscall.Syscall(syscall.SYS_CLOCK_GETTIME, 3, uintptr(unsafe.Pointer(&ts)), 0)
+	return ts.Nano()
+}
+
+// timed runs f and adds the CPU time it took to *sum; the goroutine holds
+// its thread, so both readings are of the thread f ran on.
+func timed(f func(), sum *int64) {
+	t := threadCPU()
+	f()
+	*sum += threadCPU() - t
+}
+
 func main() {
 	run := flag.Duration("run", 3*time.Second, "how long to burn")
 	flag.Parse()
 	toA, toB, done := make(chan bool), make(chan bool), make(chan bool)
 	end := time.Now().Add(*run)
+	var cpuA, cpuB int64
 	go func() {
+		runtime.LockOSThread()
 		fmt.Printf("goid hotA %d\n", goid())
 		for range toA {
-			hotA()
+			timed(hotA, &cpuA)
 			toB <- time.Now().Before(end)
 		}
 		close(done)
 	}()
 	go func() {
+		runtime.LockOSThread()
 		fmt.Printf("goid hotB %d\n", goid())
 		for more := range toB {
-			hotB()
+			timed(hotB, &cpuB)
 			if !more {
 				close(toA)
 				return
@@ -80,4 +104,5 @@ func main() {
 	os.Stdout.Sync()
 	toA <- true
 	<-done
+	fmt.Printf("cpu hotA %d hotB %d\n", cpuA, cpuB)
 }
